@@ -1,0 +1,29 @@
+"""The `reasoner` command: a thin shell over the library, one module per subject."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from agent.cli import kg as kg_commands
+from kg.questions import QuestionFormatError
+from kg.store import KGFormatError
+
+app = typer.Typer(help="Neuro-symbolic reasoning over knowledge graphs.", no_args_is_help=True, add_completion=False)
+app.add_typer(kg_commands.app, name="kg")
+
+# Mistakes a user can fix: shown as one line, without a traceback.
+USER_ERRORS = (KGFormatError, QuestionFormatError, FileNotFoundError, KeyError, ValueError)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        app()
+    except USER_ERRORS as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,135 @@
+"""`reasoner kg ...`: inspect a knowledge graph, run a relation path, link entities, mine plans."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kg.demo import DEMO_KB
+from kg.linking import EntityLinker
+from kg.mining import mine_questions, summarise
+from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan
+from kg.questions import read_questions
+from kg.schema import Schema
+from kg.store import KnowledgeGraph
+
+app = typer.Typer(help="Inspect and query a knowledge graph.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+KBArg = Annotated[Path, typer.Argument(help="Triple file: head|relation|tail, TSV or JSONL. Default: the bundled demo graph.")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def load(kb: Path, skip_bad_lines: bool) -> KnowledgeGraph:
+    started = time.perf_counter()
+    kg = KnowledgeGraph.load(kb, skip_bad_lines=skip_bad_lines)
+    err.print(f"[dim]loaded {kg!r} from {kb} in {time.perf_counter() - started:.2f}s[/]", highlight=False)
+    return kg
+
+
+@app.command()
+def stats(kb: KBArg = DEMO_KB, skip_bad_lines: SkipBad = False, as_json: AsJson = False) -> None:
+    """Size, load report and schema (relations with the kinds of entity at each end)."""
+    kg = load(kb, skip_bad_lines)
+    schema = Schema.derive(kg)
+    if as_json:
+        report = vars(kg.report) | {"entities": len(kg.names), "relations": len(kg.relations)}
+        print(json.dumps({"report": report, "schema": schema.model_dump()}, ensure_ascii=False, indent=2))
+        return
+    r = kg.report
+    console.print(
+        f"{len(kg.names):,} entities, {len(kg.relations)} relations, {r.triples:,} triples "
+        f"({r.duplicates:,} duplicates collapsed, {r.bad_lines:,} bad lines skipped, {r.blank_lines:,} blank lines)"
+    )
+    table = Table("relation", "head kind", "tail kind", "triples", title="schema")
+    for rel in schema.relations:
+        if not rel.name.startswith("~"):
+            table.add_row(rel.name, rel.head_kind, rel.tail_kind, f"{rel.triples:,}")
+    console.print(table)
+    kinds = Table("kind", "entities", "examples", title="entity kinds")
+    for kind in schema.kinds:
+        kinds.add_row(kind.name, f"{kind.entities:,}", ", ".join(kind.examples))
+    console.print(kinds)
+
+
+@app.command()
+def path(
+    kb: KBArg = DEMO_KB,
+    entity: Annotated[list[str], typer.Option("--entity", "-e", help="Topic entity (repeat for several).")] = ...,
+    relations: Annotated[str, typer.Option("--relations", "-r", help="Relation sequence, e.g. directed_by,~directed_by.")] = ...,
+    witnesses: Annotated[int, typer.Option(help="Witness paths to show per answer.")] = 1,
+    max_frontier: Annotated[int, typer.Option(help="Cut a hop's frontier at this many entities (reported).")] = DEFAULT_MAX_FRONTIER,
+    skip_bad_lines: SkipBad = False,
+    as_json: AsJson = False,
+) -> None:
+    """Follow a relation sequence from topic entities: answers and the paths that support them."""
+    kg = load(kb, skip_bad_lines)
+    plan = [step.strip() for step in relations.split(",") if step.strip()]
+    result = execute_plan(kg, entity, plan, max_frontier=max_frontier, max_witnesses=witnesses)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{len(result.answers)} answer(s)[/] for {' -> '.join(plan)} from {', '.join(entity)}", highlight=False)
+    if result.truncated_at_hop:
+        console.print(f"[yellow]frontier cut at {max_frontier:,} entities at hop {result.truncated_at_hop}: answers may be missing[/]")
+    for answer in result.answers:
+        console.print(f"[green]{answer}[/]", highlight=False)
+        for witness in result.witnesses[answer]:
+            steps = "".join(f" --{e.relation}--> {e.target}" for e in witness)
+            console.print(f"    {witness[0].source}{steps}", highlight=False, style="dim")
+
+
+@app.command()
+def link(
+    question: Annotated[str, typer.Argument(help="A question in words.")],
+    kb: Annotated[Path, typer.Option("--kb", help="Triple file (default: the demo graph).")] = DEMO_KB,
+    limit: int = 5,
+) -> None:
+    """The entities of the graph a question mentions, best first."""
+    linker = EntityLinker(load(kb, False))
+    candidates = linker.link(question, limit=limit)
+    if not candidates:
+        console.print("no entity of the graph found in the question")
+    for c in candidates:
+        console.print(f"{c.score:.2f}  {c.method:<10}  {c.entity}  [dim](matched {c.span!r})[/]", highlight=False)
+
+
+@app.command()
+def mine(
+    kb: Annotated[Path, typer.Argument(help="Triple file.")],
+    questions: Annotated[list[Path], typer.Argument(help="Question files: question<TAB>answer|answer, or JSONL.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the mined plans (JSONL).")],
+    max_hops: Annotated[int, typer.Option(help="Longest relation path to try.")] = 3,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: one per core).")] = None,
+    skip_bad_lines: SkipBad = False,
+) -> None:
+    """Mine the relation path behind each question from its gold answers; write them as JSONL."""
+    kg = load(kb, skip_bad_lines)
+    items = [q for path in questions for q in read_questions(path)]
+    started = time.perf_counter()
+    columns = (TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("mine", total=len(items))
+        mined = mine_questions(kg, items, max_hops=max_hops, workers=workers, progress=lambda n: progress.advance(task, n))
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8") as f:
+        for m in mined:
+            f.write(m.model_dump_json() + "\n")
+    partial.replace(out)
+    seconds = time.perf_counter() - started
+    err.print(f"wrote {len(mined):,} plans to {out} in {seconds:.1f}s", highlight=False)
+    table = Table("questions", "exact", "mean F1", "no plan", "plan lengths", "most frequent plan", title="mined plans")
+    for name, s in summarise(mined, top=1).items():
+        top = f"{s.top_plans[0][0]} ({s.top_plans[0][1]})" if s.top_plans else "-"
+        lengths = ", ".join(f"{k}:{v}" for k, v in s.plan_lengths.items())
+        table.add_row(f"{name} {s.questions:,}", f"{s.exact:.2%}", f"{s.mean_f1:.3f}", str(s.no_plan), lengths, top)
+    console.print(table)

@@ -1,0 +1,103 @@
+"""Entity linking: find the knowledge-graph entities a question is about.
+
+A bracketed entity (MetaQA marks the topic so) wins. Otherwise every word span of the question is
+looked up exactly, then normalised (case, accents, punctuation), then fuzzily; the longest match
+wins. Candidates come back ranked, with their scores, so a caller can show what was considered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel
+from rapidfuzz import fuzz, process
+
+from kg.questions import BRACKETED
+from kg.store import KnowledgeGraph
+
+MAX_SPAN_WORDS = 12
+FUZZY_CUTOFF = 80.0
+_WORD = re.compile(r"\S+")
+_STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from has have he her his how in is it its of on or she "
+    "that the their them they this to was were what when where which who whom whose why with".split()
+)
+
+Method = Literal["marked", "exact", "normalised", "fuzzy"]
+_QUALITY: dict[str, float] = {"marked": 1.0, "exact": 1.0, "normalised": 0.95}
+
+
+class LinkCandidate(BaseModel):
+    entity: str
+    span: str  # the words of the question it matched
+    method: Method
+    score: float  # 1.0 exact; 0.95 normalised; fuzzy similarity in [0, 0.9)
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+class EntityLinker:
+    """Indexes a graph's names once; `link` is then cheap per question."""
+
+    def __init__(self, kg: KnowledgeGraph) -> None:
+        self.kg = kg
+        self.by_normal: dict[str, list[str]] = {}
+        for name in kg.names:
+            self.by_normal.setdefault(normalise(name), []).append(name)
+        self.normals = list(self.by_normal)
+
+    def link(self, question: str, limit: int = 5) -> list[LinkCandidate]:
+        marked = BRACKETED.search(question)
+        if marked:
+            entity = marked.group(1)
+            if entity in self.kg.ids:
+                return [LinkCandidate(entity=entity, span=entity, method="marked", score=1.0)]
+            return self._link_spans([entity], limit)
+        return self._link_spans(_spans(question), limit)
+
+    def _link_spans(self, spans: list[str], limit: int) -> list[LinkCandidate]:
+        found: dict[str, LinkCandidate] = {}
+        for span in spans:
+            if span in self.kg.ids:
+                _keep(found, LinkCandidate(entity=span, span=span, method="exact", score=1.0))
+            for name in self.by_normal.get(normalise(span), ()):
+                if name != span:
+                    _keep(found, LinkCandidate(entity=name, span=span, method="normalised", score=0.95))
+        if not found:
+            for span in spans:
+                key = normalise(span)
+                if len(key) < 4:
+                    continue
+                for normal, similarity, _ in process.extract(
+                    key, self.normals, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=limit
+                ):
+                    for name in self.by_normal[normal]:
+                        _keep(found, LinkCandidate(entity=name, span=span, method="fuzzy", score=0.9 * similarity / 100))
+        # Longest match wins: "The Matrix Reloaded" over "The Matrix"; then the better match.
+        ranked = sorted(found.values(), key=lambda c: (-len(c.span), -c.score, c.entity))
+        return ranked[:limit]
+
+
+def _keep(found: dict[str, LinkCandidate], candidate: LinkCandidate) -> None:
+    best = found.get(candidate.entity)
+    if best is None or (len(candidate.span), candidate.score) > (len(best.span), best.score):
+        found[candidate.entity] = candidate
+
+
+def _spans(question: str) -> list[str]:
+    """Every run of up to MAX_SPAN_WORDS words, as written, minus runs made only of stopwords."""
+    words = [m for m in _WORD.finditer(question)]
+    spans: list[str] = []
+    for i in range(len(words)):
+        for j in range(i, min(i + MAX_SPAN_WORDS, len(words))):
+            text = question[words[i].start() : words[j].end()]
+            stripped = text.strip("?!.,;:\"'")
+            if stripped and not all(normalise(w) in _STOPWORDS for w in stripped.split()):
+                spans.extend({stripped, text})  # "Airplane!" is a title; "Matrix?" is not
+    return spans

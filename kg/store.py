@@ -1,0 +1,248 @@
+"""Load a knowledge graph from triple files into a networkx graph plus the indices the hot path needs.
+
+Formats: MetaQA `head|relation|tail`, TSV `head<TAB>relation<TAB>tail`, JSONL `{"head","relation","tail"}`.
+Names are kept exactly as written. Entities get dense integer ids; each relation gets a CSR
+adjacency per direction (`r` head->tail, `~r` tail->head) so a hop over a frontier is a few numpy calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import networkx as nx
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+INVERSE = "~"
+TripleFormat = Literal["pipe", "tsv", "jsonl"]
+
+
+class KGFormatError(ValueError):
+    """A line of a triple file is not what its format expects."""
+
+    def __init__(self, path: Path, line_no: int, problem: str) -> None:
+        self.path, self.line_no, self.problem = path, line_no, problem
+        super().__init__(f"{path}:{line_no}: {problem}")
+
+
+@dataclass
+class LoadReport:
+    """What loading found: nothing is dropped without being counted here."""
+
+    path: str
+    format: TripleFormat
+    lines: int = 0
+    triples: int = 0
+    duplicates: int = 0
+    blank_lines: int = 0
+    bad_lines: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Adjacency:
+    """Compressed rows: the neighbours of entity i are indices[indptr[i]:indptr[i+1]], sorted."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    def neighbours(self, entity: int) -> np.ndarray:
+        return self.indices[self.indptr[entity] : self.indptr[entity + 1]]
+
+    def expand(self, frontier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All edges leaving `frontier`, as parallel arrays (source, target)."""
+        starts, ends = self.indptr[frontier], self.indptr[frontier + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            empty = np.empty(0, dtype=np.int32)
+            return empty, empty
+        # Concatenate the row slices without a Python loop: position k of the output reads
+        # indices[starts[row(k)] + offset of k within its row].
+        row = np.repeat(np.arange(len(frontier)), lengths)
+        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return frontier[row], self.indices[starts[row] + offsets]
+
+
+def inverse_of(step: str) -> str:
+    """`r` <-> `~r`."""
+    return step[1:] if step.startswith(INVERSE) else INVERSE + step
+
+
+def base_relation(step: str) -> str:
+    return step.lstrip(INVERSE)
+
+
+class KnowledgeGraph:
+    """Entities, relations and their adjacency. Build with `KnowledgeGraph.load` or `from_triples`."""
+
+    def __init__(self, names: list[str], relations: list[str], triples: np.ndarray, report: LoadReport):
+        self.names = names
+        self.ids: dict[str, int] = {name: i for i, name in enumerate(names)}
+        self.relations = relations
+        self.triples = triples  # int32 array (n, 3): head id, relation index, tail id; deduplicated
+        self.report = report
+        self.adjacency: dict[str, Adjacency] = {}
+        n = len(names)
+        for r, relation in enumerate(relations):
+            edges = triples[triples[:, 1] == r]
+            self.adjacency[relation] = _csr(edges[:, 0], edges[:, 2], n)
+            self.adjacency[INVERSE + relation] = _csr(edges[:, 2], edges[:, 0], n)
+
+    # ---- construction -------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, path: str | Path, *, format: TripleFormat | None = None, skip_bad_lines: bool = False
+    ) -> KnowledgeGraph:
+        """Read a triple file. A malformed line raises KGFormatError unless `skip_bad_lines`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"knowledge graph file not found: {path}")
+        fmt = format or detect_format(path)
+        report = LoadReport(path=str(path), format=fmt)
+        triples = _parse(path, fmt, report, skip_bad_lines)
+        kg = cls.from_triples(triples, report=report)
+        if report.bad_lines:
+            log.warning(
+                "%s: skipped %d malformed line(s), e.g. %s",
+                path,
+                report.bad_lines,
+                "; ".join(report.bad_examples),
+            )
+        return kg
+
+    @classmethod
+    def from_triples(
+        cls, triples: Iterator[tuple[str, str, str]] | list[tuple[str, str, str]], *, report: LoadReport | None = None
+    ) -> KnowledgeGraph:
+        report = report or LoadReport(path="<memory>", format="pipe")
+        ids: dict[str, int] = {}
+        rel_ids: dict[str, int] = {}
+        flat: list[int] = []
+        for head, relation, tail in triples:
+            flat.append(ids.setdefault(head, len(ids)))
+            flat.append(rel_ids.setdefault(relation, len(rel_ids)))
+            flat.append(ids.setdefault(tail, len(ids)))
+        raw = np.asarray(flat, dtype=np.int32).reshape(-1, 3)
+        unique = np.unique(raw, axis=0) if len(raw) else raw
+        report.triples = len(unique)
+        report.duplicates = len(raw) - len(unique)
+        return cls(list(ids), list(rel_ids), unique, report)
+
+    # ---- lookups ------------------------------------------------------------------------
+
+    @property
+    def steps(self) -> list[str]:
+        """Every relation step: each relation and its inverse."""
+        return list(self.adjacency)
+
+    def entity_id(self, name: str) -> int:
+        try:
+            return self.ids[name]
+        except KeyError:
+            raise KeyError(f"entity not in the knowledge graph: {name!r}") from None
+
+    def step(self, step: str) -> Adjacency:
+        try:
+            return self.adjacency[step]
+        except KeyError:
+            known = ", ".join(self.steps)
+            raise KeyError(f"unknown relation {step!r}; known relations: {known}") from None
+
+    def neighbours(self, entity: str, step: str) -> list[str]:
+        return [self.names[i] for i in self.step(step).neighbours(self.entity_id(entity))]
+
+    def out_steps(self, entity: int) -> list[str]:
+        """The relation steps with at least one edge leaving `entity`."""
+        return [s for s, adj in self.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The graph as networkx: nodes are entity names, edges keyed by relation."""
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self.names)
+        names, relations = self.names, self.relations
+        g.add_edges_from((names[h], names[t], relations[r]) for h, r, t in self.triples.tolist())
+        return g
+
+    def __repr__(self) -> str:
+        return f"KnowledgeGraph({len(self.names)} entities, {len(self.relations)} relations, {len(self.triples)} triples)"
+
+
+def detect_format(path: Path) -> TripleFormat:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return "jsonl"
+    if suffix == ".tsv":
+        return "tsv"
+    with path.open(encoding="utf-8") as f:
+        first = next((line for line in f if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        return "jsonl"
+    return "tsv" if "\t" in first and "|" not in first else "pipe"
+
+
+def _parse(path: Path, fmt: TripleFormat, report: LoadReport, skip_bad_lines: bool) -> list[tuple[str, str, str]]:
+    triples: list[tuple[str, str, str]] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for line_no, line in enumerate(f, 1):
+            report.lines += 1
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                report.blank_lines += 1
+                continue
+            try:
+                triples.append(_parse_line(line, fmt))
+            except ValueError as e:
+                error = KGFormatError(path, line_no, str(e))
+                if not skip_bad_lines:
+                    raise error from None
+                report.bad_lines += 1
+                if len(report.bad_examples) < 3:
+                    report.bad_examples.append(f"line {line_no}: {e}")
+    return triples
+
+
+_EXPECTED = {
+    "pipe": "'head|relation|tail'",
+    "tsv": "'head<TAB>relation<TAB>tail'",
+}
+
+
+def _parse_line(line: str, fmt: TripleFormat) -> tuple[str, str, str]:
+    if fmt == "jsonl":
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"expected a JSON object with head, relation, tail; invalid JSON ({e.msg})") from None
+        if not isinstance(record, dict):
+            raise ValueError("expected a JSON object with head, relation, tail")
+        missing = [k for k in ("head", "relation", "tail") if not isinstance(record.get(k), str) or not record[k]]
+        if missing:
+            raise ValueError(f"expected non-empty string fields head, relation, tail; bad or missing: {', '.join(missing)}")
+        fields = [record["head"], record["relation"], record["tail"]]
+    else:
+        fields = line.split("|" if fmt == "pipe" else "\t")
+        if len(fields) != 3:
+            raise ValueError(f"expected {_EXPECTED[fmt]} (3 fields), got {len(fields)} field(s)")
+        if not all(fields):
+            raise ValueError(f"expected {_EXPECTED[fmt]} with no empty field")
+    if fields[1].startswith(INVERSE):
+        raise ValueError(f"relation names may not start with '{INVERSE}' (it marks an inverse): {fields[1]!r}")
+    return fields[0], fields[1], fields[2]
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> Adjacency:
+    order = np.lexsort((cols, rows))
+    counts = np.bincount(rows, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return Adjacency(indptr, cols[order].astype(np.int32))

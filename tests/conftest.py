@@ -1,0 +1,60 @@
+"""Shared fixtures: a small movie graph written to disk, and the MetaQA files when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.store import KnowledgeGraph
+
+METAQA = Path(__file__).resolve().parents[2] / "shared" / "data" / "metaqa"
+
+# Two directors, one of whom also acts; a film and its sequel share cast and year kinds.
+SMALL_TRIPLES = """\
+Heat|directed_by|Michael Mann
+Heat|starred_actors|Al Pacino
+Heat|starred_actors|Robert De Niro
+Heat|release_year|1995
+Heat|has_genre|Crime
+Collateral|directed_by|Michael Mann
+Collateral|starred_actors|Tom Cruise
+Collateral|release_year|2004
+Collateral|has_genre|Crime
+The Irishman|directed_by|Martin Scorsese
+The Irishman|starred_actors|Al Pacino
+The Irishman|starred_actors|Robert De Niro
+The Irishman|release_year|2019
+Taxi Driver|directed_by|Martin Scorsese
+Taxi Driver|starred_actors|Robert De Niro
+Taxi Driver|starred_actors|Martin Scorsese
+Taxi Driver|release_year|1976
+Taxi Driver|has_genre|Crime
+Amélie|directed_by|Jean-Pierre Jeunet
+Amélie|release_year|2001
+Amélie|in_language|French
+"""
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    path = tmp_path / "movies.txt"
+    path.write_text(SMALL_TRIPLES, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_kg(small_kb: Path) -> KnowledgeGraph:
+    return KnowledgeGraph.load(small_kb)
+
+
+@pytest.fixture(scope="session")
+def metaqa() -> Path:
+    if not (METAQA / "kb.txt").is_file():
+        pytest.skip(f"MetaQA files not found at {METAQA}")
+    return METAQA
+
+
+@pytest.fixture(scope="session")
+def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
+    return KnowledgeGraph.load(metaqa / "kb.txt")

@@ -1,0 +1,52 @@
+"""Entity linking: bracketed topic, then exact, normalised and fuzzy matches, longest first."""
+
+import pytest
+
+from kg.linking import EntityLinker, normalise
+
+
+@pytest.fixture
+def linker(small_kg):
+    return EntityLinker(small_kg)
+
+
+def test_bracketed_entity_wins(linker):
+    [candidate] = linker.link("who directed [Heat]")
+    assert (candidate.entity, candidate.method, candidate.score) == ("Heat", "marked", 1.0)
+
+
+def test_exact_match_in_plain_text(linker):
+    assert linker.link("what films did Michael Mann direct?")[0].entity == "Michael Mann"
+
+
+def test_normalised_match_ignores_case_accents_and_punctuation(linker):
+    best = linker.link("who directed amelie")[0]
+    assert (best.entity, best.method) == ("Amélie", "normalised")
+    assert normalise("Jean-Pierre  JEUNET") == "jean pierre jeunet"
+
+
+def test_longest_match_wins(linker):
+    # "Taxi Driver" beats any shorter span; "Martin Scorsese" is a longer match than "Taxi" alone would be.
+    ranked = linker.link("was martin scorsese in taxi driver")
+    assert [c.entity for c in ranked[:2]] == ["Martin Scorsese", "Taxi Driver"]
+
+
+def test_fuzzy_match_for_misspellings(linker):
+    best = linker.link("films by Micheal Man")[0]
+    assert (best.entity, best.method) == ("Michael Mann", "fuzzy")
+    assert 0 < best.score < 0.95
+
+
+def test_bracketed_name_not_in_graph_falls_back_to_matching(linker):
+    assert linker.link("who directed [heat]")[0].entity == "Heat"
+
+
+def test_no_entity(linker):
+    assert linker.link("what is the meaning of it all") == []
+
+
+@pytest.mark.metaqa
+def test_metaqa_questions_link_without_brackets(metaqa_kg):
+    linker = EntityLinker(metaqa_kg)
+    assert linker.link("what movies did Temuera Morrison act in")[0].entity == "Temuera Morrison"
+    assert linker.link("who starred in the shawshank redemption")[0].entity == "The Shawshank Redemption"

@@ -1,0 +1,61 @@
+"""Relation-path execution: answers, witness paths, never returning to the topic, reported cuts."""
+
+import pytest
+
+from kg.paths import execute_plan
+
+
+def test_answers_come_with_witness_paths(small_kg):
+    result = execute_plan(small_kg, ["Heat"], ["directed_by", "~directed_by", "release_year"])
+    assert result.answers == ["2004"]  # Collateral; Heat itself is never revisited
+    [witness] = result.witnesses["2004"]
+    assert [(e.source, e.relation, e.target) for e in witness] == [
+        ("Heat", "directed_by", "Michael Mann"),
+        ("Michael Mann", "~directed_by", "Collateral"),
+        ("Collateral", "release_year", "2004"),
+    ]
+    assert result.frontier_sizes == [1, 1, 1] and result.truncated_at_hop is None
+    assert result.evidence_edges == 3
+
+
+def test_a_path_never_returns_to_the_topic(small_kg):
+    co_stars = execute_plan(small_kg, ["Robert De Niro"], ["~starred_actors", "starred_actors"])
+    assert "Robert De Niro" not in co_stars.answers
+    assert co_stars.answers == ["Al Pacino", "Martin Scorsese"]
+
+
+def test_several_witnesses_when_asked(small_kg):
+    result = execute_plan(small_kg, ["Al Pacino"], ["~starred_actors", "starred_actors"], max_witnesses=5)
+    assert result.answers == ["Robert De Niro"]
+    assert sorted(path[0].target for path in result.witnesses["Robert De Niro"]) == ["Heat", "The Irishman"]
+
+
+def test_empty_plan_result_and_dead_ends(small_kg):
+    assert execute_plan(small_kg, ["Amélie"], ["starred_actors", "~starred_actors"]).answers == []
+
+
+def test_frontier_cut_is_reported(small_kg):
+    result = execute_plan(small_kg, ["Crime"], ["~has_genre", "starred_actors"], max_frontier=2)
+    assert result.truncated_at_hop == 1
+    assert result.frontier_sizes[0] == 2
+
+
+def test_unknown_names_are_clear_errors(small_kg):
+    with pytest.raises(KeyError, match="entity not in the knowledge graph: 'Hea'"):
+        execute_plan(small_kg, ["Hea"], ["directed_by"])
+    with pytest.raises(KeyError, match="unknown relation 'directed'"):
+        execute_plan(small_kg, ["Heat"], ["directed"])
+    with pytest.raises(ValueError, match="at least one relation"):
+        execute_plan(small_kg, ["Heat"], [])
+
+
+@pytest.mark.metaqa
+def test_metaqa_three_hop_matches_gold(metaqa_kg):
+    # "the films that share actors with the film [The Harvey Girls] were in which genres"
+    result = execute_plan(metaqa_kg, ["The Harvey Girls"], ["starred_actors", "~starred_actors", "has_genre"])
+    gold = "Mystery|Family|Horror|Crime|Drama|Fantasy|War|Western|Music|Comedy|Musical|Thriller".split("|")
+    assert sorted(result.answers) == sorted(gold)
+    for answer in result.answers:
+        path = result.witnesses[answer][0]
+        assert path[0].source == "The Harvey Girls" and path[-1].target == answer
+        assert all(e.target != "The Harvey Girls" for e in path)
