@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from kg.linking import EntityLinker
 from kg.paths import execute_plan
 from kg.questions import Question, masked
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, inverse_of
 
 Plan = tuple[str, ...]
 
@@ -69,9 +69,8 @@ def enumerate_paths(kg: KnowledgeGraph, topic: int, max_hops: int, gold: np.ndar
 
 
 def _reaches(kg: KnowledgeGraph, frontier: np.ndarray, step: str, gold: np.ndarray) -> bool:
-    inverse = step[1:] if step.startswith("~") else "~" + step
-    _, predecessors = kg.adjacency[inverse].expand(gold)
-    return bool(np.isin(predecessors, frontier, assume_unique=False).any())
+    _, predecessors = kg.adjacency[inverse_of(step)].expand(gold)
+    return bool(np.isin(predecessors, frontier).any())
 
 
 def best_plans(paths: dict[Plan, np.ndarray], gold: np.ndarray) -> tuple[float, list[tuple[Plan, int]]]:

@@ -76,10 +76,6 @@ def inverse_of(step: str) -> str:
     return step[1:] if step.startswith(INVERSE) else INVERSE + step
 
 
-def base_relation(step: str) -> str:
-    return step.lstrip(INVERSE)
-
-
 class KnowledgeGraph:
     """Entities, relations and their adjacency. Build with `KnowledgeGraph.load` or `from_triples`."""
 
@@ -159,10 +155,6 @@ class KnowledgeGraph:
 
     def neighbours(self, entity: str, step: str) -> list[str]:
         return [self.names[i] for i in self.step(step).neighbours(self.entity_id(entity))]
-
-    def out_steps(self, entity: int) -> list[str]:
-        """The relation steps with at least one edge leaving `entity`."""
-        return [s for s, adj in self.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
