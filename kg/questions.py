@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 BRACKETED = re.compile(r"\[([^\[\]]+)\]")
 _HOPS_IN_NAME = re.compile(r"(\d)[-_]?hop")
 MASK = "[ENT]"
+HELD_OUT_SHARE = 0.2  # of MetaQA dev: the slice every planner benchmark reports on
 
 
 class QuestionFormatError(ValueError):
@@ -90,3 +92,9 @@ def _parse_jsonl(line: str, default_id: str) -> Question:
     if not q.question.strip():
         raise ValueError("the question is empty")
     return q
+
+
+def is_held_out(question_id: str, share: float = HELD_OUT_SHARE) -> bool:
+    """A fixed, seedless split by id: held-out questions are never trained on or retrieved as examples."""
+    digest = hashlib.sha256(question_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share

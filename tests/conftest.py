@@ -1,4 +1,4 @@
-"""Shared fixtures: a small movie graph written to disk, and the MetaQA files when present."""
+"""Shared fixtures: a small movie graph on disk, the MetaQA files when present, the real model server."""
 
 from __future__ import annotations
 
@@ -58,3 +58,22 @@ def metaqa() -> Path:
 @pytest.fixture(scope="session")
 def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
     return KnowledgeGraph.load(metaqa / "kb.txt")
+
+
+@pytest.fixture(scope="session")
+def model_server():
+    """The real vLLM server with the embedded model, started once for the whole session."""
+    from agent.server import ModelServer
+
+    server = ModelServer().start()
+    yield server
+    process = server.process
+    server.stop()
+    assert process.poll() is not None, "the model server outlived the test session"
+
+
+@pytest.fixture(scope="session")
+def llm(model_server):
+    from openai import OpenAI
+
+    return OpenAI(base_url=model_server.base_url, api_key="unused")
