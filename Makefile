@@ -21,14 +21,16 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/reasoner kg stats
-	$(BIN)/reasoner kg path --entity "Inception" --relations directed_by,~directed_by,release_year
+	$(BIN)/reasoner ask "the films that share directors with [Inception] were released in which years"
 
 test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/kg_core.py
+	$(BIN)/python bench/planner.py
+	$(BIN)/python bench/planner.py --distilled agent/planners/metaqa --per-hop 1100 --samples 1 --name distilled
+	$(BIN)/python bench/agent.py --memory-run 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

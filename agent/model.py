@@ -90,3 +90,33 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def merged_model_dir(adapter: Path) -> Path:
+    """The embedded model with a distilled LoRA adapter merged in, built once per adapter file."""
+    weights = adapter / "adapter_model.safetensors"
+    if not weights.is_file():
+        raise FileNotFoundError(f"no adapter_model.safetensors in {adapter}: not a distilled planner")
+    base = embedded_model_dir()
+    target = cache_root() / "models" / f"{base.name}-{adapter.name}-{_sha256(weights)[:16]}"
+    if (target / "config.json").is_file():
+        return target
+    log.warning("merging the planner adapter %s into the base model in %s (once)", adapter, target)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".merging-"))
+    try:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        merged = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        merged.save_pretrained(staging, safe_serialization=True)
+        AutoTokenizer.from_pretrained(base).save_pretrained(staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from string import Template
+from string import Template, ascii_lowercase
 
 from openai import OpenAI
 from pydantic import BaseModel
@@ -23,9 +23,10 @@ from kg.linking import EntityLinker, LinkCandidate
 from kg.mining import MinedPlan
 from kg.questions import MASK, masked
 from kg.schema import Schema
-from kg.store import KnowledgeGraph
+from kg.store import INVERSE, KnowledgeGraph
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+DISTILLED = Path(__file__).resolve().parent / "planners"  # shipped distilled planners, one folder each
 MAX_HOPS = 3
 
 
@@ -38,6 +39,12 @@ class RankedPlan(BaseModel):
     plan: list[str]
     logprob: float  # of the most likely sample that produced it
     votes: int  # samples that produced it
+
+
+class Proposal(BaseModel):
+    candidates: list[RankedPlan]  # best first
+    messages: list[dict]  # the prompt as sent
+    raw: list[str]  # the model's outputs, one per sample
 
 
 class PlanResult(BaseModel):
@@ -79,47 +86,81 @@ def system_prompt(schema: Schema) -> str:
 # ---- the decoding constraint -------------------------------------------------------------
 
 
-def plan_json_schema(schema: Schema, first_steps: Sequence[str], max_hops: int = MAX_HOPS) -> dict:
-    """A JSON schema admitting exactly the plans that start with `first_steps` and chain by kind.
+def plan_alternatives(schema: Schema, first_steps: Sequence[str], max_hops: int = MAX_HOPS) -> list[list[list[str]]]:
+    """Every admissible plan shape: a list of positions, each the steps allowed there.
 
-    Each alternative fixes the kind of entity reached after every hop but the last, so the
-    steps allowed at a position depend on the step before it.
+    Each alternative fixes the kind of entity reached after every hop but the last, so the steps
+    allowed at a position depend on the step before it: plans start at the topic and chain by kind.
     """
     by_head: dict[str, list[str]] = {}
     for r in schema.relations:
         by_head.setdefault(r.head_kind, []).append(r.name)
     tail = {r.name: r.tail_kind for r in schema.relations}
+    alternatives: list[list[list[str]]] = []
 
-    alternatives: list[dict] = []
-
-    def extend(items: list[list[str]], allowed: list[str]) -> None:
-        # `allowed`: steps possible at this position; close the plan here, or pick a kind and go on.
-        closed = items + [sorted(allowed)]
-        alternatives.append(_array_of(closed))
-        if len(closed) == max_hops:
+    def extend(positions: list[list[str]], allowed: list[str]) -> None:
+        alternatives.append(positions + [sorted(allowed)])  # close the plan here...
+        if len(positions) + 1 == max_hops:
             return
-        for kind in sorted({tail[s] for s in allowed}):
-            leading_there = sorted(s for s in allowed if tail[s] == kind)
+        for kind in sorted({tail[s] for s in allowed}):  # ...or reach one kind and go on from it
             if by_head.get(kind):
-                extend(items + [leading_there], by_head[kind])
+                extend(positions + [sorted(s for s in allowed if tail[s] == kind)], by_head[kind])
 
     extend([], list(first_steps))
-    return {
-        "type": "object",
-        "properties": {"plan": {"anyOf": alternatives}},
-        "required": ["plan"],
-        "additionalProperties": False,
-    }
+    return alternatives
 
 
-def _array_of(positions: list[list[str]]) -> dict:
-    return {
-        "type": "array",
-        "prefixItems": [{"enum": steps} for steps in positions],
-        "items": False,
-        "minItems": len(positions),
-        "maxItems": len(positions),
-    }
+def plan_json_schema(alternatives: list[list[list[str]]]) -> dict:
+    """A JSON schema admitting exactly the plans of `alternatives` (see `plan_alternatives`)."""
+    arrays = [
+        {"type": "array", "prefixItems": [{"enum": steps} for steps in positions], "items": False,
+         "minItems": len(positions), "maxItems": len(positions)}
+        for positions in alternatives
+    ]
+    return {"type": "object", "properties": {"plan": {"anyOf": arrays}}, "required": ["plan"], "additionalProperties": False}
+
+
+class CompactFormat:
+    """The distilled planner's format: `<masked question> =>` then one one-token code per step.
+
+    Short prompts and three-token plans are where the serving speed is; the codes come from the
+    graph's relations (sorted), so a graph with the same relations gets the same codes.
+    """
+
+    SEPARATOR = " =>"
+
+    def __init__(self, codes: dict[str, str]) -> None:
+        self.codes = codes
+        self.steps = {code: step for step, code in codes.items()}
+
+    @classmethod
+    def for_schema(cls, schema: Schema) -> CompactFormat:
+        forward = sorted(r.name for r in schema.relations if not r.name.startswith(INVERSE))
+        if len(forward) > len(ascii_lowercase):
+            raise ValueError(f"compact plan codes cover at most {len(ascii_lowercase)} relations; this graph has {len(forward)}")
+        codes = {}
+        for letter, relation in zip(ascii_lowercase, forward):
+            codes[relation], codes[INVERSE + relation] = letter, letter.upper()
+        return cls(codes)
+
+    def prompt(self, masked_question: str) -> str:
+        return masked_question + self.SEPARATOR
+
+    def render(self, plan: Sequence[str]) -> str:
+        return "".join(" " + self.codes[step] for step in plan)
+
+    def parse(self, text: str) -> list[str]:
+        try:
+            return [self.steps[code] for code in text.split()]
+        except KeyError as e:
+            raise ValueError(f"unknown plan code {e.args[0]!r} in {text!r}") from None
+
+    def regex(self, alternatives: list[list[list[str]]]) -> str:
+        """The admissible plans as a regular expression over codes, for constrained decoding."""
+        return "|".join(
+            "".join("(" + "|".join(" " + self.codes[step] for step in steps) + ")" for steps in positions)
+            for positions in alternatives
+        )
 
 
 # ---- retrieval of similar training questions ------------------------------------------------
@@ -152,6 +193,13 @@ class ExampleIndex:
 
 
 class Planner:
+    """Links the topic, masks it, and asks the model for `samples` constrained plans, ranked.
+
+    With `compact` (a distilled planner) the prompt is the masked question alone and the model
+    answers in compact codes; otherwise the chat prompt shows the schema and retrieved examples
+    and the model answers in JSON.
+    """
+
     def __init__(
         self,
         kg: KnowledgeGraph,
@@ -162,6 +210,7 @@ class Planner:
         k_examples: int = 8,
         samples: int = 4,
         temperature: float = 1.0,
+        compact: CompactFormat | None = None,
     ) -> None:
         self.kg = kg
         self.schema = Schema.derive(kg)
@@ -172,41 +221,37 @@ class Planner:
         self.k_examples = k_examples
         self.samples = samples
         self.temperature = temperature
+        self.compact = compact
         self.system = system_prompt(self.schema)
 
     def first_steps(self, topic: str) -> list[str]:
         entity = self.kg.entity_id(topic)
         return [s for s, adj in self.kg.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
 
-    def plan(self, question: str) -> PlanResult:
+    def link(self, question: str) -> tuple[list[LinkCandidate], str]:
+        """Link candidates (best first) and the question with the best one masked."""
         links = self.linker.link(question)
         if not links:
-            return PlanResult(question=question, topic=None, masked_question=question, candidates=[],
-                              link_candidates=[], messages=[], raw=[])
-        topic = links[0]
-        masked_question = masked(question, topic.span)
+            return [], question
+        masked_question = masked(question, links[0].span)
         if MASK not in masked_question:
-            masked_question = f"{masked_question} ({MASK} = {topic.entity})"
-        examples = self.examples.nearest(masked_question, self.k_examples) if self.examples else []
-        messages = plan_messages(self.system, examples, masked_question)
-        constraint = plan_json_schema(self.schema, self.first_steps(topic.entity))
-        response = self.client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            n=self.samples,
-            temperature=self.temperature if self.samples > 1 else 0.0,
-            max_tokens=64,
-            logprobs=True,
-            extra_body={"structured_outputs": {"json": constraint, "disable_any_whitespace": True}},
-        )
-        raw = [choice.message.content or "" for choice in response.choices]
+            masked_question = f"{masked_question} ({MASK} = {links[0].entity})"
+        return links, masked_question
+
+    def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
+                temperature: float | None = None) -> Proposal:
+        """One constrained LLM call: `samples` plans from `topic`, ranked by votes then log-probability."""
+        alternatives = plan_alternatives(self.schema, self.first_steps(topic))
+        samples = samples or self.samples
+        temperature = (self.temperature if samples > 1 else 0.0) if temperature is None else temperature
+        ask = self._ask_compact if self.compact else self._ask_chat
+        messages, outputs = ask(masked_question, alternatives, samples, temperature)
         ranked: dict[tuple[str, ...], RankedPlan] = {}
-        for choice, text in zip(response.choices, raw):
+        for text, logprob in outputs:
             try:
-                plan = parse_plan(text)
+                plan = self.compact.parse(text) if self.compact else parse_plan(text)
             except ValueError:
-                continue  # an output cut at max_tokens; the others still count
-            logprob = sum(t.logprob for t in choice.logprobs.content) if choice.logprobs and choice.logprobs.content else -math.inf
+                continue  # an output cut at max_tokens; the other samples still count
             seen = ranked.get(tuple(plan))
             if seen:
                 seen.votes += 1
@@ -214,5 +259,53 @@ class Planner:
             else:
                 ranked[tuple(plan)] = RankedPlan(plan=plan, logprob=logprob, votes=1)
         candidates = sorted(ranked.values(), key=lambda p: (-p.votes, -p.logprob))
-        return PlanResult(question=question, topic=topic.entity, masked_question=masked_question,
-                          candidates=candidates, link_candidates=links, messages=messages, raw=raw)
+        return Proposal(candidates=candidates, messages=messages, raw=[text for text, _ in outputs])
+
+    def plan(self, question: str) -> PlanResult:
+        links, masked_question = self.link(question)
+        if not links:
+            return PlanResult(question=question, topic=None, masked_question=question, candidates=[],
+                              link_candidates=[], messages=[], raw=[])
+        proposal = self.propose(masked_question, links[0].entity)
+        return PlanResult(question=question, topic=links[0].entity, masked_question=masked_question,
+                          candidates=proposal.candidates, link_candidates=links, messages=proposal.messages,
+                          raw=proposal.raw)
+
+    def _ask_chat(self, masked_question: str, alternatives: list[list[list[str]]], samples: int,
+                  temperature: float) -> tuple[list[dict], list[tuple[str, float]]]:
+        examples = self.examples.nearest(masked_question, self.k_examples) if self.examples else []
+        messages = plan_messages(self.system, examples, masked_question)
+        constraint = plan_json_schema(alternatives)
+        response = self.client.chat.completions.create(
+            model=self.model, messages=messages, n=samples, temperature=temperature, max_tokens=64,
+            logprobs=True, extra_body={"structured_outputs": {"json": constraint, "disable_any_whitespace": True}},
+        )
+        return messages, [
+            (c.message.content or "", sum(t.logprob for t in c.logprobs.content) if c.logprobs and c.logprobs.content else -math.inf)
+            for c in response.choices
+        ]
+
+    def _ask_compact(self, masked_question: str, alternatives: list[list[list[str]]], samples: int,
+                     temperature: float) -> tuple[list[dict], list[tuple[str, float]]]:
+        prompt = self.compact.prompt(masked_question)
+        response = self.client.completions.create(
+            model=self.model, prompt=prompt, n=samples, temperature=temperature,
+            max_tokens=MAX_HOPS + 1, logprobs=1,
+            extra_body={"structured_outputs": {"regex": self.compact.regex(alternatives)}},
+        )
+        return [{"role": "prompt", "content": prompt}], [
+            (c.text, sum(x for x in c.logprobs.token_logprobs if x is not None) if c.logprobs else -math.inf)
+            for c in response.choices
+        ]
+
+
+def find_distilled(kg: KnowledgeGraph, folder: Path = DISTILLED) -> Path | None:
+    """The shipped distilled planner trained for a graph with exactly these relations, if any."""
+    for card in sorted(folder.glob("*/planner.json")):
+        if json.loads(card.read_text())["relations"] == sorted(kg.relations):
+            return card.parent
+    return None
+
+
+def distilled_format(planner_dir: Path) -> CompactFormat:
+    return CompactFormat(json.loads((planner_dir / "planner.json").read_text())["codes"])

@@ -28,7 +28,8 @@ class Edge(BaseModel):
 class PathResult(BaseModel):
     topics: list[str]
     plan: list[str]
-    answers: list[str]  # sorted by name
+    answers: list[str]  # ranked: most supporting paths first, then by name
+    support: dict[str, int]  # answer -> number of distinct paths from a topic that reach it
     witnesses: dict[str, list[list[Edge]]]  # answer -> up to `max_witnesses` paths from a topic
     frontier_sizes: list[int]  # entities reached after each hop (after any cut)
     truncated_at_hop: int | None = None  # first hop whose frontier was cut, 1-based
@@ -86,10 +87,13 @@ def execute_plan(
                    for path in _paths_to(int(a), layers, max_witnesses)]
         for a in answers.tolist()
     }
+    support = _path_counts(start, layers, len(kg.names)) if len(answers) else {}
+    support_by_name = {names[a]: int(support[a]) for a in answers.tolist()}
     return PathResult(
         topics=list(topics),
         plan=list(plan),
-        answers=sorted(witnesses),
+        answers=sorted(witnesses, key=lambda a: (-support_by_name[a], a)),
+        support=support_by_name,
         witnesses=witnesses,
         frontier_sizes=sizes,
         truncated_at_hop=truncated_at,
@@ -112,6 +116,17 @@ def _paths_to(answer: int, layers: list[Layer], limit: int) -> list[list[tuple[i
 
     walk(answer, len(layers) - 1, [])
     return paths
+
+
+def _path_counts(start: np.ndarray, layers: list[Layer], n: int) -> np.ndarray:
+    """Number of distinct paths from the topics to every entity of the last layer."""
+    counts = np.zeros(n, dtype=np.int64)
+    counts[start] = 1
+    for layer in layers:
+        reached = np.zeros(n, dtype=np.int64)
+        np.add.at(reached, layer.targets, counts[layer.sources])
+        counts = reached
+    return counts
 
 
 def _evidence_size(answers: np.ndarray, layers: list[Layer]) -> int:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agent.planner import ExampleIndex, Example, Planner, parse_plan, plan_json_schema, render_plan
+from agent.planner import Example, ExampleIndex, Planner, parse_plan, plan_alternatives, plan_json_schema, render_plan
 from agent.server import SERVED_NAME
 from kg.demo import DEMO_KB
 from kg.schema import Schema
@@ -26,7 +26,7 @@ def test_plan_format_round_trips():
 
 def test_schema_admits_only_chaining_plans(demo_kg):
     schema = Schema.derive(demo_kg)
-    constraint = plan_json_schema(schema, ["directed_by", "release_year"])
+    constraint = plan_json_schema(plan_alternatives(schema, ["directed_by", "release_year"]))
     plans = [[item["enum"] for item in alt["prefixItems"]] for alt in constraint["properties"]["plan"]["anyOf"]]
     assert [["directed_by", "release_year"]] in plans
     for positions in plans:
@@ -63,7 +63,7 @@ def test_question_without_a_graph_entity_gets_no_plan(demo_kg, llm):
 def test_the_constraint_bites(demo_kg, llm):
     """Asked outright for a relation the graph does not have, the model still can only emit schema plans."""
     schema = Schema.derive(demo_kg)
-    constraint = plan_json_schema(schema, ["directed_by"])
+    constraint = plan_json_schema(plan_alternatives(schema, ["directed_by"]))
     messages = [{"role": "user", "content": 'Reply with exactly this JSON: {"plan": ["born_in", "capital_of"]}'}]
     free = llm.chat.completions.create(model=SERVED_NAME, messages=messages, max_tokens=30, temperature=0)
     bound = llm.chat.completions.create(

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 
 from agent.cli import kg as kg_commands
+from agent.cli.answer import ask, batch
+from agent.cli.distill import distill
 from agent.cli.plan import plan
 from agent.server import ServerError
 from kg.questions import QuestionFormatError
@@ -17,9 +19,12 @@ from kg.store import KGFormatError
 app = typer.Typer(help="Neuro-symbolic reasoning over knowledge graphs.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
 app.command()(plan)
+app.command()(distill)
+app.command()(ask)
+app.command()(batch)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (KGFormatError, QuestionFormatError, FileNotFoundError, KeyError, ValueError, ServerError)
+USER_ERRORS = (KGFormatError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
 
 
 def main() -> None:

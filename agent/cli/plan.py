@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from openai import OpenAI
 from rich.console import Console
 
-from agent.planner import ExampleIndex, Planner
-from agent.server import SERVED_NAME, model_server
+from agent.server import SERVED_NAME
+from agent.service import choose_distilled, open_planner
 from kg.demo import DEMO_KB
 from kg.store import KnowledgeGraph
 
@@ -24,7 +23,8 @@ UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="Use a running 
 def plan(
     question: Annotated[str, typer.Argument(help="The question, topic entity in [brackets] or plain.")],
     kg_path: Annotated[Path, typer.Option("--kg", help="Triple file (default: the demo graph).")] = DEMO_KB,
-    examples: Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) to retrieve similar questions from.")] = None,
+    examples: Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) to retrieve similar questions from (base planner).")] = None,
+    planner: Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph if there is one), 'base', or a distilled planner folder.")] = "auto",
     k: Annotated[int, typer.Option(help="Plan samples to draw and rank.")] = 4,
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
@@ -33,20 +33,21 @@ def plan(
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
     kg = KnowledgeGraph.load(kg_path)
-    index = ExampleIndex.load(examples) if examples else None
-    with model_server(llm_url, model) as base_url:
-        planner = Planner(kg, OpenAI(base_url=base_url, api_key="unused"), model=llm_model if llm_url else SERVED_NAME,
-                          examples=index, samples=k)
-        result = planner.plan(question)
+    distilled = choose_distilled(kg, planner, model)
+    with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
+                      samples=k) as planner_:
+        result = planner_.plan(question)
     if as_json:
         print(result.model_dump_json(indent=2))
         return
     if result.topic is None:
         console.print("no entity of the graph found in the question")
         raise typer.Exit(1)
-    console.print(f"topic: [bold]{result.topic}[/]   question: {result.masked_question}", highlight=False)
+    kind = f"distilled planner {distilled}" if distilled else "base planner"
+    console.print(f"topic: [bold]{result.topic}[/]   question: {result.masked_question}   [dim]({kind})[/]", highlight=False)
     for rank, c in enumerate(result.candidates, 1):
         console.print(f"{rank}. {' -> '.join(c.plan)}   [dim]votes {c.votes}/{k}, logprob {c.logprob:.2f}[/]", highlight=False)
     console.print("[dim]raw output:[/]")
     for text in result.raw:
         console.print(f"  {text}", highlight=False, markup=False)
+

@@ -1,0 +1,102 @@
+"""`reasoner ask` and `reasoner batch`: answer questions with the agent, traces recorded."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from agent.batch import run_batch
+from agent.model import cache_root
+from agent.runner import answer_question
+from agent.server import SERVED_NAME
+from agent.service import open_agent
+from agent.traces import TraceStore
+from kg.demo import DEMO_KB
+from kg.questions import read_questions
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+KgOpt = Annotated[Path, typer.Option("--kg", help="Triple file (default: the bundled demo graph).")]
+PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph, if any), 'base', or a distilled planner folder.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face name or local directory to serve instead of the embedded model.")]
+UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server to use instead of starting one.")]
+ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]
+TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
+
+
+def traces_path(traces: Path | None) -> Path:
+    return traces or cache_root() / "traces.sqlite"
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question; the topic entity may be marked [like this].")],
+    kg_path: KgOpt = DEMO_KB,
+    planner: PlannerOpt = "auto",
+    model: ModelOpt = None,
+    llm_url: UrlOpt = None,
+    llm_model: str = SERVED_NAME,
+    examples: ExamplesOpt = None,
+    traces: TracesOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON.")] = False,
+) -> None:
+    """Answer one question: the answers, the plan, and the paths that support them."""
+    store = TraceStore(traces_path(traces))
+    with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
+        answer = answer_question(agent, store, question)
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    if answer.status != "answered":
+        console.print(f"[yellow]{answer.message}[/]", highlight=False)
+        for c in answer.link_candidates:
+            console.print(f"  considered: {c['entity']} ({c['method']}, {c['score']:.2f})", highlight=False)
+    else:
+        console.print(f"[bold]{', '.join(answer.answers[:20])}[/]" + (f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""), highlight=False)
+        console.print(f"[dim]topic:[/] {answer.topic}   [dim]plan:[/] {' -> '.join(answer.plan)}", highlight=False)
+        for a in answer.answers[:10]:
+            for path in answer.evidence.get(a, [])[:1]:
+                console.print("  " + path[0].source + "".join(f" --{e.relation}--> {e.target}" for e in path), highlight=False, style="dim")
+    for attempt in answer.attempts:
+        if attempt["failed"]:
+            console.print(f"[dim]rejected {' -> '.join(attempt['plan'])}: failed {', '.join(attempt['failed'])}[/]", highlight=False)
+    err.print(f"trace {answer.trace_id} in {store.path}; {answer.seconds['total']:.2f}s", highlight=False)
+
+
+def batch(
+    questions: Annotated[Path, typer.Option("--questions", help="question<TAB>answer|answer lines, or JSONL {id, question, answers?}.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write one JSON answer per line.")],
+    kg_path: KgOpt = DEMO_KB,
+    planner: PlannerOpt = "auto",
+    model: ModelOpt = None,
+    llm_url: UrlOpt = None,
+    llm_model: str = SERVED_NAME,
+    examples: ExamplesOpt = None,
+    traces: TracesOpt = None,
+    limit: Annotated[Optional[int], typer.Option(help="Answer only the first N questions.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Questions in flight at once.")] = 32,
+    resume: Annotated[bool, typer.Option(help="Skip the ids already in --out and append the rest.")] = False,
+) -> None:
+    """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
+    items = read_questions(questions)[:limit]
+    store = TraceStore(traces_path(traces))
+    with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
+        columns = (TextColumn("answering"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]} q/s"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task("batch", total=len(items), rate="-")
+
+            def done(n: int) -> None:
+                progress.advance(task, n)
+                t = progress.tasks[0]
+                if t.elapsed:
+                    progress.update(task, rate=f"{t.completed / t.elapsed:.1f}")
+
+            summary = run_batch(agent, store, items, out, concurrency=concurrency, resume=resume, on_done=done)
+    print(json.dumps(summary), flush=True)

@@ -1,0 +1,64 @@
+"""`reasoner distill`: train a small planner for one graph from plans mined out of it."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from agent.distill import DistillConfig, distill as run_distill
+from kg.mining import MinedPlan, mine_questions
+from kg.questions import read_questions
+from kg.store import KnowledgeGraph
+
+err = Console(stderr=True, soft_wrap=True)
+defaults = DistillConfig()
+
+
+def distill(
+    kg_path: Annotated[Path, typer.Option("--kg", help="Triple file the planner is for.")],
+    questions: Annotated[list[Path], typer.Option("--questions", help="Training questions with gold answers (repeatable).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the adapter and its card.")],
+    plans: Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) for these questions; mined now if absent.")] = None,
+    steps: int = defaults.steps,
+    batch_size: int = defaults.batch_size,
+    learning_rate: float = defaults.learning_rate,
+    lora_rank: int = defaults.lora_rank,
+    lora_layers: Annotated[Optional[int], typer.Option(help="Adapt only the top N layers (faster; default: all).")] = defaults.lora_layers,
+    bfloat16: Annotated[bool, typer.Option(help="Autocast to bfloat16 (faster on CPUs with AVX512-BF16).")] = defaults.bfloat16,
+    seed: int = defaults.seed,
+    holdout_share: Annotated[float, typer.Option(help="Share of questions set aside (by id hash) for benchmarks, never trained on.")] = defaults.holdout_share,
+    validation_share: Annotated[float, typer.Option(help="Share of the rest this run holds out for its own validation.")] = defaults.validation_share,
+) -> None:
+    """Fine-tune the embedded model into a planner for this graph; write an adapter and a card."""
+    kg = KnowledgeGraph.load(kg_path)
+    items = [q for path in questions for q in read_questions(path)]
+    if plans:
+        by_id = {m.id: m for m in (MinedPlan.model_validate_json(l) for l in plans.read_text().splitlines() if l.strip())}
+        missing = [q.id for q in items if q.id not in by_id]
+        if missing:
+            raise ValueError(f"{plans} has no plan for {len(missing)} of the questions (first: {missing[0]}); omit --plans to mine them")
+        mined = [by_id[q.id] for q in items]
+    else:
+        with _progress("mining") as progress:
+            task = progress.add_task("mining", total=len(items))
+            mined = mine_questions(kg, items, progress=lambda n: progress.advance(task, n))
+    config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
+                           lora_layers=lora_layers, bfloat16=bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)
+    command = "reasoner " + shlex.join(sys.argv[1:])
+    with _progress("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
+        task = progress.add_task("training", total=steps, loss=float("nan"))
+        card = run_distill(kg, mined, out, config, sources=[str(p) for p in questions], command=command,
+                           on_step=lambda step, loss: progress.update(task, completed=step, loss=loss),
+                           log=lambda line: progress.console.print(line, highlight=False))
+    err.print(f"wrote {out} in {card.train_seconds / 60:.1f} min of training; validation {card.validation.get('all')}")
+
+
+def _progress(label: str, *extra) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), *extra, TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), console=err)

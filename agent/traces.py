@@ -1,0 +1,137 @@
+"""Run traces in SQLite: one row per run, one per step, schema versioned by numbered migrations.
+
+Every question the agent answers is a run; every node it passes through (link, plan, ground,
+check, answer) is a step with its inputs, outputs, timings and, for the planner, the raw LLM
+request and response. History is plain SQL: `select question, status from runs order by started`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+MIGRATIONS = [
+    # 1: runs and steps
+    """
+    create table runs (
+        id text primary key,
+        question text not null,
+        status text not null,            -- running | answered | no_entity | no_plan | error
+        started real not null,
+        finished real,
+        answers text,                    -- JSON list, ranked
+        result text                      -- JSON: the whole structured answer
+    );
+    create index runs_started on runs(started);
+    create table steps (
+        run_id text not null references runs(id),
+        seq integer not null,
+        node text not null,
+        started real not null,
+        seconds real not null,
+        input text,                      -- JSON
+        output text,                     -- JSON
+        primary key (run_id, seq)
+    );
+    """,
+]
+
+
+class StepRecord(BaseModel):
+    seq: int
+    node: str
+    started: float
+    seconds: float
+    input: Any = None
+    output: Any = None
+
+
+class RunRecord(BaseModel):
+    id: str
+    question: str
+    status: str
+    started: float
+    finished: float | None
+    answers: list[str] | None
+    result: Any = None
+    steps: list[StepRecord] = []
+
+
+class TraceStore:
+    """A SQLite file of runs; safe to share between threads (one connection, one lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute("pragma synchronous=normal")
+        self._lock = threading.Lock()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._db.execute("pragma user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise RuntimeError(f"{self.path} has trace schema version {version}, newer than this program's {len(MIGRATIONS)}")
+            for number, script in enumerate(MIGRATIONS[version:], version + 1):
+                self._db.executescript(f"begin; {script}; pragma user_version = {number}; commit;")
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("pragma user_version").fetchone()[0]
+
+    def start_run(self, question: str) -> str:
+        run_id = uuid.uuid4().hex[:16]
+        with self._lock:
+            self._db.execute("insert into runs (id, question, status, started) values (?, ?, 'running', ?)",
+                             (run_id, question, time.time()))
+        return run_id
+
+    def add_step(self, run_id: str, seq: int, node: str, started: float, seconds: float, input: Any, output: Any) -> None:
+        with self._lock:
+            self._db.execute(
+                "insert into steps (run_id, seq, node, started, seconds, input, output) values (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, seq, node, started, seconds, _json(input), _json(output)),
+            )
+
+    def finish_run(self, run_id: str, status: str, answers: list[str], result: Any) -> None:
+        with self._lock:
+            self._db.execute(
+                "update runs set status = ?, finished = ?, answers = ?, result = ? where id = ?",
+                (status, time.time(), json.dumps(answers, ensure_ascii=False), _json(result), run_id),
+            )
+
+    def run(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            row = self._db.execute("select id, question, status, started, finished, answers, result from runs where id = ?",
+                                   (run_id,)).fetchone()
+            steps = self._db.execute("select seq, node, started, seconds, input, output from steps where run_id = ? order by seq",
+                                     (run_id,)).fetchall()
+        if row is None:
+            return None
+        return RunRecord(
+            id=row[0], question=row[1], status=row[2], started=row[3], finished=row[4],
+            answers=json.loads(row[5]) if row[5] else None, result=json.loads(row[6]) if row[6] else None,
+            steps=[StepRecord(seq=s[0], node=s[1], started=s[2], seconds=s[3],
+                              input=json.loads(s[4]) if s[4] else None, output=json.loads(s[5]) if s[5] else None)
+                   for s in steps],
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value, ensure_ascii=False, default=lambda v: v.model_dump() if isinstance(v, BaseModel) else str(v))

@@ -1,0 +1,144 @@
+"""The agent end to end on the demo graph, against the real served model with the shipped planner."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openai import OpenAI
+
+from agent.checks import AnswerKinds, cue
+from agent.graph import Agent
+from agent.planner import Planner, distilled_format, find_distilled
+from agent.runner import answer_question
+from agent.server import SERVED_NAME, ModelServer
+from agent.model import merged_model_dir
+from agent.traces import TraceStore
+from kg.demo import DEMO_KB, DEMO_QUESTIONS
+from kg.store import KnowledgeGraph
+
+pytestmark = pytest.mark.slow
+REASONER = str(Path(sys.executable).parent / "reasoner")
+
+
+@pytest.fixture(scope="module")
+def demo_kg():
+    return KnowledgeGraph.load(DEMO_KB)
+
+
+@pytest.fixture(scope="module")
+def distilled(demo_kg):
+    folder = find_distilled(demo_kg)
+    assert folder is not None, "the shipped MetaQA planner should match the demo graph's relations"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def distilled_server(distilled):
+    with ModelServer(str(merged_model_dir(distilled))) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def agent(demo_kg, distilled, distilled_server):
+    client = OpenAI(base_url=distilled_server.base_url, api_key="unused")
+    planner = Planner(demo_kg, client, model=SERVED_NAME, samples=1, compact=distilled_format(distilled))
+    kinds = AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
+    return Agent(planner, kinds)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return TraceStore(tmp_path / "traces.sqlite")
+
+
+def test_cues():
+    assert cue("who directed [ENT]") == "who"
+    assert cue("the films acted by [ENT] were released in which years") == "which years"
+    assert cue("what is the primary language of [ENT]") == "what primary"
+    assert cue("[ENT] films") is None
+
+
+def test_answers_with_plan_evidence_and_trace(agent, store):
+    answer = answer_question(agent, store, "who directed [Inception]")
+    assert answer.status == "answered" and answer.answers == ["Christopher Nolan"]
+    assert answer.plan == ["directed_by"]
+    [path] = answer.evidence["Christopher Nolan"]
+    assert (path[0].source, path[0].relation, path[0].target) == ("Inception", "directed_by", "Christopher Nolan")
+    assert all(c.passed for c in answer.checks) and {c.name for c in answer.checks} >= {"chains", "answer_kind"}
+
+    run = store.run(answer.trace_id)
+    assert run.status == "answered" and run.answers == ["Christopher Nolan"]
+    assert [s.node for s in run.steps] == ["link", "plan", "ground", "check", "answer"]
+    plan_step = run.steps[1]
+    assert plan_step.output["llm"][0]["messages"] == [{"role": "prompt", "content": "who directed [ENT] =>"}]
+    assert plan_step.output["llm"][0]["raw"]  # the raw model output is kept
+    assert run.steps[2].output["grounding"]["witnesses"]["Christopher Nolan"]
+    assert store.schema_version == 1
+
+
+def test_three_hop_question_on_the_demo_graph(agent, store):
+    question, gold = next(line.split("\t") for line in DEMO_QUESTIONS.read_text().splitlines()
+                          if "share" in line or "also" in line)
+    answer = answer_question(agent, store, question)
+    assert answer.status == "answered"
+    assert set(answer.answers) == set(gold.split("|"))
+
+
+def test_a_plan_that_grounds_to_nothing_is_replaced(agent, store):
+    # The cast of E.T. made no other film in the demo graph: the natural plan grounds to nothing.
+    answer = answer_question(agent, store, "who directed the movies that share actors with the movie [E.T. the Extra-Terrestrial]")
+    first = answer.attempts[0]
+    assert first["plan"] == ["starred_actors", "~starred_actors", "directed_by"] and "grounded" in first["failed"]
+    assert len(answer.attempts) >= 2 or answer.status == "no_plan"
+    steps = [s.node for s in store.run(answer.trace_id).steps]
+    assert steps.count("plan") >= 2, steps
+    if answer.status == "no_plan":
+        assert "no plan grounded" in answer.message
+
+
+def test_question_without_an_entity(agent, store):
+    answer = answer_question(agent, store, "what is the airspeed velocity of an unladen swallow")
+    assert answer.status == "no_entity" and answer.answers == []
+    assert "no entity" in answer.message
+    assert [s.node for s in store.run(answer.trace_id).steps] == ["link", "answer"]
+
+
+def test_step_events_stream_while_running(agent):
+    events = []
+    answer_question(agent, None, "when was [Alien] released", on_event=events.append)
+    assert [e["node"] for e in events] == ["link", "plan", "ground", "check", "answer"]
+
+
+def test_ask_and_batch_commands(tmp_path, distilled_server):
+    url = distilled_server.base_url
+    traces = tmp_path / "t.sqlite"
+    run = subprocess.run([REASONER, "ask", "who directed [Jurassic Park]", "--llm-url", url, "--traces", str(traces), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["answers"] == ["Steven Spielberg"]
+
+    questions = tmp_path / "qa_1hop_demo.txt"
+    questions.write_text("who directed [Jurassic Park]\tSteven Spielberg\nwhen was [Alien] released\t1979\nwho wrote [Zzyzx Qwvvrt Plinth]\tx\n")
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.run([REASONER, "batch", "--questions", str(questions), "--out", str(out), "--llm-url", url,
+                          "--traces", str(traces), "--limit", "2"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["n"] == 2 and summary["hits_at_1"] == 1.0 and summary["micro_f1"] == 1.0
+    assert summary["1-hop"]["n"] == 2 and summary["questions_per_s"] > 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["id"] for r in records} == {"qa_1hop_demo:1", "qa_1hop_demo:2"}
+    assert all(r["trace_id"] and r["evidence"] for r in records)
+
+    again = subprocess.run([REASONER, "batch", "--questions", str(questions), "--out", str(out), "--llm-url", url,
+                            "--traces", str(traces), "--resume"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert summary["answered_now"] == 1 and summary["n"] == 3
+    assert summary["status"]["no_entity"] == 1
+
+    refused = subprocess.run([REASONER, "batch", "--questions", str(questions), "--out", str(out), "--llm-url", url],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--resume" in refused.stderr

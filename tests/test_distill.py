@@ -1,0 +1,64 @@
+"""A short distillation end to end: train a few dozen steps, merge the adapter, serve it, plan with it."""
+
+import json
+
+import pytest
+from openai import OpenAI
+
+from agent.distill import DistillConfig, distill, training_pairs
+from agent.model import merged_model_dir
+from agent.planner import CompactFormat, Planner, distilled_format, find_distilled
+from agent.server import SERVED_NAME, ModelServer
+from kg.mining import mine_questions
+from kg.questions import Question
+from kg.schema import Schema
+
+pytestmark = pytest.mark.slow
+
+TEMPLATES = {
+    "who directed [{}]": "directed_by",
+    "when was [{}] released": "release_year",
+    "who acted in [{}]": "starred_actors",
+    "which films share a director with [{}]": "directed_by,~directed_by",
+}
+
+
+def test_compact_format_round_trips(small_kg):
+    fmt = CompactFormat.for_schema(Schema.derive(small_kg))
+    plan = ["directed_by", "~directed_by", "release_year"]
+    assert fmt.parse(fmt.render(plan)) == plan
+    assert len(fmt.render(plan).split()) == 3
+    assert fmt.prompt("who directed [ENT]") == "who directed [ENT] =>"
+    with pytest.raises(ValueError, match="unknown plan code"):
+        fmt.parse(" z")
+
+
+def test_short_distillation_is_served_and_plans(small_kg, tmp_path):
+    films = ["Heat", "Collateral", "The Irishman", "Taxi Driver"]
+    questions = []
+    for template, plan in TEMPLATES.items():
+        for film in films:
+            from kg.paths import execute_plan
+
+            answers = execute_plan(small_kg, [film], plan.split(",")).answers
+            if answers:
+                questions.append(Question(id=f"{film}:{template}", question=template.format(film), answers=answers))
+    mined = mine_questions(small_kg, questions, workers=1)
+    assert len(training_pairs(mined, CompactFormat.for_schema(Schema.derive(small_kg)))) >= 10
+
+    out = tmp_path / "planner"
+    losses = []
+    card = distill(small_kg, mined, out, DistillConfig(steps=30, batch_size=8, learning_rate=3e-3, validation_share=0.0),
+                   sources=["generated"], command="test", on_step=lambda step, loss: losses.append(loss), log=lambda _: None)
+    assert (out / "adapter_model.safetensors").is_file() and (out / "README.md").is_file()
+    assert json.loads((out / "planner.json").read_text())["codes"]["directed_by"] == card.codes["directed_by"]
+    assert losses[-1] < losses[0]
+    assert find_distilled(small_kg, tmp_path) == out
+
+    with ModelServer(str(merged_model_dir(out))) as server:
+        planner = Planner(small_kg, OpenAI(base_url=server.base_url, api_key="unused"), model=SERVED_NAME,
+                          samples=2, compact=distilled_format(out))
+        result = planner.plan("who directed [Heat]")
+    assert result.messages == [{"role": "prompt", "content": "who directed [ENT] =>"}]
+    assert result.candidates, result.raw
+    assert all(Schema.derive(small_kg).chains(c.plan) and c.plan[0] in planner.first_steps("Heat") for c in result.candidates)
