@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import TextColumn
 
 from agent.batch import run_batch
+from agent.cli.common import (DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt,
+                              console, err, progress_bar)
 from agent.model import cache_root
 from agent.runner import answer_question
-from agent.server import SERVED_NAME
 from agent.service import open_agent
 from agent.traces import TraceStore
-from kg.demo import DEMO_KB
 from kg.questions import read_questions
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-KgOpt = Annotated[Path, typer.Option("--kg", help="Triple file (default: the bundled demo graph).")]
-PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph, if any), 'base', or a distilled planner folder.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face name or local directory to serve instead of the embedded model.")]
-UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server to use instead of starting one.")]
-ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]
 TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
 
 
@@ -37,11 +27,11 @@ def traces_path(traces: Path | None) -> Path:
 
 def ask(
     question: Annotated[str, typer.Argument(help="The question; the topic entity may be marked [like this].")],
-    kg_path: KgOpt = DEMO_KB,
+    kg_path: KgOpt = DEFAULT_KG,
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: str = SERVED_NAME,
+    llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON.")] = False,
@@ -72,11 +62,11 @@ def ask(
 def batch(
     questions: Annotated[Path, typer.Option("--questions", help="question<TAB>answer|answer lines, or JSONL {id, question, answers?}.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write one JSON answer per line.")],
-    kg_path: KgOpt = DEMO_KB,
+    kg_path: KgOpt = DEFAULT_KG,
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: str = SERVED_NAME,
+    llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     limit: Annotated[Optional[int], typer.Option(help="Answer only the first N questions.")] = None,
@@ -87,9 +77,7 @@ def batch(
     items = read_questions(questions)[:limit]
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
-        columns = (TextColumn("answering"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]} q/s"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-        with Progress(*columns, console=err) as progress:
+        with progress_bar("answering", TextColumn("{task.fields[rate]} q/s")) as progress:
             task = progress.add_task("batch", total=len(items), rate="-")
 
             def done(n: int) -> None:

@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import TextColumn
 
+from agent.cli.common import err, progress_bar
 from agent.distill import DistillConfig, distill as run_distill
 from kg.mining import MinedPlan, mine_questions
 from kg.questions import read_questions
 from kg.store import KnowledgeGraph
 
-err = Console(stderr=True, soft_wrap=True)
 defaults = DistillConfig()
 
 
@@ -45,20 +44,16 @@ def distill(
             raise ValueError(f"{plans} has no plan for {len(missing)} of the questions (first: {missing[0]}); omit --plans to mine them")
         mined = [by_id[q.id] for q in items]
     else:
-        with _progress("mining") as progress:
+        with progress_bar("mining") as progress:
             task = progress.add_task("mining", total=len(items))
             mined = mine_questions(kg, items, progress=lambda n: progress.advance(task, n))
     config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                            lora_layers=lora_layers, bfloat16=bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)
     command = "reasoner " + shlex.join(sys.argv[1:])
-    with _progress("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
+    with progress_bar("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
         task = progress.add_task("training", total=steps, loss=float("nan"))
         card = run_distill(kg, mined, out, config, sources=[str(p) for p in questions], command=command,
                            on_step=lambda step, loss: progress.update(task, completed=step, loss=loss),
                            log=lambda line: progress.console.print(line, highlight=False))
     err.print(f"wrote {out} in {card.train_seconds / 60:.1f} min of training; validation {card.validation.get('all')}")
 
-
-def _progress(label: str, *extra) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), *extra, TimeElapsedColumn(),
-                    TextColumn("eta"), TimeRemainingColumn(), console=err)

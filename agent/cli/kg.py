@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from agent.cli.common import console, err, progress_bar
 from kg.demo import DEMO_KB
 from kg.linking import EntityLinker
 from kg.mining import mine_questions, summarise
@@ -21,8 +20,6 @@ from kg.schema import Schema
 from kg.store import KnowledgeGraph
 
 app = typer.Typer(help="Inspect and query a knowledge graph.", no_args_is_help=True)
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 KBArg = Annotated[Path, typer.Argument(help="Triple file: head|relation|tail, TSV or JSONL. Default: the bundled demo graph.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")]
@@ -116,8 +113,7 @@ def mine(
     kg = load(kb, skip_bad_lines)
     items = [q for path in questions for q in read_questions(path)]
     started = time.perf_counter()
-    columns = (TextColumn("mining"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err) as progress:
+    with progress_bar("mining") as progress:
         task = progress.add_task("mine", total=len(items))
         mined = mine_questions(kg, items, max_hops=max_hops, workers=workers, progress=lambda n: progress.advance(task, n))
     partial = out.with_name(out.name + ".partial")

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from agent.server import SERVED_NAME
+from agent.cli.common import DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
 from agent.service import choose_distilled, open_planner
-from kg.demo import DEMO_KB
 from kg.store import KnowledgeGraph
-
-console = Console(soft_wrap=True)
-
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face name or local directory (default: the embedded SmolLM2-135M-Instruct).")]
-UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="Use a running OpenAI-compatible server (e.g. http://host:8000/v1) instead of starting one.")]
 
 
 def plan(
     question: Annotated[str, typer.Argument(help="The question, topic entity in [brackets] or plain.")],
-    kg_path: Annotated[Path, typer.Option("--kg", help="Triple file (default: the demo graph).")] = DEMO_KB,
-    examples: Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) to retrieve similar questions from (base planner).")] = None,
-    planner: Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph if there is one), 'base', or a distilled planner folder.")] = "auto",
+    kg_path: KgOpt = DEFAULT_KG,
+    examples: ExamplesOpt = None,
+    planner: PlannerOpt = "auto",
     k: Annotated[int, typer.Option(help="Plan samples to draw and rank.")] = 4,
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: Annotated[str, typer.Option(help="Model name to request from --llm-url.")] = SERVED_NAME,
+    llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""

@@ -1,0 +1,31 @@
+"""Options and output helpers shared by the `reasoner` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from agent.server import SERVED_NAME
+from kg.demo import DEMO_KB
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+KgOpt = Annotated[Path, typer.Option("--kg", help="Triple file (default: the bundled demo graph).")]
+PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph, if any), 'base', or a distilled planner folder.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face name or local directory to serve instead of the embedded SmolLM2-135M-Instruct.")]
+UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server (e.g. http://host:8000/v1) to use instead of starting one.")]
+LlmModelOpt = Annotated[str, typer.Option(help="Model name to request from --llm-url.")]
+ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]
+DEFAULT_KG = DEMO_KB
+DEFAULT_LLM_MODEL = SERVED_NAME
+
+
+def progress_bar(label: str, *extra: ProgressColumn) -> Progress:
+    """A progress bar on stderr: count, extra columns, elapsed time and an estimate of what is left."""
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), *extra, TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), console=err)
