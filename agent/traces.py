@@ -64,6 +64,15 @@ class RunRecord(BaseModel):
     steps: list[StepRecord] = []
 
 
+class RunSummary(BaseModel):
+    id: str
+    question: str
+    status: str
+    started: float
+    finished: float | None
+    answers: list[str] | None
+
+
 class TraceStore:
     """A SQLite file of runs; safe to share between threads (one connection, one lock)."""
 
@@ -125,6 +134,23 @@ class TraceStore:
                    for s in steps],
         )
 
+    def runs(self, *, limit: int = 50, offset: int = 0, status: str | None = None, text: str | None = None) -> list[RunSummary]:
+        """Runs newest first, optionally only those with `status` or whose question contains `text`."""
+        where, args = [], []
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        if text:
+            where.append("question like ? escape '\\'")
+            args.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        sql = "select id, question, status, started, finished, answers from runs"
+        sql += (" where " + " and ".join(where)) if where else ""
+        sql += " order by started desc limit ? offset ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
+        return [RunSummary(id=r[0], question=r[1], status=r[2], started=r[3], finished=r[4],
+                           answers=json.loads(r[5]) if r[5] else None) for r in rows]
+
     def close(self) -> None:
         self._db.close()
 
@@ -135,3 +161,4 @@ def _json(value: Any) -> str | None:
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     return json.dumps(value, ensure_ascii=False, default=lambda v: v.model_dump() if isinstance(v, BaseModel) else str(v))
+

@@ -77,3 +77,44 @@ def llm(model_server):
     from openai import OpenAI
 
     return OpenAI(base_url=model_server.base_url, api_key="unused")
+
+
+@pytest.fixture(scope="session")
+def demo_kg() -> KnowledgeGraph:
+    from kg.demo import DEMO_KB
+
+    return KnowledgeGraph.load(DEMO_KB)
+
+
+@pytest.fixture(scope="session")
+def distilled(demo_kg):
+    from agent.planner import find_distilled
+
+    folder = find_distilled(demo_kg)
+    assert folder is not None, "the shipped MetaQA planner should match the demo graph's relations"
+    return folder
+
+
+@pytest.fixture(scope="session")
+def distilled_server(distilled):
+    """The real vLLM server with the shipped distilled planner merged in, once per session."""
+    from agent.model import merged_model_dir
+    from agent.server import ModelServer
+
+    with ModelServer(str(merged_model_dir(distilled))) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def agent(demo_kg, distilled, distilled_server):
+    from openai import OpenAI
+
+    from agent.checks import AnswerKinds
+    from agent.graph import Agent
+    from agent.planner import Planner, distilled_format
+    from agent.server import SERVED_NAME
+
+    client = OpenAI(base_url=distilled_server.base_url, api_key="unused")
+    planner = Planner(demo_kg, client, model=SERVED_NAME, samples=1, compact=distilled_format(distilled))
+    kinds = AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
+    return Agent(planner, kinds)

@@ -6,46 +6,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from openai import OpenAI
 
-from agent.checks import AnswerKinds, cue
-from agent.graph import Agent
-from agent.planner import Planner, distilled_format, find_distilled
+from agent.checks import cue
 from agent.runner import answer_question
-from agent.server import SERVED_NAME, ModelServer
-from agent.model import merged_model_dir
 from agent.traces import TraceStore
-from kg.demo import DEMO_KB, DEMO_QUESTIONS
-from kg.store import KnowledgeGraph
+from kg.demo import DEMO_QUESTIONS
 
 pytestmark = pytest.mark.slow
 REASONER = str(Path(sys.executable).parent / "reasoner")
-
-
-@pytest.fixture(scope="module")
-def demo_kg():
-    return KnowledgeGraph.load(DEMO_KB)
-
-
-@pytest.fixture(scope="module")
-def distilled(demo_kg):
-    folder = find_distilled(demo_kg)
-    assert folder is not None, "the shipped MetaQA planner should match the demo graph's relations"
-    return folder
-
-
-@pytest.fixture(scope="module")
-def distilled_server(distilled):
-    with ModelServer(str(merged_model_dir(distilled))) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def agent(demo_kg, distilled, distilled_server):
-    client = OpenAI(base_url=distilled_server.base_url, api_key="unused")
-    planner = Planner(demo_kg, client, model=SERVED_NAME, samples=1, compact=distilled_format(distilled))
-    kinds = AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
-    return Agent(planner, kinds)
 
 
 @pytest.fixture

@@ -6,16 +6,9 @@ import pytest
 
 from agent.planner import Example, ExampleIndex, Planner, parse_plan, plan_alternatives, plan_json_schema, render_plan
 from agent.server import SERVED_NAME
-from kg.demo import DEMO_KB
 from kg.schema import Schema
-from kg.store import KnowledgeGraph
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo_kg():
-    return KnowledgeGraph.load(DEMO_KB)
 
 
 def test_plan_format_round_trips():

@@ -12,6 +12,7 @@ from agent.cli import kg as kg_commands
 from agent.cli.answer import ask, batch
 from agent.cli.distill import distill
 from agent.cli.plan import plan
+from agent.cli.serve import serve
 from agent.server import ServerError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
@@ -22,6 +23,7 @@ app.command()(plan)
 app.command()(distill)
 app.command()(ask)
 app.command()(batch)
+app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
 USER_ERRORS = (KGFormatError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)

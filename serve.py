@@ -1,0 +1,182 @@
+"""The HTTP service: an OpenAI-compatible chat API and a native JSON API over the same agent.
+
+    reasoner serve [--kg KB] [--port 8080]
+
+`POST /v1/chat/completions` (model `reasoner`, SSE with `stream: true`) and `GET /v1/models` speak
+OpenAI's wire format, translated at the edge; `POST /api/ask`, `GET /api/runs`, `GET /api/runs/{id}`
+return the structured answer and traces; `GET /healthz` also checks the model server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from agent.graph import Agent
+from agent.runner import Answer, answer_question
+from agent.server import ServerError, check_reachable
+from agent.traces import RunRecord, RunSummary, TraceStore
+
+MODEL_NAME = "reasoner"
+MAX_QUESTION_CHARS = 2000
+
+
+# ---- wire models -----------------------------------------------------------------------------
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | None = None
+
+
+class ChatRequest(BaseModel):
+    model: str = MODEL_NAME
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class AskRequest(BaseModel):
+    question: str
+
+
+# ---- the app ---------------------------------------------------------------------------------
+
+
+def create_app(agent: Agent, store: TraceStore, *, llm_url: str) -> FastAPI:
+    app = FastAPI(title="reasoner", summary="Knowledge-graph question answering with audited plans")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        return _error(400, f"{where or 'body'}: {first['msg']}", param=where or None)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            check_reachable(llm_url, timeout=3)
+        except ServerError as e:
+            return JSONResponse({"status": "degraded", "model_server": str(e)}, status_code=503)
+        return JSONResponse({"status": "ok", "model_server": llm_url})
+
+    @app.get("/v1/models")
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "reasoner"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: ChatRequest):
+        question = _question_of(request.messages)
+        if not request.stream:
+            answer = await run_in_threadpool(answer_question, agent, store, question)
+            return _completion(answer)
+        return StreamingResponse(_stream(agent, store, question), media_type="text/event-stream")
+
+    @app.post("/api/ask")
+    async def ask(request: AskRequest) -> Answer:
+        return await run_in_threadpool(answer_question, agent, store, _checked(request.question))
+
+    @app.get("/api/runs")
+    def runs(limit: int = 50, offset: int = 0, status: str | None = None, q: str | None = None) -> list[RunSummary]:
+        if not 1 <= limit <= 500 or offset < 0:
+            raise HTTPException(400, "limit must be 1..500 and offset at least 0")
+        return store.runs(limit=limit, offset=offset, status=status, text=q)
+
+    @app.get("/api/runs/{run_id}")
+    def run(run_id: str) -> RunRecord:
+        record = store.run(run_id)
+        if record is None:
+            raise HTTPException(404, f"no run with id {run_id!r}")
+        return record
+
+    return app
+
+
+# ---- OpenAI translation ----------------------------------------------------------------------
+
+
+def _question_of(messages: list[ChatMessage]) -> str:
+    users = [m.content for m in messages if m.role == "user" and m.content]
+    if not users:
+        raise HTTPException(400, "messages: expected at least one user message with content")
+    return _checked(users[-1])
+
+
+def _checked(question: str) -> str:
+    if not question.strip():
+        raise HTTPException(400, "the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise HTTPException(400, f"the question has {len(question)} characters; at most {MAX_QUESTION_CHARS} are accepted")
+    return question
+
+
+def answer_text(answer: Answer, max_answers: int = 20, max_paths: int = 3) -> str:
+    """The assistant message: the answers, then a short evidence summary."""
+    if answer.status != "answered":
+        return answer.message
+    shown = ", ".join(answer.answers[:max_answers]) + (f" (and {len(answer.answers) - max_answers} more)" if len(answer.answers) > max_answers else "")
+    lines = [shown, "", f"Plan: {' -> '.join(answer.plan)} from {answer.topic}."]
+    for a in answer.answers[:max_paths]:
+        for path in answer.evidence.get(a, [])[:1]:
+            lines.append("Evidence: " + path[0].source + "".join(f" --{e.relation}--> {e.target}" for e in path))
+    return "\n".join(lines)
+
+
+def _completion(answer: Answer) -> dict:
+    return {
+        "id": f"chatcmpl-{answer.trace_id}", "object": "chat.completion", "created": int(time.time()), "model": MODEL_NAME,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_text(answer)}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "trace_id": answer.trace_id, "reasoner": answer.model_dump(mode="json"),
+    }
+
+
+async def _stream(agent: Agent, store: TraceStore, question: str) -> AsyncIterator[str]:
+    """SSE: a role chunk, one chunk per agent step (in `reasoner_event`), the answer, then [DONE]."""
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[Any] = asyncio.Queue()
+    created = int(time.time())
+
+    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
+        body = {"id": "chatcmpl-stream", "object": "chat.completion.chunk", "created": created, "model": MODEL_NAME,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+
+    def work() -> None:
+        try:
+            answer = answer_question(agent, store, question, on_event=lambda e: loop.call_soon_threadsafe(events.put_nowait, e))
+            loop.call_soon_threadsafe(events.put_nowait, answer)
+        except Exception as e:  # shown to the client as an error chunk, not a dropped connection
+            loop.call_soon_threadsafe(events.put_nowait, e)
+
+    threading.Thread(target=work, daemon=True).start()
+    yield chunk({"role": "assistant", "content": ""})
+    while True:
+        item = await events.get()
+        if isinstance(item, Answer):
+            yield chunk({"content": answer_text(item)}, trace_id=item.trace_id)
+            yield chunk({}, "stop", trace_id=item.trace_id, reasoner=item.model_dump(mode="json"))
+            break
+        if isinstance(item, Exception):
+            yield f"data: {json.dumps({'error': {'message': str(item), 'type': 'server_error', 'param': None, 'code': None}})}\n\n"
+            break
+        yield chunk({}, reasoner_event={k: item[k] for k in ("trace_id", "seq", "node", "seconds")})
+    yield "data: [DONE]\n\n"
+
+
+def _error(status: int, message: str, param: str | None = None) -> JSONResponse:
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": str(status)}}, status_code=status)
