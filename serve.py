@@ -4,7 +4,8 @@
 
 `POST /v1/chat/completions` (model `reasoner`, SSE with `stream: true`) and `GET /v1/models` speak
 OpenAI's wire format, translated at the edge; `POST /api/ask`, `GET /api/runs`, `GET /api/runs/{id}`
-return the structured answer and traces; `GET /healthz` also checks the model server.
+return the structured answer and traces; `GET /healthz` also checks the model server; `GET /metrics`
+is Prometheus text. With an API key set, every route but `/healthz` needs `Authorization: Bearer KEY`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +31,13 @@ from agent.traces import RunRecord, RunSummary, TraceStore
 
 MODEL_NAME = "reasoner"
 MAX_QUESTION_CHARS = 2000
+
+
+class Limits(BaseModel):
+    api_key: str | None = None  # bearer token every route but /healthz requires, when set
+    max_body_bytes: int = 64 * 1024
+    max_in_flight: int = 64  # questions answered at once; more get a 503 at once
+    timeout_seconds: float = 120.0  # per question
 
 
 # ---- wire models -----------------------------------------------------------------------------
@@ -52,8 +61,65 @@ class AskRequest(BaseModel):
 # ---- the app ---------------------------------------------------------------------------------
 
 
-def create_app(agent: Agent, store: TraceStore, *, llm_url: str) -> FastAPI:
+class Metrics:
+    """Prometheus counters and histograms of one app (its own registry, so apps do not share them)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("reasoner_requests", "HTTP requests", ["route", "status"], registry=self.registry)
+        self.latency = Histogram("reasoner_request_seconds", "HTTP request latency", ["route"], registry=self.registry)
+        self.steps = Histogram("reasoner_step_seconds", "Agent step latency", ["node"], registry=self.registry,
+                               buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.tokens = Counter("reasoner_llm_tokens", "Planner LLM tokens", ["kind"], registry=self.registry)
+        self.errors = Counter("reasoner_errors", "Requests that ended in a 5xx", ["route"], registry=self.registry)
+
+    def answered(self, answer: Answer) -> None:
+        for node, seconds in answer.seconds.items():
+            if node != "total":
+                self.steps.labels(node).observe(seconds)
+        for kind, n in answer.llm_tokens.items():
+            self.tokens.labels(kind).inc(n)
+
+
+def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits | None = None) -> FastAPI:
+    limits = limits or Limits()
+    metrics = Metrics()
+    in_flight = 0
     app = FastAPI(title="reasoner", summary="Knowledge-graph question answering with audited plans")
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        started = time.perf_counter()
+        if limits.api_key and request.url.path != "/healthz":
+            if request.headers.get("authorization") != f"Bearer {limits.api_key}":
+                return _error(401, "missing or incorrect API key: send Authorization: Bearer <key>")
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limits.max_body_bytes:
+            return _error(413, f"request body of {length} bytes is over the limit of {limits.max_body_bytes}")
+        response = await call_next(request)
+        route = request.scope["route"].path if request.scope.get("route") else "unmatched"
+        metrics.requests.labels(route, str(response.status_code)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        if response.status_code >= 500:
+            metrics.errors.labels(route).inc()
+        return response
+
+    async def answer_bounded(question: str) -> Answer:
+        """Answer in a worker thread, at most `max_in_flight` at once, within the timeout."""
+        nonlocal in_flight
+        if in_flight >= limits.max_in_flight:
+            raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
+        in_flight += 1
+        try:
+            answer = await asyncio.wait_for(run_in_threadpool(answer_question, agent, store, question), limits.timeout_seconds)
+        except asyncio.TimeoutError:
+            raise HTTPException(504, f"no answer within {limits.timeout_seconds:.0f}s") from None
+        except Exception as e:  # the model server is down or answered nonsense: say so, stay up
+            raise HTTPException(502, f"the model server failed: {e}") from None
+        finally:
+            in_flight -= 1
+        metrics.answered(answer)
+        return answer
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -73,6 +139,10 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str) -> FastAPI:
             return JSONResponse({"status": "degraded", "model_server": str(e)}, status_code=503)
         return JSONResponse({"status": "ok", "model_server": llm_url})
 
+    @app.get("/metrics")
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/v1/models")
     def models() -> dict:
         return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "reasoner"}]}
@@ -81,13 +151,12 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str) -> FastAPI:
     async def chat(request: ChatRequest):
         question = _question_of(request.messages)
         if not request.stream:
-            answer = await run_in_threadpool(answer_question, agent, store, question)
-            return _completion(answer)
+            return _completion(await answer_bounded(question))
         return StreamingResponse(_stream(agent, store, question), media_type="text/event-stream")
 
     @app.post("/api/ask")
     async def ask(request: AskRequest) -> Answer:
-        return await run_in_threadpool(answer_question, agent, store, _checked(request.question))
+        return await answer_bounded(_checked(request.question))
 
     @app.get("/api/runs")
     def runs(limit: int = 50, offset: int = 0, status: str | None = None, q: str | None = None) -> list[RunSummary]:
@@ -178,5 +247,5 @@ async def _stream(agent: Agent, store: TraceStore, question: str) -> AsyncIterat
 
 
 def _error(status: int, message: str, param: str | None = None) -> JSONResponse:
-    kind = "invalid_request_error" if status < 500 else "server_error"
+    kind = {401: "authentication_error", 503: "overloaded_error"}.get(status, "invalid_request_error" if status < 500 else "server_error")
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": str(status)}}, status_code=status)

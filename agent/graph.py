@@ -99,7 +99,7 @@ class Agent:
                                             temperature=1.0 if again else None)
             candidates = [c for c in proposal.candidates if c.plan not in tried]
             update["planner_calls"] = state.planner_calls + 1
-            update["llm"] = state.llm + [{"messages": proposal.messages, "raw": proposal.raw,
+            update["llm"] = state.llm + [{"messages": proposal.messages, "raw": proposal.raw, "usage": proposal.usage,
                                           "seconds": round(time.perf_counter() - started, 4)}]
         if not candidates:
             update |= {"plan": [], "candidates": [], "status": "no_plan",

@@ -45,6 +45,7 @@ class Proposal(BaseModel):
     candidates: list[RankedPlan]  # best first
     messages: list[dict]  # the prompt as sent
     raw: list[str]  # the model's outputs, one per sample
+    usage: dict[str, int] = {}  # prompt_tokens, completion_tokens
 
 
 class PlanResult(BaseModel):
@@ -245,7 +246,7 @@ class Planner:
         samples = samples or self.samples
         temperature = (self.temperature if samples > 1 else 0.0) if temperature is None else temperature
         ask = self._ask_compact if self.compact else self._ask_chat
-        messages, outputs = ask(masked_question, alternatives, samples, temperature)
+        messages, outputs, usage = ask(masked_question, alternatives, samples, temperature)
         ranked: dict[tuple[str, ...], RankedPlan] = {}
         for text, logprob in outputs:
             try:
@@ -259,7 +260,7 @@ class Planner:
             else:
                 ranked[tuple(plan)] = RankedPlan(plan=plan, logprob=logprob, votes=1)
         candidates = sorted(ranked.values(), key=lambda p: (-p.votes, -p.logprob))
-        return Proposal(candidates=candidates, messages=messages, raw=[text for text, _ in outputs])
+        return Proposal(candidates=candidates, messages=messages, raw=[text for text, _ in outputs], usage=usage)
 
     def plan(self, question: str) -> PlanResult:
         links, masked_question = self.link(question)
@@ -272,7 +273,7 @@ class Planner:
                           raw=proposal.raw)
 
     def _ask_chat(self, masked_question: str, alternatives: list[list[list[str]]], samples: int,
-                  temperature: float) -> tuple[list[dict], list[tuple[str, float]]]:
+                  temperature: float) -> tuple[list[dict], list[tuple[str, float]], dict[str, int]]:
         examples = self.examples.nearest(masked_question, self.k_examples) if self.examples else []
         messages = plan_messages(self.system, examples, masked_question)
         constraint = plan_json_schema(alternatives)
@@ -283,10 +284,10 @@ class Planner:
         return messages, [
             (c.message.content or "", sum(t.logprob for t in c.logprobs.content) if c.logprobs and c.logprobs.content else -math.inf)
             for c in response.choices
-        ]
+        ], _usage(response)
 
     def _ask_compact(self, masked_question: str, alternatives: list[list[list[str]]], samples: int,
-                     temperature: float) -> tuple[list[dict], list[tuple[str, float]]]:
+                     temperature: float) -> tuple[list[dict], list[tuple[str, float]], dict[str, int]]:
         prompt = self.compact.prompt(masked_question)
         response = self.client.completions.create(
             model=self.model, prompt=prompt, n=samples, temperature=temperature,
@@ -296,7 +297,12 @@ class Planner:
         return [{"role": "prompt", "content": prompt}], [
             (c.text, sum(x for x in c.logprobs.token_logprobs if x is not None) if c.logprobs else -math.inf)
             for c in response.choices
-        ]
+        ], _usage(response)
+
+
+def _usage(response) -> dict[str, int]:
+    usage = response.usage
+    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens} if usage else {}
 
 
 def find_distilled(kg: KnowledgeGraph, folder: Path = DISTILLED) -> Path | None:

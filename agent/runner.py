@@ -39,6 +39,7 @@ class Answer(BaseModel):
     message: str
     trace_id: str
     seconds: dict[str, float]  # per node, summed over visits; "total"
+    llm_tokens: dict[str, int] = {}  # prompt and completion tokens over all planner calls
 
 
 def answer_question(
@@ -77,6 +78,8 @@ def answer_question(
         plan=state.plan if state.status == "answered" else [], evidence=evidence, checks=state.checks,
         attempts=state.attempts, link_candidates=[c.model_dump() for c in state.link_candidates],
         message=state.message, trace_id=trace_id, seconds={k: round(v, 4) for k, v in seconds.items()},
+        llm_tokens={kind: sum(call.get("usage", {}).get(kind, 0) for call in state.llm)
+                    for kind in ("prompt_tokens", "completion_tokens")},
     )
     if store:
         store.finish_run(trace_id, state.status, state.answers, result)

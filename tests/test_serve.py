@@ -97,3 +97,32 @@ def test_bad_input_is_a_specific_error_in_openai_shape(service, path, body, raw,
 def test_healthz(service):
     status, health = call(f"{service}/healthz")
     assert status == 200 and health["status"] == "ok"
+
+
+def test_oversized_body_is_refused(service):
+    code, error = call(f"{service}/api/ask", raw=b'{"question": "' + b"x" * (1 << 20) + b'"}')
+    assert code == 413 and "over the limit" in error["error"]["message"]
+
+
+def test_metrics_count_requests_steps_and_tokens(service):
+    call(f"{service}/api/ask", {"question": "who directed [Alien]"})
+    with urllib.request.urlopen(f"{service}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    assert 'reasoner_requests_total{route="/api/ask",status="200"}' in text
+    assert 'reasoner_step_seconds_count{node="plan"}' in text
+    assert 'reasoner_llm_tokens_total{kind="prompt_tokens"}' in text
+
+
+def test_api_key_guards_every_route_but_healthz(agent, distilled_server, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from serve import Limits
+
+    app = create_app(agent, TraceStore(tmp_path / "t.sqlite"), llm_url=distilled_server.base_url,
+                     limits=Limits(api_key="s3cret"))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            response = client.get("/v1/models", headers=headers)
+            assert response.status_code == 401 and response.json()["error"]["type"] == "authentication_error"
+        assert client.get("/v1/models", headers={"Authorization": "Bearer s3cret"}).status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -23,14 +22,18 @@ def serve(
     llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
+    api_key: Annotated[Optional[str], typer.Option(envvar="REASONER_API_KEY", help="Require Authorization: Bearer KEY on every route but /healthz.")] = None,
+    max_in_flight: Annotated[int, typer.Option(help="Questions answered at once; more get a 503.")] = 64,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per question.")] = 120.0,
 ) -> None:
     """Start the model server and the agent, then serve the chat and native APIs until Ctrl-C."""
     import uvicorn
 
-    from serve import create_app
+    from serve import Limits, create_app
 
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
-        app = create_app(agent, store, llm_url=agent.planner.client.base_url.__str__())
+        limits = Limits(api_key=api_key, max_in_flight=max_in_flight, timeout_seconds=timeout)
+        app = create_app(agent, store, llm_url=str(agent.planner.client.base_url), limits=limits)
         err.print(f"serving on http://{host}:{port}  (OpenAI base URL http://{host}:{port}/v1, model 'reasoner')")
         uvicorn.run(app, host=host, port=port, log_level="warning")
