@@ -53,17 +53,6 @@ class StepRecord(BaseModel):
     output: Any = None
 
 
-class RunRecord(BaseModel):
-    id: str
-    question: str
-    status: str
-    started: float
-    finished: float | None
-    answers: list[str] | None
-    result: Any = None
-    steps: list[StepRecord] = []
-
-
 class RunSummary(BaseModel):
     id: str
     question: str
@@ -71,6 +60,11 @@ class RunSummary(BaseModel):
     started: float
     finished: float | None
     answers: list[str] | None
+
+
+class RunRecord(RunSummary):
+    result: Any = None
+    steps: list[StepRecord] = []
 
 
 class TraceStore:
