@@ -31,6 +31,7 @@ from agent.traces import RunRecord, RunSummary, TraceStore
 
 MODEL_NAME = "reasoner"
 MAX_QUESTION_CHARS = 2000
+DRAIN_LIMIT = 16 * 1024 * 1024  # an over-limit body up to this size is read and dropped before the 413
 
 
 class Limits(BaseModel):
@@ -95,6 +96,10 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
                 return _error(401, "missing or incorrect API key: send Authorization: Bearer <key>")
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limits.max_body_bytes:
+            # Read the body away (not kept) so the client gets the 413 rather than a reset connection.
+            if int(length) <= DRAIN_LIMIT:
+                async for _ in request.stream():
+                    pass
             return _error(413, f"request body of {length} bytes is over the limit of {limits.max_body_bytes}")
         response = await call_next(request)
         route = request.scope["route"].path if request.scope.get("route") else "unmatched"
