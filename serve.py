@@ -59,6 +59,32 @@ class AskRequest(BaseModel):
     question: str
 
 
+class RunEvents:
+    """Step events of the runs in progress, for `GET /api/runs/{id}/events`; kept until the run ends."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[dict]] = {}
+        self.listeners: dict[str, list[asyncio.Queue]] = {}
+
+    def open(self, run_id: str) -> None:
+        self.history[run_id], self.listeners[run_id] = [], []
+
+    def publish(self, run_id: str, event: dict) -> None:  # on the event loop
+        self.history.get(run_id, []).append(event)
+        for queue in self.listeners.get(run_id, []):
+            queue.put_nowait(event)
+        if event.get("node") == "end":
+            self.history.pop(run_id, None)
+            self.listeners.pop(run_id, None)
+
+    def subscribe(self, run_id: str) -> tuple[list[dict], asyncio.Queue] | None:
+        if run_id not in self.history:
+            return None
+        queue: asyncio.Queue = asyncio.Queue()
+        self.listeners[run_id].append(queue)
+        return list(self.history[run_id]), queue
+
+
 # ---- the app ---------------------------------------------------------------------------------
 
 
@@ -109,20 +135,31 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
             metrics.errors.labels(route).inc()
         return response
 
-    async def answer_bounded(question: str) -> Answer:
+    events = RunEvents()
+
+    async def answer_bounded(question: str, run_id: str | None = None) -> Answer:
         """Answer in a worker thread, at most `max_in_flight` at once, within the timeout."""
         nonlocal in_flight
         if in_flight >= limits.max_in_flight:
             raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
         in_flight += 1
+        loop = asyncio.get_running_loop()
+        run_id = run_id or store.start_run(question)
+        events.open(run_id)
+        publish = lambda event: loop.call_soon_threadsafe(events.publish, run_id, event)  # noqa: E731
         try:
-            answer = await asyncio.wait_for(run_in_threadpool(answer_question, agent, store, question), limits.timeout_seconds)
+            answer = await asyncio.wait_for(
+                run_in_threadpool(answer_question, agent, store, question, run_id=run_id, on_event=publish),
+                limits.timeout_seconds)
         except asyncio.TimeoutError:
+            store.finish_run(run_id, "error", [], {"error": f"no answer within {limits.timeout_seconds:.0f}s"})
             raise HTTPException(504, f"no answer within {limits.timeout_seconds:.0f}s") from None
         except Exception as e:  # the model server is down or answered nonsense: say so, stay up
+            store.finish_run(run_id, "error", [], {"error": str(e)})
             raise HTTPException(502, f"the model server failed: {e}") from None
         finally:
             in_flight -= 1
+            loop.call_soon(events.publish, run_id, {"trace_id": run_id, "node": "end"})
         metrics.answered(answer)
         return answer
 
@@ -168,6 +205,41 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
         if not 1 <= limit <= 500 or offset < 0:
             raise HTTPException(400, "limit must be 1..500 and offset at least 0")
         return store.runs(limit=limit, offset=offset, status=status, text=q)
+
+    @app.post("/api/runs", status_code=202)
+    async def start(request: AskRequest) -> dict:
+        """Start answering and return the run id at once; follow it at /api/runs/{id}/events."""
+        question = _checked(request.question)
+        if in_flight >= limits.max_in_flight:
+            raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
+        run_id = store.start_run(question)
+        task = asyncio.create_task(answer_bounded(question, run_id))
+        task.add_done_callback(lambda t: t.exception())  # failures are in the trace; do not warn here
+        return {"trace_id": run_id}
+
+    @app.get("/api/runs/{run_id}/events")
+    async def run_events(run_id: str) -> StreamingResponse:
+        """SSE of a run's steps: those done so far, then each as it finishes, then `end` with the result."""
+        live = events.subscribe(run_id)
+        if live is None and store.run(run_id) is None:
+            raise HTTPException(404, f"no run with id {run_id!r}")
+        return StreamingResponse(_run_stream(run_id, live), media_type="text/event-stream")
+
+    async def _run_stream(run_id: str, live) -> AsyncIterator[str]:
+        if live is not None:
+            past, queue = live
+            for event in past:
+                yield _sse(event)
+            while not past or past[-1].get("node") != "end":
+                event = await queue.get()
+                past.append(event)
+                if event.get("node") != "end":
+                    yield _sse(event)
+        record = store.run(run_id)
+        if live is None:
+            for step in record.steps:
+                yield _sse({"trace_id": run_id, "seq": step.seq, "node": step.node, "seconds": step.seconds, "output": step.output})
+        yield _sse({"trace_id": run_id, "node": "end", "status": record.status, "answers": record.answers})
 
     @app.get("/api/runs/{run_id}")
     def run(run_id: str) -> RunRecord:
@@ -249,6 +321,10 @@ async def _stream(agent: Agent, store: TraceStore, question: str) -> AsyncIterat
             break
         yield chunk({}, reasoner_event={k: item[k] for k in ("trace_id", "seq", "node", "seconds")})
     yield "data: [DONE]\n\n"
+
+
+def _sse(event: dict) -> str:
+    return f"data: {json.dumps(event, ensure_ascii=False, default=str)}\n\n"
 
 
 def _error(status: int, message: str, param: str | None = None) -> JSONResponse:

@@ -48,11 +48,15 @@ def answer_question(
     question: str,
     *,
     question_id: str | None = None,
+    run_id: str | None = None,
     on_event: Callable[[dict], None] | None = None,
 ) -> Answer:
-    """Run the graph, recording every step to `store` and passing step events to `on_event`."""
+    """Run the graph, recording every step to `store` and passing step events to `on_event`.
+
+    `run_id` is a run already started in `store` (so a caller can hand out its id before it ends).
+    """
     started = time.perf_counter()
-    trace_id = store.start_run(question) if store else ""
+    trace_id = run_id or (store.start_run(question) if store else "")
     values: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     seq = 0

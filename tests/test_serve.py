@@ -126,3 +126,21 @@ def test_api_key_guards_every_route_but_healthz(agent, distilled_server, tmp_pat
             response = client.get("/v1/models", headers=headers)
             assert response.status_code == 401 and response.json()["error"]["type"] == "authentication_error"
         assert client.get("/v1/models", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_a_run_started_in_the_background_streams_its_steps(service):
+    status, started = call(f"{service}/api/runs", {"question": "what genres are the films directed by [Christopher Nolan] in"})
+    assert status == 202
+    run_id = started["trace_id"]
+    events = []
+    with urllib.request.urlopen(f"{service}/api/runs/{run_id}/events", timeout=120) as response:
+        for line in response:
+            if line.startswith(b"data: "):
+                events.append(json.loads(line[6:]))
+    nodes = [e["node"] for e in events]
+    assert nodes[0] == "link" and nodes[-1] == "end" and "ground" in nodes
+    assert events[-1]["status"] == "answered" and events[-1]["answers"]
+    # A finished run replays from the trace store.
+    with urllib.request.urlopen(f"{service}/api/runs/{run_id}/events", timeout=30) as response:
+        replay = [json.loads(line[6:]) for line in response if line.startswith(b"data: ")]
+    assert [e["node"] for e in replay] == nodes
