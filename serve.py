@@ -194,7 +194,19 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
         question = _question_of(request.messages)
         if not request.stream:
             return _completion(await answer_bounded(question))
-        return StreamingResponse(_stream(agent, store, question), media_type="text/event-stream")
+        if in_flight >= limits.max_in_flight:
+            raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
+        return StreamingResponse(counted(_stream(agent, store, question)), media_type="text/event-stream")
+
+    async def counted(stream: AsyncIterator[str]) -> AsyncIterator[str]:
+        """A streamed answer counts against `max_in_flight` while it runs."""
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            async for piece in stream:
+                yield piece
+        finally:
+            in_flight -= 1
 
     @app.post("/api/ask")
     async def ask(request: AskRequest) -> Answer:
