@@ -14,7 +14,6 @@ from agent.model import merged_model_dir
 from agent.planner import ExampleIndex, Planner, distilled_format, find_distilled
 from agent.server import SERVED_NAME, model_server
 from kg.mining import MinedPlan
-from kg.schema import Schema
 from kg.store import KnowledgeGraph
 
 
@@ -52,13 +51,13 @@ def open_planner(
                       compact=distilled_format(distilled) if distilled else None)
 
 
-def answer_kinds(kg: KnowledgeGraph, planner: Planner, distilled: Path | None, examples: Path | None) -> AnswerKinds | None:
+def answer_kinds(planner: Planner, distilled: Path | None, examples: Path | None) -> AnswerKinds | None:
     """What each question cue asks for, from the distilled planner's card or the example plans."""
     if distilled and (distilled / "answer_kinds.json").is_file():
         return AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
     if examples:
         mined = [MinedPlan.model_validate_json(line) for line in examples.read_text().splitlines() if line.strip()]
-        return AnswerKinds.learn(mined, Schema.derive(kg))
+        return AnswerKinds.learn(mined, planner.schema)
     return None
 
 
@@ -75,5 +74,5 @@ def open_agent(
 ) -> Iterator[Agent]:
     kg = KnowledgeGraph.load(kg_path)
     with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as p:
-        kinds = answer_kinds(kg, p, choose_distilled(kg, planner, model), examples)
+        kinds = answer_kinds(p, choose_distilled(kg, planner, model), examples)
         yield Agent(p, kinds, config)
