@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from kg.mining import MinedPlan
+from kg.questions import BRACKETED
 from kg.paths import PathResult
 from kg.schema import Schema
 
@@ -28,8 +29,11 @@ MIN_SHARE = 0.01  # a kind this rare for a cue counts as a mismatch
 
 
 def cue(question: str) -> str | None:
-    """The interrogative phrase of a question: `who`, `when`, `which language`; None if none."""
-    words = re.findall(r"[a-z]+", question.lower())
+    """The interrogative phrase of a question: `who`, `when`, `which language`; None if none.
+
+    A bracketed topic entity is left out: in "what does [Tom Hanks] act in" the cue is "what act".
+    """
+    words = re.findall(r"[a-z]+", BRACKETED.sub(" ", question).lower())
     for i, word in enumerate(words):
         if word in _WH:
             if word in _NOUN_AFTER:
