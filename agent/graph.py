@@ -136,22 +136,24 @@ class Agent:
 
     # ---- running ------------------------------------------------------------------------------
 
-    def stream(self, question: str) -> Iterator[tuple[str, dict, float]]:
-        """(node, update, seconds) for each step as it finishes, then the final state as ("end", state, 0)."""
+    def stream(self, question: str) -> Iterator[tuple[str, dict, float, dict]]:
+        """(node, update, seconds, state before the update) for each step as it finishes, then
+        ("end", final state, 0, final state)."""
         state = AgentState(question=question)
         values = state.model_dump()
         last = time.perf_counter()
         for chunk in self.graph.stream(state, stream_mode="updates", config={"recursion_limit": self.config.recursion_limit}):
             for node, update in chunk.items():
                 now = time.perf_counter()
+                before = dict(values)
                 values.update(update or {})
-                yield node, update or {}, now - last
+                yield node, update or {}, now - last, before
                 last = now
-        yield "end", values, 0.0
+        yield "end", values, 0.0, values
 
     def run(self, question: str) -> AgentState:
         final: dict = {}
-        for node, update, _ in self.stream(question):
+        for node, update, _, _ in self.stream(question):
             if node == "end":
                 final = update
         return AgentState.model_validate(final)

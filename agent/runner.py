@@ -60,15 +60,13 @@ def answer_question(
     values: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     seq = 0
-    for node, update, elapsed in agent.stream(question):
+    for node, update, elapsed, before in agent.stream(question):
         if node == "end":
             values = update
             break
         seq += 1
         seconds[node] = seconds.get(node, 0.0) + elapsed
-        state_before = values
-        values = {**values, **update} if values else {"question": question, **update}
-        step_input = {k: _plain(state_before.get(k, question if k == "question" else None)) for k in STEP_INPUTS.get(node, [])}
+        step_input = {k: _plain(before.get(k)) for k in STEP_INPUTS.get(node, [])}
         step_output = {k: _plain(v) for k, v in update.items()}
         if store:
             store.add_step(trace_id, seq, node, time.time() - elapsed, elapsed, step_input, step_output)
