@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # vLLM's CPU build unless a CUDA GPU answers.
 FLAVOUR ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
-.PHONY: run test bench clean
+.PHONY: run test bench browser clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,14 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/reasoner ask "the films that share directors with [Inception] were released in which years"
+	$(BIN)/reasoner serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest
+
+# Debian's Chromium for the trace viewer's browser test (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null || { apt-get install -y -qq chromium || { apt-get update -qq && apt-get install -y -qq chromium; }; }
 
 bench: $(STAMP)
 	$(BIN)/python bench/kg_core.py

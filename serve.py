@@ -1,28 +1,34 @@
-"""The HTTP service: an OpenAI-compatible chat API and a native JSON API over the same agent.
+"""The HTTP service: the trace viewer, an OpenAI-compatible chat API and a native JSON API over one agent.
 
     reasoner serve [--kg KB] [--port 8080]
 
-`POST /v1/chat/completions` (model `reasoner`, SSE with `stream: true`) and `GET /v1/models` speak
-OpenAI's wire format, translated at the edge; `POST /api/ask`, `GET /api/runs`, `GET /api/runs/{id}`
-return the structured answer and traces; `GET /healthz` also checks the model server; `GET /metrics`
-is Prometheus text. With an API key set, every route but `/healthz` needs `Authorization: Bearer KEY`.
+`/` is the trace viewer (static files in viewer/). `POST /v1/chat/completions` (model `reasoner`,
+SSE with `stream: true`) and `GET /v1/models` speak OpenAI's wire format, translated at the edge;
+`POST /api/ask`, `POST /api/runs` (started in the background), `GET /api/runs[/{id}[/events]]` and
+`POST /api/batch` + `GET /api/batch/{id}` return structured answers and traces; `GET /healthz` also
+checks the model server; `GET /metrics` is Prometheus text. With an API key set, every route but
+`/healthz` and the viewer's static files needs `Authorization: Bearer KEY`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from openai import APIConnectionError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from agent.graph import Agent
 from agent.runner import Answer, answer_question
@@ -31,6 +37,10 @@ from agent.traces import RunRecord, RunSummary, TraceStore
 
 MODEL_NAME = "reasoner"
 MAX_QUESTION_CHARS = 2000
+MAX_BATCH = 200  # questions per POST /api/batch
+BATCH_CONCURRENCY = 8  # questions of one batch answered at once
+MAX_JOBS_KEPT = 100  # finished batch jobs readable at /api/batch/{id}
+VIEWER = Path(__file__).resolve().parent / "viewer"
 DRAIN_LIMIT = 16 * 1024 * 1024  # an over-limit body up to this size is read and dropped before the 413
 
 
@@ -57,6 +67,26 @@ class ChatRequest(BaseModel):
 
 class AskRequest(BaseModel):
     question: str
+
+
+class BatchRequest(BaseModel):
+    questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchItem(BaseModel):
+    index: int  # position in the request
+    question: str
+    trace_id: str
+    status: str  # answered | no_entity | no_plan | error
+    answers: list[str] = []
+    message: str = ""
+
+
+class BatchJob(BaseModel):
+    id: str
+    status: Literal["running", "done"] = "running"
+    n: int
+    results: list[BatchItem] = []  # in the order they finished
 
 
 class RunEvents:
@@ -108,16 +138,43 @@ class Metrics:
             self.tokens.labels(kind).inc(n)
 
 
+class Slots:
+    """Questions being answered at once: `take` refuses with a 503 when full, `wait` queues (batches)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+
+    def take(self) -> None:
+        if self.used >= self.limit:
+            raise HTTPException(503, f"the service is answering {self.used} questions, its limit; retry shortly")
+        self.used += 1
+
+    async def wait(self) -> None:
+        while self.used >= self.limit:
+            await asyncio.sleep(0.05)
+        self.used += 1
+
+    def give(self) -> None:
+        self.used -= 1
+
+
 def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits | None = None) -> FastAPI:
     limits = limits or Limits()
     metrics = Metrics()
-    in_flight = 0
+    slots = Slots(limits.max_in_flight)
+    events = RunEvents()
+    jobs: dict[str, BatchJob] = {}
+    # Our own threads: a timed-out question is abandoned (it stops at its next step), not awaited.
+    workers = ThreadPoolExecutor(limits.max_in_flight + 1, thread_name_prefix="answer")
     app = FastAPI(title="reasoner", summary="Knowledge-graph question answering with audited plans")
+    app.mount("/viewer", StaticFiles(directory=VIEWER, html=True), name="viewer")
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
         started = time.perf_counter()
-        if limits.api_key and request.url.path != "/healthz":
+        path = request.url.path
+        public = path == "/healthz" or path == "/" or path.startswith("/viewer/")  # the page's files carry no data
+        if limits.api_key and not public:
             if request.headers.get("authorization") != f"Bearer {limits.api_key}":
                 return _error(401, "missing or incorrect API key: send Authorization: Bearer <key>")
         length = request.headers.get("content-length")
@@ -135,33 +192,36 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
             metrics.errors.labels(route).inc()
         return response
 
-    events = RunEvents()
-
-    async def answer_bounded(question: str, run_id: str | None = None) -> Answer:
-        """Answer in a worker thread, at most `max_in_flight` at once, within the timeout."""
-        nonlocal in_flight
-        if in_flight >= limits.max_in_flight:
-            raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
-        in_flight += 1
+    async def answer_run(question: str, run_id: str) -> Answer:
+        """Answer in a worker thread within the timeout, publishing step events; frees a slot at the end."""
         loop = asyncio.get_running_loop()
-        run_id = run_id or store.start_run(question)
-        events.open(run_id)
         publish = lambda event: loop.call_soon_threadsafe(events.publish, run_id, event)  # noqa: E731
+        work = partial(answer_question, agent, store, question, run_id=run_id, on_event=publish,
+                       deadline=time.monotonic() + limits.timeout_seconds)
         try:
-            answer = await asyncio.wait_for(
-                run_in_threadpool(answer_question, agent, store, question, run_id=run_id, on_event=publish),
-                limits.timeout_seconds)
-        except asyncio.TimeoutError:
-            store.finish_run(run_id, "error", [], {"error": f"no answer within {limits.timeout_seconds:.0f}s"})
-            raise HTTPException(504, f"no answer within {limits.timeout_seconds:.0f}s") from None
+            answer = await asyncio.wait_for(loop.run_in_executor(workers, work), limits.timeout_seconds)
+        except (asyncio.TimeoutError, TimeoutError):
+            message = f"no answer within {limits.timeout_seconds:g}s, the time allowed per question"
+            store.finish_run(run_id, "error", [], {"error": message})
+            raise HTTPException(504, message) from None
         except Exception as e:  # the model server is down or answered nonsense: say so, stay up
-            store.finish_run(run_id, "error", [], {"error": str(e)})
-            raise HTTPException(502, f"the model server failed: {e}") from None
+            message = (f"the model server does not answer ({e}); it may be restarting: retry shortly, GET /healthz tells"
+                       if isinstance(e, APIConnectionError) else f"the model server failed: {e}")
+            store.finish_run(run_id, "error", [], {"error": message})
+            raise HTTPException(502, message) from None
         finally:
-            in_flight -= 1
+            slots.give()
             loop.call_soon(events.publish, run_id, {"trace_id": run_id, "node": "end"})
         metrics.answered(answer)
         return answer
+
+    def launch(question: str) -> tuple[str, asyncio.Task]:
+        """Start a run whose slot is already taken; its events can be subscribed to at once."""
+        run_id = store.start_run(question)
+        events.open(run_id)
+        task = asyncio.create_task(answer_run(question, run_id))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # failures are in the trace
+        return run_id, task
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -173,13 +233,17 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
         where = ".".join(str(p) for p in first["loc"] if p != "body")
         return _error(400, f"{where or 'body'}: {first['msg']}", param=where or None)
 
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/viewer/")
+
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         try:
             check_reachable(llm_url, timeout=3)
         except ServerError as e:
             return JSONResponse({"status": "degraded", "model_server": str(e)}, status_code=503)
-        return JSONResponse({"status": "ok", "model_server": llm_url})
+        return JSONResponse({"status": "ok", "model_server": llm_url, "answering": slots.used})
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
@@ -192,25 +256,33 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     @app.post("/v1/chat/completions")
     async def chat(request: ChatRequest):
         question = _question_of(request.messages)
+        slots.take()
+        run_id, task = launch(question)
         if not request.stream:
-            return _completion(await answer_bounded(question))
-        if in_flight >= limits.max_in_flight:
-            raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
-        return StreamingResponse(counted(_stream(agent, store, question)), media_type="text/event-stream")
+            return _completion(await task)
+        return StreamingResponse(_chat_stream(run_id, task), media_type="text/event-stream")
 
-    async def counted(stream: AsyncIterator[str]) -> AsyncIterator[str]:
-        """A streamed answer counts against `max_in_flight` while it runs."""
-        nonlocal in_flight
-        in_flight += 1
+    async def _chat_stream(run_id: str, task: asyncio.Task) -> AsyncIterator[str]:
+        """SSE: a role chunk, one chunk per agent step (in `reasoner_event`), the answer, then [DONE]."""
+        past, queue = events.subscribe(run_id)
+        chunk = partial(_chunk, f"chatcmpl-{run_id}", int(time.time()))
+        yield chunk({"role": "assistant", "content": ""})
+        while (event := past.pop(0) if past else await queue.get())["node"] != "end":
+            yield chunk({}, reasoner_event={k: event[k] for k in ("trace_id", "seq", "node", "seconds")})
         try:
-            async for piece in stream:
-                yield piece
-        finally:
-            in_flight -= 1
+            answer = await task
+        except HTTPException as e:  # shown to the client as an error object, not a dropped connection
+            yield _sse({"error": {"message": str(e.detail), "type": "server_error", "param": None, "code": str(e.status_code)}})
+        else:
+            yield chunk({"content": answer_text(answer)}, trace_id=run_id)
+            yield chunk({}, "stop", trace_id=run_id, reasoner=answer.model_dump(mode="json"))
+        yield "data: [DONE]\n\n"
 
     @app.post("/api/ask")
     async def ask(request: AskRequest) -> Answer:
-        return await answer_bounded(_checked(request.question))
+        question = _checked(request.question)
+        slots.take()
+        return await launch(question)[1]
 
     @app.get("/api/runs")
     def runs(limit: int = 50, offset: int = 0, status: str | None = None, q: str | None = None) -> list[RunSummary]:
@@ -222,12 +294,8 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     async def start(request: AskRequest) -> dict:
         """Start answering and return the run id at once; follow it at /api/runs/{id}/events."""
         question = _checked(request.question)
-        if in_flight >= limits.max_in_flight:
-            raise HTTPException(503, f"the service is answering {in_flight} questions, its limit; retry shortly")
-        run_id = store.start_run(question)
-        task = asyncio.create_task(answer_bounded(question, run_id))
-        task.add_done_callback(lambda t: t.exception())  # failures are in the trace; do not warn here
-        return {"trace_id": run_id}
+        slots.take()
+        return {"trace_id": launch(question)[0]}
 
     @app.get("/api/runs/{run_id}/events")
     async def run_events(run_id: str) -> StreamingResponse:
@@ -240,18 +308,14 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     async def _run_stream(run_id: str, live) -> AsyncIterator[str]:
         if live is not None:
             past, queue = live
-            for event in past:
+            while (event := past.pop(0) if past else await queue.get())["node"] != "end":
                 yield _sse(event)
-            while not past or past[-1].get("node") != "end":
-                event = await queue.get()
-                past.append(event)
-                if event.get("node") != "end":
-                    yield _sse(event)
         record = store.run(run_id)
         if live is None:
             for step in record.steps:
                 yield _sse({"trace_id": run_id, "seq": step.seq, "node": step.node, "seconds": step.seconds, "output": step.output})
-        yield _sse({"trace_id": run_id, "node": "end", "status": record.status, "answers": record.answers})
+        yield _sse({"trace_id": run_id, "node": "end", "status": record.status, "answers": record.answers,
+                    "error": (record.result or {}).get("error") if record.status == "error" else None})
 
     @app.get("/api/runs/{run_id}")
     def run(run_id: str) -> RunRecord:
@@ -259,6 +323,43 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
         if record is None:
             raise HTTPException(404, f"no run with id {run_id!r}")
         return record
+
+    @app.post("/api/batch", status_code=202)
+    async def batch(request: BatchRequest) -> BatchJob:
+        """Answer a small batch in the background; read its results as they finish at /api/batch/{id}."""
+        questions = [_checked(q, f"questions.{i}") for i, q in enumerate(request.questions)]
+        job = BatchJob(id=uuid.uuid4().hex[:16], n=len(questions))
+        jobs[job.id] = job
+        while len(jobs) > MAX_JOBS_KEPT:
+            jobs.pop(next(iter(jobs)))
+        task = asyncio.create_task(_run_batch(job, questions))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return job
+
+    async def _run_batch(job: BatchJob, questions: list[str]) -> None:
+        lanes = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+        async def one(index: int, question: str) -> None:
+            async with lanes:
+                await slots.wait()  # a batch queues for capacity rather than failing
+                run_id, task = launch(question)
+                try:
+                    answer = await task
+                    item = BatchItem(index=index, question=question, trace_id=run_id, status=answer.status,
+                                     answers=answer.answers, message=answer.message)
+                except HTTPException as e:
+                    item = BatchItem(index=index, question=question, trace_id=run_id, status="error", message=str(e.detail))
+                job.results.append(item)
+
+        await asyncio.gather(*(one(i, q) for i, q in enumerate(questions)))
+        job.status = "done"
+
+    @app.get("/api/batch/{job_id}")
+    def batch_job(job_id: str) -> BatchJob:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no batch job with id {job_id!r} (the newest {MAX_JOBS_KEPT} are kept)")
+        return job
 
     return app
 
@@ -273,11 +374,11 @@ def _question_of(messages: list[ChatMessage]) -> str:
     return _checked(users[-1])
 
 
-def _checked(question: str) -> str:
+def _checked(question: str, where: str = "question") -> str:
     if not question.strip():
-        raise HTTPException(400, "the question is empty")
+        raise HTTPException(400, f"{where}: the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
-        raise HTTPException(400, f"the question has {len(question)} characters; at most {MAX_QUESTION_CHARS} are accepted")
+        raise HTTPException(400, f"{where}: the question has {len(question)} characters; at most {MAX_QUESTION_CHARS} are accepted")
     return question
 
 
@@ -302,37 +403,10 @@ def _completion(answer: Answer) -> dict:
     }
 
 
-async def _stream(agent: Agent, store: TraceStore, question: str) -> AsyncIterator[str]:
-    """SSE: a role chunk, one chunk per agent step (in `reasoner_event`), the answer, then [DONE]."""
-    loop = asyncio.get_running_loop()
-    events: asyncio.Queue[Any] = asyncio.Queue()
-    created = int(time.time())
-
-    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
-        body = {"id": "chatcmpl-stream", "object": "chat.completion.chunk", "created": created, "model": MODEL_NAME,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-        return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
-
-    def work() -> None:
-        try:
-            answer = answer_question(agent, store, question, on_event=lambda e: loop.call_soon_threadsafe(events.put_nowait, e))
-            loop.call_soon_threadsafe(events.put_nowait, answer)
-        except Exception as e:  # shown to the client as an error chunk, not a dropped connection
-            loop.call_soon_threadsafe(events.put_nowait, e)
-
-    threading.Thread(target=work, daemon=True).start()
-    yield chunk({"role": "assistant", "content": ""})
-    while True:
-        item = await events.get()
-        if isinstance(item, Answer):
-            yield chunk({"content": answer_text(item)}, trace_id=item.trace_id)
-            yield chunk({}, "stop", trace_id=item.trace_id, reasoner=item.model_dump(mode="json"))
-            break
-        if isinstance(item, Exception):
-            yield f"data: {json.dumps({'error': {'message': str(item), 'type': 'server_error', 'param': None, 'code': None}})}\n\n"
-            break
-        yield chunk({}, reasoner_event={k: item[k] for k in ("trace_id", "seq", "node", "seconds")})
-    yield "data: [DONE]\n\n"
+def _chunk(chunk_id: str, created: int, delta: dict, finish: str | None = None, **extra: Any) -> str:
+    body = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_NAME,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return _sse(body)
 
 
 def _sse(event: dict) -> str:

@@ -50,10 +50,13 @@ def answer_question(
     question_id: str | None = None,
     run_id: str | None = None,
     on_event: Callable[[dict], None] | None = None,
+    deadline: float | None = None,
 ) -> Answer:
     """Run the graph, recording every step to `store` and passing step events to `on_event`.
 
     `run_id` is a run already started in `store` (so a caller can hand out its id before it ends).
+    Past `deadline` (a `time.monotonic()` value) the run stops after the step in progress with
+    `TimeoutError`, leaving the run for the caller to close.
     """
     started = time.perf_counter()
     trace_id = run_id or (store.start_run(question) if store else "")
@@ -72,6 +75,8 @@ def answer_question(
             store.add_step(trace_id, seq, node, time.time() - elapsed, elapsed, step_input, step_output)
         if on_event:
             on_event({"trace_id": trace_id, "seq": seq, "node": node, "seconds": round(elapsed, 4), "output": step_output})
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"stopped after the {node} step: the time allowed per question ran out")
     state = AgentState.model_validate(values)
     seconds["total"] = time.perf_counter() - started
     evidence = {a: state.grounding.witnesses.get(a, []) for a in state.answers} if state.grounding else {}

@@ -10,11 +10,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agent.model import cache_root, resolve_model
+
+log = logging.getLogger(__name__)
 
 SERVED_NAME = "planner"
 DEFAULT_STARTUP_TIMEOUT = 600.0
@@ -63,6 +67,8 @@ class ModelServer:
         self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
         self.startup_seconds: float | None = None
+        self.stopped = False
+        self.restarts = 0
 
     @property
     def base_url(self) -> str:
@@ -92,10 +98,30 @@ class ModelServer:
         try:
             self._wait_healthy(started)
         except BaseException:
-            self.stop()
+            self._kill()
             raise
         self.startup_seconds = time.monotonic() - started
         return self
+
+    def watch(self, interval: float = 2.0) -> None:
+        """Restart the server on the same port whenever it dies, until `stop`; each death is logged."""
+
+        def restart_when_dead() -> None:
+            while not self.stopped:
+                time.sleep(interval)
+                process = self.process
+                if self.stopped or (process is not None and process.poll() is None):
+                    continue
+                code = process.poll() if process else None
+                log.warning("the model server exited (code %s); restarting it on port %d (log: %s)", code, self.port, self.log_path)
+                try:
+                    self.start()
+                    self.restarts += 1
+                    log.warning("the model server is back after %.0fs", self.startup_seconds)
+                except ServerError as e:
+                    log.error("restarting the model server failed, retrying: %s", e)
+
+        threading.Thread(target=restart_when_dead, name="model-server-watch", daemon=True).start()
 
     def _wait_healthy(self, started: float) -> None:
         url = f"http://127.0.0.1:{self.port}/health"
@@ -132,6 +158,10 @@ class ModelServer:
             return ""
 
     def stop(self) -> None:
+        self.stopped = True
+        self._kill()
+
+    def _kill(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -166,13 +196,16 @@ def check_reachable(base_url: str, timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def model_server(llm_url: str | None = None, model: str | None = None, **kwargs) -> Iterator[str]:
-    """The base URL of a model server: `llm_url` if given (checked), else a managed one for its lifetime."""
+def model_server(llm_url: str | None = None, model: str | None = None, *, watch: bool = False, **kwargs) -> Iterator[str]:
+    """The base URL of a model server: `llm_url` if given (checked), else a managed one for its
+    lifetime, restarted whenever it dies if `watch`."""
     if llm_url:
         check_reachable(llm_url)
         yield llm_url
         return
     with ModelServer(model, **kwargs) as server:
+        if watch:
+            server.watch()
         yield server.base_url
 
 

@@ -39,13 +39,15 @@ def open_planner(
     llm_model: str = SERVED_NAME,
     examples: Path | None = None,
     samples: int = 1,
+    watch_server: bool = False,
 ) -> Iterator[Planner]:
-    """A planner for `kg` whose model server lives as long as the context."""
+    """A planner for `kg` whose model server lives as long as the context (restarted if it dies, with
+    `watch_server`)."""
     distilled = choose_distilled(kg, planner, model)
     index = ExampleIndex.load(examples) if examples and not distilled else None
     if distilled and not llm_url:
         model = str(merged_model_dir(distilled))
-    with model_server(llm_url, model) as base_url:
+    with model_server(llm_url, model, watch=watch_server) as base_url:
         client = OpenAI(base_url=base_url, api_key="unused", max_retries=1, timeout=120)
         yield Planner(kg, client, model=llm_model if llm_url else SERVED_NAME, examples=index, samples=samples,
                       compact=distilled_format(distilled) if distilled else None)
@@ -71,8 +73,10 @@ def open_agent(
     llm_model: str = SERVED_NAME,
     examples: Path | None = None,
     config: AgentConfig | None = None,
+    watch_server: bool = False,
 ) -> Iterator[Agent]:
     kg = KnowledgeGraph.load(kg_path)
-    with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as p:
+    with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
+                      watch_server=watch_server) as p:
         kinds = answer_kinds(p, choose_distilled(kg, planner, model), examples)
         yield Agent(p, kinds, config)

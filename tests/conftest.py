@@ -118,3 +118,28 @@ def agent(demo_kg, distilled, distilled_server):
     planner = Planner(demo_kg, client, model=SERVED_NAME, samples=1, compact=distilled_format(distilled))
     kinds = AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
     return Agent(planner, kinds)
+
+
+@pytest.fixture(scope="session")
+def service(agent, distilled_server, tmp_path_factory):
+    """The HTTP app on a loopback port, over the agent and a fresh trace file, once per session."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from agent.server import free_port
+    from agent.traces import TraceStore
+    from serve import create_app
+
+    store = TraceStore(tmp_path_factory.mktemp("serve") / "traces.sqlite")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, llm_url=distilled_server.base_url),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,35 +1,17 @@
 """The HTTP service on loopback, driven with the official openai client and plain HTTP calls."""
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
 
 import openai
 import pytest
-import uvicorn
 
-from agent.server import free_port
 from agent.traces import TraceStore
 from serve import create_app
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def service(agent, distilled_server, tmp_path_factory):
-    store = TraceStore(tmp_path_factory.mktemp("serve") / "traces.sqlite")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, llm_url=distilled_server.base_url),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def call(url: str, body: dict | None = None, raw: bytes | None = None) -> tuple[int, dict]:
@@ -144,3 +126,77 @@ def test_a_run_started_in_the_background_streams_its_steps(service):
     with urllib.request.urlopen(f"{service}/api/runs/{run_id}/events", timeout=30) as response:
         replay = [json.loads(line[6:]) for line in response if line.startswith(b"data: ")]
     assert [e["node"] for e in replay] == nodes
+
+
+def test_batch_job_results_readable_as_they_finish(service):
+    questions = ["who directed [Inception]", "when was [Alien] released", "who is [Nobody Atall]"]
+    status, job = call(f"{service}/api/batch", {"questions": questions})
+    assert status == 202 and job["n"] == 3 and job["status"] == "running"
+    deadline = time.monotonic() + 120
+    while job["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status, job = call(f"{service}/api/batch/{job['id']}")
+        assert status == 200 and len(job["results"]) <= 3
+    by_index = {r["index"]: r for r in job["results"]}
+    assert job["status"] == "done" and sorted(by_index) == [0, 1, 2]
+    assert by_index[0]["answers"] == ["Christopher Nolan"] and by_index[1]["answers"] == ["1979"]
+    assert by_index[2]["status"] == "no_entity"
+    status, run = call(f"{service}/api/runs/{by_index[0]['trace_id']}")
+    assert status == 200 and run["status"] == "answered"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"questions": []}, "questions: List should have at least 1 item"),
+        ({"questions": ["who directed [Heat]", " "]}, "questions.1: the question is empty"),
+        ({"questions": ["q"] * 201}, "at most 200 items"),
+        ({"questions": "who directed [Heat]"}, "questions: Input should be a valid list"),
+    ],
+)
+def test_bad_batch_is_refused_whole(service, body, message):
+    _, before = call(f"{service}/api/runs?limit=500")
+    code, error = call(f"{service}/api/batch", body)
+    assert code == 400 and message in error["error"]["message"]
+    _, after = call(f"{service}/api/runs?limit=500")
+    assert len(after) == len(before)  # nothing was started
+    assert call(f"{service}/api/batch/nope")[0] == 404
+
+
+def test_a_question_over_its_time_is_a_504_and_its_run_an_error(agent, distilled_server, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from serve import Limits
+
+    store = TraceStore(tmp_path / "t.sqlite")
+    app = create_app(agent, store, llm_url=distilled_server.base_url, limits=Limits(timeout_seconds=0.001))
+    with TestClient(app) as client:
+        response = client.post("/api/ask", json={"question": "who directed [Heat]"})
+        assert response.status_code == 504 and "time allowed per question" in response.json()["error"]["message"]
+        [run] = store.runs()
+        assert run.status == "error"
+        stream = client.post("/v1/chat/completions", json={"stream": True, "messages": [{"role": "user", "content": "who directed [Heat]"}]})
+        data = [line[6:] for line in stream.text.splitlines() if line.startswith("data: ")]
+        assert data[-1] == "[DONE]" and "time allowed per question" in json.loads(data[-2])["error"]["message"]
+
+
+def test_a_dead_model_server_is_a_clear_502_and_healthz_says_so(demo_kg, distilled, tmp_path):
+    from fastapi.testclient import TestClient
+    from openai import OpenAI
+
+    from agent.graph import Agent
+    from agent.planner import Planner, distilled_format
+    from agent.server import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    planner = Planner(demo_kg, OpenAI(base_url=dead, api_key="unused", max_retries=0), model="planner",
+                      compact=distilled_format(distilled))
+    store = TraceStore(tmp_path / "t.sqlite")
+    with TestClient(create_app(Agent(planner), store, llm_url=dead)) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503 and "no model server answers" in health.json()["model_server"]
+        started = time.monotonic()
+        response = client.post("/api/ask", json={"question": "who directed [Heat]"})
+        assert response.status_code == 502 and "the model server does not answer" in response.json()["error"]["message"]
+        assert time.monotonic() - started < 5
+        assert [r.status for r in store.runs()] == ["error"]
