@@ -71,9 +71,12 @@ def test_native_ask_and_runs(service):
     ],
 )
 def test_bad_input_is_a_specific_error_in_openai_shape(service, path, body, raw, status, message):
+    _, before = call(f"{service}/api/runs?limit=500")
     code, error = call(service + path, body, raw)
     assert code == status
     assert message in error["error"]["message"] and error["error"]["type"] == "invalid_request_error"
+    _, after = call(f"{service}/api/runs?limit=500")
+    assert len(after) == len(before)  # nothing stored
 
 
 def test_healthz(service):
@@ -82,8 +85,10 @@ def test_healthz(service):
 
 
 def test_oversized_body_is_refused(service):
+    _, before = call(f"{service}/api/runs?limit=500")
     code, error = call(f"{service}/api/ask", raw=b'{"question": "' + b"x" * (1 << 20) + b'"}')
     assert code == 413 and "over the limit" in error["error"]["message"]
+    assert len(call(f"{service}/api/runs?limit=500")[1]) == len(before)
 
 
 def test_metrics_count_requests_steps_and_tokens(service):
