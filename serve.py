@@ -46,9 +46,9 @@ DRAIN_LIMIT = 16 * 1024 * 1024  # an over-limit body up to this size is read and
 
 class Limits(BaseModel):
     api_key: str | None = None  # bearer token every route but /healthz requires, when set
-    max_body_bytes: int = 64 * 1024
-    max_in_flight: int = 64  # questions answered at once; more get a 503 at once
-    timeout_seconds: float = 120.0  # per question
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_in_flight: int = Field(64, ge=1)  # questions answered at once; more get a 503 at once
+    timeout_seconds: float = Field(120.0, gt=0)  # per question
 
 
 # ---- wire models -----------------------------------------------------------------------------

@@ -205,3 +205,42 @@ def test_a_dead_model_server_is_a_clear_502_and_healthz_says_so(demo_kg, distill
         assert response.status_code == 502 and "the model server does not answer" in response.json()["error"]["message"]
         assert time.monotonic() - started < 5
         assert [r.status for r in store.runs()] == ["error"]
+
+
+def test_over_the_in_flight_limit_is_a_clear_503_and_a_batch_waits(agent, distilled_server, tmp_path):
+    import threading
+
+    import uvicorn
+
+    from agent.server import free_port
+    from serve import Limits
+
+    store = TraceStore(tmp_path / "t.sqlite")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, llm_url=distilled_server.base_url, limits=Limits(max_in_flight=1)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        results: list[tuple[int, dict]] = []
+        threads = [threading.Thread(target=lambda: results.append(call(f"{url}/api/ask", {"question": "who directed [Alien]"})))
+                   for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(code for code, _ in results)
+        assert codes.count(200) >= 1 and codes.count(503) >= 1 and set(codes) == {200, 503}
+        busy = next(body for code, body in results if code == 503)["error"]
+        assert busy["type"] == "overloaded_error" and "its limit; retry shortly" in busy["message"]
+        assert len(store.runs(limit=50)) == codes.count(200)  # a refused question stores nothing
+        # A batch queues for the one slot instead of failing.
+        _, job = call(f"{url}/api/batch", {"questions": ["who directed [Alien]"] * 4})
+        while job["status"] != "done":
+            time.sleep(0.1)
+            job = call(f"{url}/api/batch/{job['id']}")[1]
+        assert [r["answers"] for r in job["results"]] == [["Ridley Scott"]] * 4
+    finally:
+        server.should_exit = True
