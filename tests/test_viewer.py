@@ -74,3 +74,13 @@ def test_the_run_list_searches(page, service):
     page.fill("#search", "Titanic")
     expect(runs.filter(has_not_text="Titanic")).to_have_count(0)
     expect(runs).not_to_have_count(0)
+
+
+def test_a_replan_shows_as_a_second_attempt_with_its_reason(page, service):
+    page.goto(service + "/")
+    page.fill("#question", "who wrote [1997]")  # the first plan reaches films, not writers: the answer-kind check fails
+    page.click("#ask button")
+    expect(page.locator("#run-status")).not_to_have_text("running", timeout=90_000)
+    expect(page.locator("#steps summary", has_text="attempt 2: replan after ~release_year: answer_kind")).to_have_count(1)
+    expect(page.locator("#steps [data-node=check] .node.fail").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "viewer-replan.png")
