@@ -41,6 +41,9 @@ def run_batch(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
+    prepare = getattr(agent.planner, "prepare", None)
+    if prepare:  # a planner that works faster on many questions at once (the embedding planner encodes them)
+        prepare([q.question for q in todo])
     with out.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(concurrency) as pool:
         pending = set()
         queue = iter(todo)
