@@ -56,7 +56,7 @@ class TextEncoder:
         self.cache_limit = cache_limit
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text; each distinct text is encoded once."""
         with self._lock:
             todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
@@ -134,6 +134,23 @@ def train_transe(kg: KnowledgeGraph, *, dim: int = 32, epochs: int = 30, batch_s
     return GraphEmbeddings(entities=entities.weight.detach().numpy().astype(np.float32),
                            relations=relations.weight.detach().numpy().astype(np.float32),
                            seconds=round(time.perf_counter() - started, 1), final_loss=round(loss_value, 4))
+
+
+def graph_embeddings_cached(kg: KnowledgeGraph, config: SearchConfig, cache_dir: Path | None) -> GraphEmbeddings:
+    """`train_transe` for this graph and config, kept on disk under `cache_dir` (reruns, ablations)."""
+    settings = (config.graph_dim, config.graph_epochs, config.seed)
+    if cache_dir is None:
+        return train_transe(kg, dim=settings[0], epochs=settings[1], seed=settings[2])
+    digest = hashlib.sha256(kg.triples.tobytes() + "\n".join(kg.names).encode("utf-8") + repr(settings).encode()).hexdigest()[:24]
+    path = cache_dir / f"transe-{digest}.npz"
+    if path.is_file():
+        with np.load(path) as f:
+            return GraphEmbeddings(entities=f["entities"], relations=f["relations"], seconds=float(f["seconds"]),
+                                   final_loss=float(f["final_loss"]))
+    graph = train_transe(kg, dim=settings[0], epochs=settings[1], seed=settings[2])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(path, entities=graph.entities, relations=graph.relations, seconds=graph.seconds, final_loss=graph.final_loss)
+    return graph
 
 
 # ---- what the scorer sees at a hop -----------------------------------------------------------
@@ -238,7 +255,7 @@ class SearchConfig(BaseModel):
     seed: int = 0
     holdout_share: float = 0.0  # questions set aside by `is_held_out` and never trained on
     validation_share: float = 0.05  # of the rest, held out by this run for its own figures
-    threads: int | None = None
+    threads: int | None = 1  # a model this small trains faster on one thread, and leaves a core to others
 
 
 def make_scorer(config: SearchConfig, n_steps: int, text_dim: int, graph_steps: np.ndarray | None,
@@ -348,7 +365,7 @@ def train_search(
 
     graph: GraphEmbeddings | None = None
     if config.relation_embeddings or config.entity_embeddings:
-        graph = train_transe(kg, dim=config.graph_dim, epochs=config.graph_epochs, seed=config.seed)
+        graph = graph_embeddings_cached(kg, config, cache_dir)
         log(f"TransE ({config.graph_dim}-d, {config.graph_epochs} epochs): {graph.seconds}s, final loss {graph.final_loss}")
     graph_steps = graph.step_vectors(kg) if graph is not None and config.relation_embeddings else None
     graph_entities = graph.entities if graph is not None and config.entity_embeddings else None
