@@ -8,7 +8,7 @@ empty cache, so text encoding and TransE count). Then the real CLI answers every
 would fail, while its process tree is watched for a model server. Accuracy per hop, questions/s
 (inside the batch and wall time with start-up), where the time goes. `--ablation` retrains the scorer
 without graph features, with TransE relation vectors only, and with the topic's TransE vector too, and
-scores each on the slice. The LLM planner (the shipped distilled one, its own vLLM server) answers
+scores each on the slice. The planner alone (encoding and search, no agent) is timed too. The LLM planner (the shipped distilled one, its own vLLM server) answers
 every `--llm-every`-th held-out question in the same run, and so does the embedding planner, for the
 speed ratio. Writes bench/results/<name>.json.
 """
@@ -106,6 +106,28 @@ def _descendant_names(pid: int) -> list[str]:
     return names
 
 
+def planner_only(held_out) -> dict:
+    """The embedding planner alone, one process: encode the slice's questions, then link and search each."""
+    kg = KnowledgeGraph.load(METAQA / "kb.txt")
+    planner = EmbeddingPlanner(kg, SHIPPED)
+    started = time.perf_counter()
+    planner.prepare([q.question for q in held_out])
+    encoded = time.perf_counter()
+    for q in held_out:
+        links, masked_question = planner.link(q.question)
+        planner.propose(masked_question, links[0].entity)
+    done = time.perf_counter()
+    figures = {"questions": len(held_out), "encode_seconds": round(encoded - started, 2),
+               "search_ms_per_question": round(1000 * (done - encoded) / len(held_out), 3),
+               "questions_per_s": round(len(held_out) / (done - started), 1)}
+    agent_figures = HERE / "results" / "agent.json"
+    if agent_figures.is_file():  # the model server alone, serving the distilled planner's plan-sized completions
+        ceiling = json.loads(agent_figures.read_text())["server_raw_requests_per_s"]
+        figures["llm_server_raw_requests_per_s (bench/results/agent.json)"] = ceiling
+        figures["speedup_vs_llm_server_ceiling"] = round(figures["questions_per_s"] / ceiling, 1)
+    return figures
+
+
 def planner_record(answers: Path) -> dict:
     """Over all answers: which planner the answers name, and the LLM tokens spent."""
     planners: dict[str, int] = {}
@@ -168,6 +190,9 @@ def main() -> None:
         figures["batch"] = cli_batch(slice_file, answers, workdir, "--planner", "embedding", "--llm-url", DEAD_LLM)
         figures["batch"] |= planner_record(answers)
         print("batch:", json.dumps(figures["batch"]), flush=True)
+
+        figures["planner_only"] = planner_only(held_out)
+        print("planner only:", json.dumps(figures["planner_only"]), flush=True)
 
         if args.llm_every:
             sample = held_out[:: args.llm_every]

