@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/planner.py --distilled agent/planners/metaqa --per-hop 1100 --samples 1 --name distilled
 	$(BIN)/python bench/agent.py --memory-run 10000
 	$(BIN)/python bench/service.py
+	$(BIN)/python bench/search.py --ablation
 
 clean:
 	rm -rf $(VENV) .pytest_cache

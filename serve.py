@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from openai import APIConnectionError
+from openai import APIConnectionError, APIError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
 
@@ -34,6 +35,8 @@ from agent.graph import Agent
 from agent.runner import Answer, answer_question
 from agent.server import ServerError, check_reachable
 from agent.traces import RunRecord, RunSummary, TraceStore
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "reasoner"
 MAX_QUESTION_CHARS = 2000
@@ -63,14 +66,17 @@ class ChatRequest(BaseModel):
     model: str = MODEL_NAME
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    planner: str | None = None  # llm | embedding; the service's default when absent
 
 
 class AskRequest(BaseModel):
     question: str
+    planner: str | None = None
 
 
 class BatchRequest(BaseModel):
     questions: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+    planner: str | None = None
 
 
 class BatchItem(BaseModel):
@@ -158,7 +164,12 @@ class Slots:
         self.used -= 1
 
 
-def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits | None = None) -> FastAPI:
+def create_app(agents: Agent | dict[str, Agent], store: TraceStore, *, llm_url: str | None,
+               limits: Limits | None = None) -> FastAPI:
+    """The app over one agent per planner ("llm", "embedding"; the first is the default), whose LLM
+    planner's model server answers at `llm_url` (None when no planner needs one)."""
+    agents = agents if isinstance(agents, dict) else {agents.planner_name: agents}
+    default_planner = next(iter(agents))
     limits = limits or Limits()
     metrics = Metrics()
     slots = Slots(limits.max_in_flight)
@@ -192,7 +203,14 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
             metrics.errors.labels(route).inc()
         return response
 
-    async def answer_run(question: str, run_id: str) -> Answer:
+    def agent_for(planner: str | None) -> Agent:
+        if planner is None:
+            return agents[default_planner]
+        if planner not in agents:
+            raise HTTPException(400, f"planner: {planner!r} is not served here; choose one of {', '.join(agents)}")
+        return agents[planner]
+
+    async def answer_run(agent: Agent, question: str, run_id: str) -> Answer:
         """Answer in a worker thread within the timeout, publishing step events; frees a slot at the end."""
         loop = asyncio.get_running_loop()
         publish = lambda event: loop.call_soon_threadsafe(events.publish, run_id, event)  # noqa: E731
@@ -204,22 +222,27 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
             message = f"no answer within {limits.timeout_seconds:g}s, the time allowed per question"
             store.finish_run(run_id, "error", [], {"error": message})
             raise HTTPException(504, message) from None
-        except Exception as e:  # the model server is down or answered nonsense: say so, stay up
-            message = (f"the model server does not answer ({e}); it may be restarting: retry shortly, GET /healthz tells"
-                       if isinstance(e, APIConnectionError) else f"the model server failed: {e}")
+        except Exception as e:  # say what failed, record it, stay up
+            if isinstance(e, APIConnectionError):
+                code, message = 502, f"the model server does not answer ({e}); it may be restarting: retry shortly, GET /healthz tells"
+            elif isinstance(e, APIError):
+                code, message = 502, f"the model server failed: {e}"
+            else:
+                log.exception("run %s failed", run_id)
+                code, message = 500, f"the agent failed: {type(e).__name__}: {e}"
             store.finish_run(run_id, "error", [], {"error": message})
-            raise HTTPException(502, message) from None
+            raise HTTPException(code, message) from None
         finally:
             slots.give()
             loop.call_soon(events.publish, run_id, {"trace_id": run_id, "node": "end"})
         metrics.answered(answer)
         return answer
 
-    def launch(question: str) -> tuple[str, asyncio.Task]:
+    def launch(agent: Agent, question: str) -> tuple[str, asyncio.Task]:
         """Start a run whose slot is already taken; its events can be subscribed to at once."""
         run_id = store.start_run(question)
         events.open(run_id)
-        task = asyncio.create_task(answer_run(question, run_id))
+        task = asyncio.create_task(answer_run(agent, question, run_id))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())  # failures are in the trace
         return run_id, task
 
@@ -240,10 +263,15 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         try:
-            check_reachable(llm_url, timeout=3)
+            if llm_url:
+                check_reachable(llm_url, timeout=3)
         except ServerError as e:
-            return JSONResponse({"status": "degraded", "model_server": str(e)}, status_code=503)
-        return JSONResponse({"status": "ok", "model_server": llm_url, "answering": slots.used})
+            return JSONResponse({"status": "degraded", "model_server": str(e), "planners": list(agents)}, status_code=503)
+        return JSONResponse({"status": "ok", "model_server": llm_url, "planners": list(agents), "answering": slots.used})
+
+    @app.get("/api/planners")
+    def planners() -> dict:
+        return {"default": default_planner, "planners": list(agents)}
 
     @app.get("/metrics")
     def prometheus() -> PlainTextResponse:
@@ -256,8 +284,9 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     @app.post("/v1/chat/completions")
     async def chat(request: ChatRequest):
         question = _question_of(request.messages)
+        agent = agent_for(request.planner)
         slots.take()
-        run_id, task = launch(question)
+        run_id, task = launch(agent, question)
         if not request.stream:
             return _completion(await task)
         return StreamingResponse(_chat_stream(run_id, task), media_type="text/event-stream")
@@ -280,9 +309,9 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
 
     @app.post("/api/ask")
     async def ask(request: AskRequest) -> Answer:
-        question = _checked(request.question)
+        question, agent = _checked(request.question), agent_for(request.planner)
         slots.take()
-        return await launch(question)[1]
+        return await launch(agent, question)[1]
 
     @app.get("/api/runs")
     def runs(limit: int = 50, offset: int = 0, status: str | None = None, q: str | None = None) -> list[RunSummary]:
@@ -293,9 +322,9 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     @app.post("/api/runs", status_code=202)
     async def start(request: AskRequest) -> dict:
         """Start answering and return the run id at once; follow it at /api/runs/{id}/events."""
-        question = _checked(request.question)
+        question, agent = _checked(request.question), agent_for(request.planner)
         slots.take()
-        return {"trace_id": launch(question)[0]}
+        return {"trace_id": launch(agent, question)[0]}
 
     @app.get("/api/runs/{run_id}/events")
     async def run_events(run_id: str) -> StreamingResponse:
@@ -328,21 +357,22 @@ def create_app(agent: Agent, store: TraceStore, *, llm_url: str, limits: Limits 
     async def batch(request: BatchRequest) -> BatchJob:
         """Answer a small batch in the background; read its results as they finish at /api/batch/{id}."""
         questions = [_checked(q, f"questions.{i}") for i, q in enumerate(request.questions)]
+        agent = agent_for(request.planner)
         job = BatchJob(id=uuid.uuid4().hex[:16], n=len(questions))
         jobs[job.id] = job
         while len(jobs) > MAX_JOBS_KEPT:
             jobs.pop(next(iter(jobs)))
-        task = asyncio.create_task(_run_batch(job, questions))
+        task = asyncio.create_task(_run_batch(agent, job, questions))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return job
 
-    async def _run_batch(job: BatchJob, questions: list[str]) -> None:
+    async def _run_batch(agent: Agent, job: BatchJob, questions: list[str]) -> None:
         lanes = asyncio.Semaphore(BATCH_CONCURRENCY)
 
         async def one(index: int, question: str) -> None:
             async with lanes:
                 await slots.wait()  # a batch queues for capacity rather than failing
-                run_id, task = launch(question)
+                run_id, task = launch(agent, question)
                 try:
                     answer = await task
                     item = BatchItem(index=index, question=question, trace_id=run_id, status=answer.status,

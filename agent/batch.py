@@ -1,15 +1,17 @@
 """Batch question answering: questions in, one JSON line per answer out, metrics when gold is known.
 
 Answers are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer,
-and `resume` skips the ids already in the output file.
+and `resume` skips the ids already in the output file. Questions run on threads, and optionally in
+several forked processes.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import multiprocessing as mp
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -27,21 +29,51 @@ def run_batch(
     out: Path,
     *,
     concurrency: int = 32,
+    workers: int = 1,
     resume: bool = False,
     on_done: Callable[[int], None] | None = None,
 ) -> dict:
-    """Answer `questions` into `out` (JSONL); return the summary line (metrics when gold is given)."""
+    """Answer `questions` into `out` (JSONL); return the summary line (metrics when gold is given).
+
+    `concurrency` questions are in flight at once in each of `workers` processes. Threads suit a
+    planner that waits on a model server; processes suit a planner that computes (the embedding
+    planner), which one Python process cannot spread over several cores.
+    """
     if resume:
         _drop_partial_line(out)
     done_ids = _ids_in(out) if resume else set()
     if not resume and out.exists() and out.stat().st_size:
         raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
     todo = [q for q in questions if q.id not in done_ids]
-    lock = threading.Lock()
     started = time.perf_counter()
     timings: dict[str, float] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a", encoding="utf-8") as sink, ThreadPoolExecutor(concurrency) as pool:
+    prepare = getattr(agent.planner, "prepare", None)
+    if prepare:  # a planner that works faster on many questions at once (the embedding planner encodes them)
+        prepare([q.question for q in todo])
+    answers = (_answer_in_processes(agent, store, todo, workers, concurrency) if workers > 1 and len(todo) > 1
+               else _answer_in_threads(agent, store, todo, concurrency))
+    with out.open("a", encoding="utf-8") as sink:
+        for line, seconds in answers:
+            sink.write(line + "\n")
+            sink.flush()
+            for node, value in seconds.items():
+                timings[node] = timings.get(node, 0.0) + value
+            if on_done:
+                on_done(1)
+    elapsed = time.perf_counter() - started
+    return summarise_batch(questions, out, elapsed=elapsed, answered_now=len(todo), timings=timings)
+
+
+Finished = Iterator[tuple[str, dict[str, float]]]  # (answer as a JSON line, seconds per node) as each ends
+
+
+def _answer_in_threads(agent: Agent, store: TraceStore | None, todo: list[Question], concurrency: int) -> Finished:
+    def one(q: Question) -> tuple[str, dict[str, float]]:
+        answer = answer_question(agent, store, q.question, question_id=q.id)
+        return answer.model_dump_json(), answer.seconds
+
+    with ThreadPoolExecutor(concurrency) as pool:
         pending = set()
         queue = iter(todo)
 
@@ -49,7 +81,7 @@ def run_batch(
             q = next(queue, None)
             if q is None:
                 return False
-            pending.add(pool.submit(answer_question, agent, store, q.question, question_id=q.id))
+            pending.add(pool.submit(one, q))
             return True
 
         # Keep `concurrency` questions in flight without materialising every future at once.
@@ -60,17 +92,36 @@ def run_batch(
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 pending.discard(future)
-                answer = future.result()
-                with lock:
-                    sink.write(answer.model_dump_json() + "\n")
-                    sink.flush()
-                    for node, seconds in answer.seconds.items():
-                        timings[node] = timings.get(node, 0.0) + seconds
-                if on_done:
-                    on_done(1)
+                yield future.result()
                 submit_next()
-    elapsed = time.perf_counter() - started
-    return summarise_batch(questions, out, elapsed=elapsed, answered_now=len(todo), timings=timings)
+
+
+# What a forked worker inherits: the agent (graph, planner, caches) and where the traces go.
+_WORKER: dict = {}
+
+
+def _answer_in_processes(agent: Agent, store: TraceStore | None, todo: list[Question], workers: int,
+                         concurrency: int) -> Finished:
+    _WORKER.update(agent=agent, traces=store.path if store else None, concurrency=concurrency)
+    chunks = [todo[i : i + 64] for i in range(0, len(todo), 64)]
+    try:
+        with mp.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
+            for finished in pool.imap_unordered(_answer_chunk, chunks):
+                yield from finished
+    finally:
+        _WORKER.clear()
+
+
+def _start_worker() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)  # one process per core; and a thread pool inherited through fork is unsafe
+    traces = _WORKER["traces"]
+    _WORKER["store"] = TraceStore(traces) if traces else None  # a SQLite connection must not cross a fork
+
+
+def _answer_chunk(chunk: list[Question]) -> list[tuple[str, dict[str, float]]]:
+    return list(_answer_in_threads(_WORKER["agent"], _WORKER["store"], chunk, min(_WORKER["concurrency"], len(chunk))))
 
 
 def summarise_batch(questions: list[Question], out: Path, *, elapsed: float, answered_now: int, timings: dict) -> dict:

@@ -57,7 +57,8 @@ class Agent:
     """One compiled graph over a planner; `run` answers a question, `stream` yields step events."""
 
     def __init__(self, planner: Planner, kinds: AnswerKinds | None = None, config: AgentConfig | None = None) -> None:
-        self.planner = planner
+        self.planner = planner  # an LLM `Planner` or an `EmbeddingPlanner`: link, propose, schema, kg
+        self.planner_name = getattr(planner, "name", "llm")
         self.kg = planner.kg
         self.schema = planner.schema
         self.kinds = kinds
@@ -99,7 +100,7 @@ class Agent:
                                             temperature=1.0 if again else None)
             candidates = [c for c in proposal.candidates if c.plan not in tried]
             update["planner_calls"] = state.planner_calls + 1
-            update["llm"] = state.llm + [{"messages": proposal.messages, "raw": proposal.raw, "usage": proposal.usage,
+            update["llm"] = state.llm + [{"planner": self.planner_name, "messages": proposal.messages, "raw": proposal.raw, "usage": proposal.usage,
                                           "seconds": round(time.perf_counter() - started, 4)}]
         if not candidates:
             update |= {"plan": [], "candidates": [], "status": "no_plan",

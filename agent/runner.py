@@ -40,6 +40,7 @@ class Answer(BaseModel):
     trace_id: str
     seconds: dict[str, float]  # per node, summed over visits; "total"
     llm_tokens: dict[str, int] = {}  # prompt and completion tokens over all planner calls
+    planner: str = "llm"  # which planner proposed the plans: llm | embedding
 
 
 def answer_question(
@@ -87,6 +88,7 @@ def answer_question(
         message=state.message, trace_id=trace_id, seconds={k: round(v, 4) for k, v in seconds.items()},
         llm_tokens={kind: sum(call.get("usage", {}).get(kind, 0) for call in state.llm)
                     for kind in ("prompt_tokens", "completion_tokens")},
+        planner=agent.planner_name,
     )
     if store:
         store.finish_run(trace_id, state.status, state.answers, result)

@@ -1,4 +1,8 @@
-"""Assemble the agent for a graph: pick the planner, start or reach the model server, load the checks."""
+"""Assemble the agent for a graph: pick the planner, start or reach the model server, load the checks.
+
+`planner` is 'auto' / 'base' / a distilled folder (an LLM planner behind a model server), or
+'embedding' / a scorer folder (the edge scorer's search: no model server at all).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from agent.checks import AnswerKinds
 from agent.graph import Agent, AgentConfig
 from agent.model import merged_model_dir
 from agent.planner import ExampleIndex, Planner, distilled_format, find_distilled
+from agent.search_planner import EmbeddingPlanner, choose_scorer
 from agent.server import SERVED_NAME, model_server
 from kg.mining import MinedPlan
 from kg.store import KnowledgeGraph
@@ -40,9 +45,13 @@ def open_planner(
     examples: Path | None = None,
     samples: int = 1,
     watch_server: bool = False,
-) -> Iterator[Planner]:
-    """A planner for `kg` whose model server lives as long as the context (restarted if it dies, with
-    `watch_server`)."""
+) -> Iterator[Planner | EmbeddingPlanner]:
+    """A planner for `kg` whose model server lives as long as the context, restarted if it dies with
+    `watch_server` (the embedding planner needs none)."""
+    scorer = choose_scorer(kg, planner)
+    if scorer:
+        yield EmbeddingPlanner(kg, scorer)
+        return
     distilled = choose_distilled(kg, planner, model)
     index = ExampleIndex.load(examples) if examples and not distilled else None
     if distilled and not llm_url:
@@ -53,10 +62,10 @@ def open_planner(
                       compact=distilled_format(distilled) if distilled else None)
 
 
-def answer_kinds(planner: Planner, distilled: Path | None, examples: Path | None) -> AnswerKinds | None:
-    """What each question cue asks for, from the distilled planner's card or the example plans."""
-    if distilled and (distilled / "answer_kinds.json").is_file():
-        return AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
+def answer_kinds(planner: Planner | EmbeddingPlanner, trained: Path | None, examples: Path | None) -> AnswerKinds | None:
+    """What each question cue asks for, from the trained planner's folder or the example plans."""
+    if trained and (trained / "answer_kinds.json").is_file():
+        return AnswerKinds.model_validate_json((trained / "answer_kinds.json").read_text())
     if examples:
         mined = [MinedPlan.model_validate_json(line) for line in examples.read_text().splitlines() if line.strip()]
         return AnswerKinds.learn(mined, planner.schema)
@@ -65,7 +74,7 @@ def answer_kinds(planner: Planner, distilled: Path | None, examples: Path | None
 
 @contextlib.contextmanager
 def open_agent(
-    kg_path: Path,
+    kg_path: Path | KnowledgeGraph,
     *,
     planner: str = "auto",
     model: str | None = None,
@@ -75,8 +84,9 @@ def open_agent(
     config: AgentConfig | None = None,
     watch_server: bool = False,
 ) -> Iterator[Agent]:
-    kg = KnowledgeGraph.load(kg_path)
+    """An agent over `kg_path` (a triple file, or a graph already loaded to share between agents)."""
+    kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
     with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
                       watch_server=watch_server) as p:
-        kinds = answer_kinds(p, choose_distilled(kg, planner, model), examples)
-        yield Agent(p, kinds, config)
+        trained = choose_scorer(kg, planner) or choose_distilled(kg, planner, model)
+        yield Agent(p, answer_kinds(p, trained, examples), config)

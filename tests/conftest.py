@@ -121,8 +121,20 @@ def agent(demo_kg, distilled, distilled_server):
 
 
 @pytest.fixture(scope="session")
-def service(agent, distilled_server, tmp_path_factory):
-    """The HTTP app on a loopback port, over the agent and a fresh trace file, once per session."""
+def search_agent(demo_kg):
+    """The agent over the demo graph with the shipped edge scorer: no model server."""
+    from agent.graph import Agent
+    from agent.search_planner import EmbeddingPlanner, find_search_scorer
+    from agent.service import answer_kinds
+
+    scorer = find_search_scorer(demo_kg)
+    planner = EmbeddingPlanner(demo_kg, scorer)
+    return Agent(planner, answer_kinds(planner, scorer, None))
+
+
+@pytest.fixture(scope="session")
+def service(agent, search_agent, distilled_server, tmp_path_factory):
+    """The HTTP app on a loopback port, over both planners' agents and a fresh trace file, once per session."""
     import threading
     import time
 
@@ -134,7 +146,7 @@ def service(agent, distilled_server, tmp_path_factory):
 
     store = TraceStore(tmp_path_factory.mktemp("serve") / "traces.sqlite")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, llm_url=distilled_server.base_url),
+    server = uvicorn.Server(uvicorn.Config(create_app({"llm": agent, "embedding": search_agent}, store, llm_url=distilled_server.base_url),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -49,6 +49,31 @@ def test_openai_client_streaming_with_step_events(service):
     assert text.startswith("1979") and finish == "stop"
 
 
+def test_a_request_picks_the_planner(service):
+    client = openai.OpenAI(base_url=f"{service}/v1", api_key="unused")
+    reply = client.chat.completions.create(model="reasoner", messages=[{"role": "user", "content": "who directed [Jurassic Park]"}],
+                                           extra_body={"planner": "embedding"})
+    result = reply.model_extra["reasoner"]
+    assert result["planner"] == "embedding" and result["answers"] == ["Steven Spielberg"]
+    assert result["llm_tokens"] == {"prompt_tokens": 0, "completion_tokens": 0}
+    status, answer = call(f"{service}/api/ask", {"question": "who directed [Jurassic Park]"})
+    assert status == 200 and answer["planner"] == "llm" and answer["llm_tokens"]["completion_tokens"] > 0
+    status, run = call(f"{service}/api/runs/{result['trace_id']}")
+    assert [s["output"]["llm"][0]["planner"] for s in run["steps"] if s["node"] == "plan"] == ["embedding"]
+    assert call(f"{service}/api/planners") == (200, {"default": "llm", "planners": ["llm", "embedding"]})
+    status, error = call(f"{service}/api/ask", {"question": "who directed [Jurassic Park]", "planner": "oracle"})
+    assert status == 400 and "'oracle' is not served here; choose one of llm, embedding" in error["error"]["message"]
+
+
+def test_the_embedding_planner_alone_needs_no_model_server(search_agent, tmp_path):
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(search_agent, TraceStore(tmp_path / "t.sqlite"), llm_url=None)) as client:
+        assert client.get("/healthz").json() == {"status": "ok", "model_server": None, "planners": ["embedding"], "answering": 0}
+        answer = client.post("/api/ask", json={"question": "when was [Alien] released"}).json()
+        assert answer["answers"] == ["1979"] and answer["planner"] == "embedding"
+
+
 def test_native_ask_and_runs(service):
     status, answer = call(f"{service}/api/ask", {"question": "who directed [Inception]"})
     assert status == 200 and answer["answers"] == ["Christopher Nolan"] and answer["checks"]

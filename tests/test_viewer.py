@@ -76,6 +76,16 @@ def test_the_run_list_searches(page, service):
     expect(runs).not_to_have_count(0)
 
 
+def test_the_form_can_ask_the_embedding_planner(page, service):
+    page.goto(service + "/")
+    page.select_option("#planner", "embedding")
+    page.fill("#question", "what movies did [Christopher Nolan] direct")
+    page.click("#ask button")
+    expect(page.locator("#run-status")).to_have_text("answered", timeout=90_000)
+    expect(page.locator("#run .meta")).to_contain_text("embedding planner")
+    expect(page.locator("#answer")).to_contain_text("Inception")
+
+
 def test_a_replan_shows_as_a_second_attempt_with_its_reason(page, service):
     page.goto(service + "/")
     page.fill("#question", "who wrote [1997]")  # the first plan reaches films, not writers: the answer-kind check fails

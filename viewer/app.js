@@ -121,7 +121,7 @@ function renderRun(record) {
     el("h2", {}, record.question),
     el("div", { class: "meta" },
       el("span", { class: `status ${record.status}`, id: "run-status" }, record.status), " · ",
-      latency(record), " · trace ", el("code", {}, record.id)),
+      latency(record), result.planner ? ` · ${result.planner} planner` : "", " · trace ", el("code", {}, record.id)),
   ];
   if (record.status === "answered") {
     const shown = answers.slice(0, 30).join(", ") + (answers.length > 30 ? ` (and ${answers.length - 30} more)` : "");
@@ -302,7 +302,8 @@ $("ask").addEventListener("submit", async (event) => {
   const question = $("question").value.trim();
   if (!question) return;
   try {
-    const { trace_id: id } = await api("/api/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ question }) });
+    const body = JSON.stringify({ question, planner: $("planner").value || null });
+    const { trace_id: id } = await api("/api/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body });
     $("question").value = "";
     await loadRuns();
     await openRun(id);
@@ -318,10 +319,17 @@ $("more").addEventListener("click", () => loadRuns(true).catch((e) => showError(
 $("api-key").value = localStorage.getItem("reasonerKey") || "";
 $("api-key").addEventListener("change", () => {
   localStorage.setItem("reasonerKey", $("api-key").value.trim());
-  loadRuns().catch((e) => showError(e.message));
+  loadPlanners().then(() => loadRuns()).catch((e) => showError(e.message));
 });
 setInterval(() => { if (listed <= PAGE && !document.hidden) loadRuns().catch(() => {}); }, 5000);
 
+async function loadPlanners() {
+  const { default: chosen, planners } = await api("/api/planners");
+  $("planner").replaceChildren(...planners.map((name) => el("option", { value: name, selected: name === chosen }, `${name} planner`)));
+  $("planner").hidden = planners.length < 2;
+}
+
+loadPlanners().catch((e) => showError(e.message));
 loadRuns().catch((e) => showError(e.message));
 const linked = location.hash.match(/^#run=(\w+)$/);
 if (linked) openRun(linked[1]).catch((e) => showError(e.message));

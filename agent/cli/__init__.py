@@ -12,6 +12,7 @@ from agent.cli import kg as kg_commands
 from agent.cli.answer import ask, batch
 from agent.cli.distill import distill
 from agent.cli.plan import plan
+from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.server import ServerError
 from kg.questions import QuestionFormatError
@@ -21,6 +22,7 @@ app = typer.Typer(help="Neuro-symbolic reasoning over knowledge graphs.", no_arg
 app.add_typer(kg_commands.app, name="kg")
 app.command()(plan)
 app.command()(distill)
+app.command("train-search")(train_search)
 app.command()(ask)
 app.command()(batch)
 app.command()(serve)

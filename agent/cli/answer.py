@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -70,7 +71,10 @@ def batch(
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     limit: Annotated[Optional[int], typer.Option(help="Answer only the first N questions.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Questions in flight at once.")] = 32,
+    concurrency: Annotated[Optional[int], typer.Option(help="Questions in flight at once in each worker process "
+                                                            "(default: 32 for an LLM planner, 1 for the embedding planner).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Processes answering questions (default: one per core for the "
+                                                        "embedding planner, which computes; one for an LLM planner, which waits).")] = None,
     resume: Annotated[bool, typer.Option(help="Skip the ids already in --out and append the rest.")] = False,
 ) -> None:
     """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
@@ -86,5 +90,8 @@ def batch(
                 if t.elapsed:
                     progress.update(task, rate=f"{t.completed / t.elapsed:.1f}")
 
-            summary = run_batch(agent, store, items, out, concurrency=concurrency, resume=resume, on_done=done)
+            computes = agent.planner_name == "embedding"  # CPU-bound: a process per core, no thread switching
+            workers = workers or ((os.cpu_count() or 1) if computes else 1)
+            concurrency = concurrency or (1 if computes else 32)
+            summary = run_batch(agent, store, items, out, concurrency=concurrency, workers=workers, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

@@ -16,7 +16,9 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 KgOpt = Annotated[Path, typer.Option("--kg", help="Triple file (default: the bundled demo graph).")]
-PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph, if any), 'base', or a distilled planner folder.")]
+PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph, if any), 'base', or a distilled planner folder: "
+                                              "an LLM plans. 'embedding' (the shipped edge scorer for this graph) or a scorer folder: "
+                                              "embedding-guided search plans, no model server.")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face name or local directory to serve instead of the embedded SmolLM2-135M-Instruct.")]
 UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server (e.g. http://host:8000/v1) to use instead of starting one.")]
 LlmModelOpt = Annotated[str, typer.Option(help="Model name to request from --llm-url.")]

@@ -19,6 +19,20 @@ from kg.store import KnowledgeGraph
 defaults = DistillConfig()
 
 
+def mined_plans(kg: KnowledgeGraph, questions: list[Path], plans: Path | None) -> list[MinedPlan]:
+    """The mined plan of every question: read from `plans` (every question must have one) or mined now."""
+    items = [q for path in questions for q in read_questions(path)]
+    if plans:
+        by_id = {m.id: m for m in (MinedPlan.model_validate_json(l) for l in plans.read_text().splitlines() if l.strip())}
+        missing = [q.id for q in items if q.id not in by_id]
+        if missing:
+            raise ValueError(f"{plans} has no plan for {len(missing)} of the questions (first: {missing[0]}); omit --plans to mine them")
+        return [by_id[q.id] for q in items]
+    with progress_bar("mining") as progress:
+        task = progress.add_task("mining", total=len(items))
+        return mine_questions(kg, items, progress=lambda n: progress.advance(task, n))
+
+
 def distill(
     kg_path: Annotated[Path, typer.Option("--kg", help="Triple file the planner is for.")],
     questions: Annotated[list[Path], typer.Option("--questions", help="Training questions with gold answers (repeatable).")],
@@ -36,17 +50,7 @@ def distill(
 ) -> None:
     """Fine-tune the embedded model into a planner for this graph; write an adapter and a card."""
     kg = KnowledgeGraph.load(kg_path)
-    items = [q for path in questions for q in read_questions(path)]
-    if plans:
-        by_id = {m.id: m for m in (MinedPlan.model_validate_json(l) for l in plans.read_text().splitlines() if l.strip())}
-        missing = [q.id for q in items if q.id not in by_id]
-        if missing:
-            raise ValueError(f"{plans} has no plan for {len(missing)} of the questions (first: {missing[0]}); omit --plans to mine them")
-        mined = [by_id[q.id] for q in items]
-    else:
-        with progress_bar("mining") as progress:
-            task = progress.add_task("mining", total=len(items))
-            mined = mine_questions(kg, items, progress=lambda n: progress.advance(task, n))
+    mined = mined_plans(kg, questions, plans)
     config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                            lora_layers=lora_layers, bfloat16=bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)
     command = "reasoner " + shlex.join(sys.argv[1:])

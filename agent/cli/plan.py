@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
+from agent.search_planner import choose_scorer
 from agent.service import choose_distilled, open_planner
 from kg.store import KnowledgeGraph
 
@@ -24,7 +25,8 @@ def plan(
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
     kg = KnowledgeGraph.load(kg_path)
-    distilled = choose_distilled(kg, planner, model)
+    scorer = choose_scorer(kg, planner)
+    distilled = None if scorer else choose_distilled(kg, planner, model)
     with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
                       samples=k) as planner_:
         result = planner_.plan(question)
@@ -34,7 +36,7 @@ def plan(
     if result.topic is None:
         console.print("no entity of the graph found in the question")
         raise typer.Exit(1)
-    kind = f"distilled planner {distilled}" if distilled else "base planner"
+    kind = f"embedding search {scorer}" if scorer else f"distilled planner {distilled}" if distilled else "base planner"
     console.print(f"topic: [bold]{result.topic}[/]   question: {result.masked_question}   [dim]({kind})[/]", highlight=False)
     for rank, c in enumerate(result.candidates, 1):
         console.print(f"{rank}. {' -> '.join(c.plan)}   [dim]votes {c.votes}/{k}, logprob {c.logprob:.2f}[/]", highlight=False)

@@ -1,16 +1,19 @@
-"""`reasoner serve`: the HTTP service (chat API and native API) on loopback."""
+"""`reasoner serve`: the HTTP service (trace viewer, chat API and native API) on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Optional
 
 import typer
 
 from agent.cli.answer import TracesOpt, traces_path
 from agent.cli.common import DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, err
+from agent.search_planner import choose_scorer, find_search_scorer
 from agent.server import ServerError, port_in_use
 from agent.service import open_agent
 from agent.traces import TraceStore
+from kg.store import KnowledgeGraph
 
 
 def serve(
@@ -28,7 +31,10 @@ def serve(
     timeout: Annotated[float, typer.Option(help="Seconds allowed per question.")] = 120.0,
 ) -> None:
     """Start the model server and the agent, then serve the trace viewer, the chat API and the native
-    API until Ctrl-C. A managed model server that dies is restarted; meanwhile questions get a 502."""
+    API until Ctrl-C. A managed model server that dies is restarted; meanwhile questions get a 502.
+
+    `--planner` is the default planner. The embedding planner is served beside an LLM planner too,
+    when a shipped scorer fits the graph, and a request picks it with `"planner": "embedding"`."""
     import uvicorn
 
     from serve import Limits, create_app
@@ -36,13 +42,19 @@ def serve(
     if port_in_use(port):
         raise ServerError(f"port {port} is already in use: choose another with --port")
     store = TraceStore(traces_path(traces))
-    err.print("starting the model server and the agent (about 30 s)…")
-    with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
-                    watch_server=True) as agent:
+    kg = KnowledgeGraph.load(kg_path)
+    with contextlib.ExitStack() as stack:
+        err.print("starting the agent" + ("" if choose_scorer(kg, planner) else " and its model server (about 30 s)") + "…")
+        default = stack.enter_context(open_agent(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model,
+                                                 examples=examples, watch_server=True))
+        agents = {default.planner_name: default}
+        if default.planner_name != "embedding" and find_search_scorer(kg):
+            agents["embedding"] = stack.enter_context(open_agent(kg, planner="embedding"))
         limits = Limits(api_key=api_key, max_in_flight=max_in_flight, timeout_seconds=timeout)
-        app = create_app(agent, store, llm_url=str(agent.planner.client.base_url), limits=limits)
+        client = getattr(default.planner, "client", None)
+        app = create_app(agents, store, llm_url=str(client.base_url) if client else None, limits=limits)
         url = f"http://{host}:{port}"
         err.print(f"[bold]reasoner is serving at {url}/[/]  (the trace viewer; Ctrl-C stops)", highlight=False)
-        err.print(f"  OpenAI base URL {url}/v1 (model 'reasoner'); native API {url}/api/ask; traces in {store.path}",
-                  highlight=False)
+        err.print(f"  OpenAI base URL {url}/v1 (model 'reasoner'); native API {url}/api/ask; planners: {', '.join(agents)}"
+                  f" (default {default.planner_name}); traces in {store.path}", highlight=False)
         uvicorn.run(app, host=host, port=port, log_level="warning")
