@@ -39,7 +39,8 @@ def plan(
     kind = f"embedding search {scorer}" if scorer else f"distilled planner {distilled}" if distilled else "base planner"
     console.print(f"topic: [bold]{result.topic}[/]   question: {result.masked_question}   [dim]({kind})[/]", highlight=False)
     for rank, c in enumerate(result.candidates, 1):
-        console.print(f"{rank}. {' -> '.join(c.plan)}   [dim]votes {c.votes}/{k}, logprob {c.logprob:.2f}[/]", highlight=False)
+        votes = "" if scorer else f"votes {c.votes}/{k}, "  # the search scores plans; it does not sample them
+        console.print(f"{rank}. {' -> '.join(c.plan)}   [dim]{votes}logprob {c.logprob:.2f}[/]", highlight=False)
     console.print("[dim]raw output:[/]")
     for text in result.raw:
         console.print(f"  {text}", highlight=False, markup=False)
