@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from agent.graph import Agent
 from agent.runner import Answer, answer_question
-from agent.server import ServerError, check_reachable
+from agent.server import ModelServer, ServerError, check_reachable
 from agent.traces import RunRecord, RunSummary, TraceStore
 
 log = logging.getLogger(__name__)
@@ -165,9 +165,10 @@ class Slots:
 
 
 def create_app(agents: Agent | dict[str, Agent], store: TraceStore, *, llm_url: str | None,
-               limits: Limits | None = None) -> FastAPI:
+               limits: Limits | None = None, model_server: ModelServer | None = None) -> FastAPI:
     """The app over one agent per planner ("llm", "embedding"; the first is the default), whose LLM
-    planner's model server answers at `llm_url` (None when no planner needs one)."""
+    planner's model server answers at `llm_url` (None when no planner needs one). A `model_server`
+    managed by this process lets /healthz say when it is restarting."""
     agents = agents if isinstance(agents, dict) else {agents.planner_name: agents}
     default_planner = next(iter(agents))
     limits = limits or Limits()
@@ -266,7 +267,8 @@ def create_app(agents: Agent | dict[str, Agent], store: TraceStore, *, llm_url: 
             if llm_url:
                 check_reachable(llm_url, timeout=3)
         except ServerError as e:
-            return JSONResponse({"status": "degraded", "model_server": str(e), "planners": list(agents)}, status_code=503)
+            problem = (model_server.problem if model_server else None) or str(e)
+            return JSONResponse({"status": "degraded", "model_server": problem, "planners": list(agents)}, status_code=503)
         return JSONResponse({"status": "ok", "model_server": llm_url, "planners": list(agents), "answering": slots.used})
 
     @app.get("/api/planners")

@@ -19,6 +19,7 @@ from openai import OpenAI
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
+from agent.server import ModelServer
 from kg.linking import EntityLinker, LinkCandidate
 from kg.mining import MinedPlan
 from kg.questions import MASK, masked
@@ -212,8 +213,10 @@ class Planner:
         samples: int = 4,
         temperature: float = 1.0,
         compact: CompactFormat | None = None,
+        server: ModelServer | None = None,
     ) -> None:
         self.kg = kg
+        self.server = server  # the managed model server behind `client`, if this process runs it
         self.schema = Schema.derive(kg)
         self.linker = EntityLinker(kg)
         self.client = client

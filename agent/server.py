@@ -69,6 +69,7 @@ class ModelServer:
         self.startup_seconds: float | None = None
         self.stopped = False
         self.restarts = 0
+        self.problem: str | None = None  # set while a watched server is down and being restarted
 
     @property
     def base_url(self) -> str:
@@ -114,12 +115,16 @@ class ModelServer:
                     continue
                 code = process.poll() if process else None
                 log.warning("the model server exited (code %s); restarting it on port %d (log: %s)", code, self.port, self.log_path)
+                self.problem = (f"the model server exited (code {code}) at {time.strftime('%H:%M:%S')} and is restarting "
+                                f"(about 30 s; log: {self.log_path})")
                 try:
                     self.start()
                     self.restarts += 1
+                    self.problem = None
                     log.warning("the model server is back after %.0fs", self.startup_seconds)
                 except ServerError as e:
-                    log.error("restarting the model server failed, retrying: %s", e)
+                    self.problem = f"restarting the model server failed, retrying: {e}"
+                    log.error("%s", self.problem)
 
         threading.Thread(target=restart_when_dead, name="model-server-watch", daemon=True).start()
 
@@ -196,17 +201,18 @@ def check_reachable(base_url: str, timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def model_server(llm_url: str | None = None, model: str | None = None, *, watch: bool = False, **kwargs) -> Iterator[str]:
-    """The base URL of a model server: `llm_url` if given (checked), else a managed one for its
-    lifetime, restarted whenever it dies if `watch`."""
+def model_server(llm_url: str | None = None, model: str | None = None, *, watch: bool = False,
+                 **kwargs) -> Iterator[tuple[str, ModelServer | None]]:
+    """The base URL of a model server and the server if managed: `llm_url` if given (checked), else a
+    managed one for the context's lifetime, restarted whenever it dies if `watch`."""
     if llm_url:
         check_reachable(llm_url)
-        yield llm_url
+        yield llm_url, None
         return
     with ModelServer(model, **kwargs) as server:
         if watch:
             server.watch()
-        yield server.base_url
+        yield server.base_url, server
 
 
 def _has_cuda() -> bool:

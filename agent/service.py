@@ -56,10 +56,10 @@ def open_planner(
     index = ExampleIndex.load(examples) if examples and not distilled else None
     if distilled and not llm_url:
         model = str(merged_model_dir(distilled))
-    with model_server(llm_url, model, watch=watch_server) as base_url:
+    with model_server(llm_url, model, watch=watch_server) as (base_url, server):
         client = OpenAI(base_url=base_url, api_key="unused", max_retries=1, timeout=120)
         yield Planner(kg, client, model=llm_model if llm_url else SERVED_NAME, examples=index, samples=samples,
-                      compact=distilled_format(distilled) if distilled else None)
+                      compact=distilled_format(distilled) if distilled else None, server=server)
 
 
 def answer_kinds(planner: Planner | EmbeddingPlanner, trained: Path | None, examples: Path | None) -> AnswerKinds | None:

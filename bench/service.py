@@ -242,7 +242,7 @@ def run_outage(service: Service, questions: list, args) -> dict:
         "requests": during, "app_stayed_up": app_alive,
         "failed_after_kill": sum(r["outcome"] not in ("correct", "wrong") for r in after_kill),
         "answered_after_kill": sum(r["outcome"] in ("correct", "wrong") for r in after_kill),
-        "healthz_while_down": degraded[0] if degraded else None,
+        "healthz_while_down": list(dict.fromkeys(body["model_server"] for body in degraded)),  # each distinct reason, in order
         "seconds_to_recover": round(recovered_at - killed["at"], 1) if killed else None,
         "after_recovery": summary(again, 1.0) | {"wall_s": None, "requests_per_s": None},
         "log_problems_during_outage": service.log_problems()[problems_before:],

@@ -52,7 +52,8 @@ def serve(
             agents["embedding"] = stack.enter_context(open_agent(kg, planner="embedding"))
         limits = Limits(api_key=api_key, max_in_flight=max_in_flight, timeout_seconds=timeout)
         client = getattr(default.planner, "client", None)
-        app = create_app(agents, store, llm_url=str(client.base_url) if client else None, limits=limits)
+        app = create_app(agents, store, llm_url=str(client.base_url) if client else None, limits=limits,
+                         model_server=getattr(default.planner, "server", None))
         url = f"http://{host}:{port}"
         err.print(f"[bold]reasoner is serving at {url}/[/]  (the trace viewer; Ctrl-C stops)", highlight=False)
         err.print(f"  OpenAI base URL {url}/v1 (model 'reasoner'); native API {url}/api/ask; planners: {', '.join(agents)}"
