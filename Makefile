@@ -27,8 +27,9 @@ test: $(STAMP) browser
 	$(BIN)/pytest
 
 # Debian's Chromium for the trace viewer's browser test (Playwright drives it; it downloads no browser).
+APT := $(if $(filter 0,$(shell id -u)),,sudo )env DEBIAN_FRONTEND=noninteractive apt-get
 browser:
-	@command -v chromium >/dev/null || { apt-get install -y -qq chromium || { apt-get update -qq && apt-get install -y -qq chromium; }; }
+	@command -v chromium >/dev/null || { $(APT) install -y -qq chromium || { $(APT) update -qq && $(APT) install -y -qq chromium; }; }
 
 bench: $(STAMP)
 	$(BIN)/python bench/kg_core.py
