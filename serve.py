@@ -35,6 +35,7 @@ from agent.graph import Agent
 from agent.runner import Answer, answer_question
 from agent.server import ModelServer, ServerError, check_reachable
 from agent.traces import RunRecord, RunSummary, TraceStore
+from kg.paths import render_path
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +423,7 @@ def answer_text(answer: Answer, max_answers: int = 20, max_paths: int = 3) -> st
     lines = [shown, "", f"Plan: {' -> '.join(answer.plan)} from {answer.topic}."]
     for a in answer.answers[:max_paths]:
         for path in answer.evidence.get(a, [])[:1]:
-            lines.append("Evidence: " + path[0].source + "".join(f" --{e.relation}--> {e.target}" for e in path))
+            lines.append("Evidence: " + render_path(path))
     return "\n".join(lines)
 
 

@@ -58,7 +58,7 @@ class Agent:
 
     def __init__(self, planner: Planner, kinds: AnswerKinds | None = None, config: AgentConfig | None = None) -> None:
         self.planner = planner  # an LLM `Planner` or an `EmbeddingPlanner`: link, propose, schema, kg
-        self.planner_name = getattr(planner, "name", "llm")
+        self.planner_name = planner.name
         self.kg = planner.kg
         self.schema = planner.schema
         self.kinds = kinds

@@ -202,6 +202,8 @@ class Planner:
     and the model answers in JSON.
     """
 
+    name = "llm"
+
     def __init__(
         self,
         kg: KnowledgeGraph,
@@ -213,9 +215,11 @@ class Planner:
         samples: int = 4,
         temperature: float = 1.0,
         compact: CompactFormat | None = None,
+        folder: Path | None = None,
         server: ModelServer | None = None,
     ) -> None:
         self.kg = kg
+        self.folder = folder  # the distilled planner's folder (its card and answer kinds), if distilled
         self.server = server  # the managed model server behind `client`, if this process runs it
         self.schema = Schema.derive(kg)
         self.linker = EntityLinker(kg)

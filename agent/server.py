@@ -68,7 +68,6 @@ class ModelServer:
         self.process: subprocess.Popen | None = None
         self.startup_seconds: float | None = None
         self.stopped = False
-        self.restarts = 0
         self.problem: str | None = None  # set while a watched server is down and being restarted
 
     @property
@@ -119,7 +118,6 @@ class ModelServer:
                                 f"(about 30 s; log: {self.log_path})")
                 try:
                     self.start()
-                    self.restarts += 1
                     self.problem = None
                     log.warning("the model server is back after %.0fs", self.startup_seconds)
                 except ServerError as e:

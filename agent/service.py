@@ -59,7 +59,7 @@ def open_planner(
     with model_server(llm_url, model, watch=watch_server) as (base_url, server):
         client = OpenAI(base_url=base_url, api_key="unused", max_retries=1, timeout=120)
         yield Planner(kg, client, model=llm_model if llm_url else SERVED_NAME, examples=index, samples=samples,
-                      compact=distilled_format(distilled) if distilled else None, server=server)
+                      compact=distilled_format(distilled) if distilled else None, folder=distilled, server=server)
 
 
 def answer_kinds(planner: Planner | EmbeddingPlanner, trained: Path | None, examples: Path | None) -> AnswerKinds | None:
@@ -88,5 +88,4 @@ def open_agent(
     kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
     with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
                       watch_server=watch_server) as p:
-        trained = choose_scorer(kg, planner) or choose_distilled(kg, planner, model)
-        yield Agent(p, answer_kinds(p, trained, examples), config)
+        yield Agent(p, answer_kinds(p, p.folder, examples), config)

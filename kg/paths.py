@@ -25,6 +25,11 @@ class Edge(BaseModel):
     target: str
 
 
+def render_path(path: Sequence[Edge]) -> str:
+    """A witness path as text: `source --relation--> target --relation--> ...`."""
+    return path[0].source + "".join(f" --{e.relation}--> {e.target}" for e in path)
+
+
 class PathResult(BaseModel):
     topics: list[str]
     plan: list[str]

@@ -17,6 +17,7 @@ from agent.model import cache_root
 from agent.runner import answer_question
 from agent.service import open_agent
 from agent.traces import TraceStore
+from kg.paths import render_path
 from kg.questions import read_questions
 
 TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
@@ -53,7 +54,7 @@ def ask(
         console.print(f"[dim]topic:[/] {answer.topic}   [dim]plan:[/] {' -> '.join(answer.plan)}", highlight=False)
         for a in answer.answers[:10]:
             for path in answer.evidence.get(a, [])[:1]:
-                console.print("  " + path[0].source + "".join(f" --{e.relation}--> {e.target}" for e in path), highlight=False, style="dim")
+                console.print("  " + render_path(path), highlight=False, style="dim")
     for attempt in answer.attempts:
         if attempt["failed"]:
             console.print(f"[dim]rejected {' -> '.join(attempt['plan'])}: failed {', '.join(attempt['failed'])}[/]", highlight=False)

@@ -14,7 +14,7 @@ from agent.cli.common import console, err, progress_bar
 from kg.demo import DEMO_KB
 from kg.linking import EntityLinker
 from kg.mining import mine_questions, summarise
-from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan
+from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan, render_path
 from kg.questions import read_questions
 from kg.schema import Schema
 from kg.store import KnowledgeGraph
@@ -81,8 +81,7 @@ def path(
     for answer in result.answers:
         console.print(f"[green]{answer}[/]", highlight=False)
         for witness in result.witnesses[answer]:
-            steps = "".join(f" --{e.relation}--> {e.target}" for e in witness)
-            console.print(f"    {witness[0].source}{steps}", highlight=False, style="dim")
+            console.print(f"    {render_path(witness)}", highlight=False, style="dim")
 
 
 @app.command()

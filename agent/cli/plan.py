@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
-from agent.search_planner import choose_scorer
-from agent.service import choose_distilled, open_planner
+from agent.service import open_planner
 from kg.store import KnowledgeGraph
 
 
@@ -25,21 +24,20 @@ def plan(
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
     kg = KnowledgeGraph.load(kg_path)
-    scorer = choose_scorer(kg, planner)
-    distilled = None if scorer else choose_distilled(kg, planner, model)
     with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
                       samples=k) as planner_:
         result = planner_.plan(question)
+    searched = planner_.name == "embedding"
     if as_json:
         print(result.model_dump_json(indent=2))
         return
     if result.topic is None:
         console.print("no entity of the graph found in the question")
         raise typer.Exit(1)
-    kind = f"embedding search {scorer}" if scorer else f"distilled planner {distilled}" if distilled else "base planner"
+    kind = f"embedding search {planner_.folder}" if searched else f"distilled planner {planner_.folder}" if planner_.folder else "base planner"
     console.print(f"topic: [bold]{result.topic}[/]   question: {result.masked_question}   [dim]({kind})[/]", highlight=False)
     for rank, c in enumerate(result.candidates, 1):
-        votes = "" if scorer else f"votes {c.votes}/{k}, "  # the search scores plans; it does not sample them
+        votes = "" if searched else f"votes {c.votes}/{k}, "  # the search scores plans; it does not sample them
         console.print(f"{rank}. {' -> '.join(c.plan)}   [dim]{votes}logprob {c.logprob:.2f}[/]", highlight=False)
     console.print("[dim]raw output:[/]")
     for text in result.raw:
