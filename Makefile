@@ -34,9 +34,9 @@ browser:
 bench: $(STAMP)
 	$(BIN)/python bench/kg_core.py
 	$(BIN)/python bench/planner.py
-	$(BIN)/python bench/planner.py --distilled agent/planners/metaqa --per-hop 1100 --samples 1 --name distilled
+	$(BIN)/python bench/planner.py --distilled tools/kg/planners/metaqa --per-hop 1100 --samples 1 --name distilled
 	$(BIN)/python bench/agent.py --memory-run 10000
-	$(BIN)/python bench/service.py
+	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/search.py --ablation
 
 clean:

@@ -1,4 +1,5 @@
-"""Batch question answering: questions in, one JSON line per answer out, metrics when gold is known.
+"""Batch question answering over a knowledge graph: questions in, one JSON line per answer out, metrics
+when gold is known. Every question goes to the KG tool (no routing).
 
 Answers are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer,
 and `resume` skips the ids already in the output file. Questions run on threads, and optionally in
@@ -20,6 +21,7 @@ from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.metrics import score_answers
 from kg.questions import Question
+from tools.base import Task
 
 
 def run_batch(
@@ -48,9 +50,7 @@ def run_batch(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    prepare = getattr(agent.planner, "prepare", None)
-    if prepare:  # a planner that works faster on many questions at once (the embedding planner encodes them)
-        prepare([q.question for q in todo])
+    agent.tools["kg"].prepare([q.question for q in todo])  # the embedding planner encodes them all at once
     answers = (_answer_in_processes(agent, store, todo, workers, concurrency) if workers > 1 and len(todo) > 1
                else _answer_in_threads(agent, store, todo, concurrency))
     with out.open("a", encoding="utf-8") as sink:
@@ -70,7 +70,7 @@ Finished = Iterator[tuple[str, dict[str, float]]]  # (answer as a JSON line, sec
 
 def _answer_in_threads(agent: Agent, store: TraceStore | None, todo: list[Question], concurrency: int) -> Finished:
     def one(q: Question) -> tuple[str, dict[str, float]]:
-        answer = answer_question(agent, store, q.question, question_id=q.id)
+        answer = answer_question(agent, store, Task(question=q.question, tool="kg"), question_id=q.id)
         return answer.model_dump_json(), answer.seconds
 
     with ThreadPoolExecutor(concurrency) as pool:

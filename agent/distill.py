@@ -17,13 +17,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.checks import AnswerKinds
-from agent.model import embedded_model_dir
-from agent.planner import CompactFormat
+from agent.llm.weights import embedded_model_dir
 from kg.mining import MinedPlan
 from kg.questions import is_held_out, masked
 from kg.schema import Schema
 from kg.store import KnowledgeGraph
+from tools.kg.checks import AnswerKinds, QuestionForms
+from tools.kg.llm_planner import CompactFormat
 
 
 class DistillConfig(BaseModel):
@@ -161,8 +161,9 @@ def distill(
     (out / "planner.json").write_text(card.model_dump_json(indent=2) + "\n")
     # What each question cue asks for, from the training questions only: the agent's answer-kind check.
     training_ids = {p[3] for p in train}
-    kinds = AnswerKinds.learn([m for m in mined if m.id in training_ids], Schema.derive(kg))
-    (out / "answer_kinds.json").write_text(kinds.model_dump_json(indent=1) + "\n")
+    trained_on = [m for m in mined if m.id in training_ids]
+    AnswerKinds.learn(trained_on, Schema.derive(kg)).save(out)
+    QuestionForms.learn(masked(m.question, m.topic) for m in trained_on).save(out)
     (out / "README.md").write_text(_card_text(card))
     return card
 

@@ -1,80 +1,85 @@
-"""The agent: a LangGraph state graph that links, plans, grounds, checks and answers.
+"""The executor: a LangGraph state graph that routes a task to a tool, then plans, grounds and checks.
 
-    START -> link --(no entity)--> answer -> END
-                  \\-> plan --(no plan left)--> answer
-                        \\-> ground -> check --(passed)--> answer
-                                             \\-(failed, attempts left)--> plan
+    START -> route --(no tool serves it)--> answer -> END
+                   \\-> frame --(refused: no entity, bad input)--> answer
+                              \\-> plan --(no candidate left)--> answer
+                                        \\-> ground -> check --(passed)--> answer
+                                                            \\-(failed, attempts left)--> plan
 
-Nodes are plain functions of the state; a plan that grounds to nothing or fails a check goes
-back to `plan` with the failure recorded as feedback, which tries the next-best plan, then asks
-the model again, up to `max_attempts` grounded plans.
+`route` picks the tool (an explicit one wins; otherwise the router reads the message). Every other
+node calls the routed tool through its interface (tools/base.py): frame, propose, execute, check,
+conclude. A candidate that fails a check goes back to `plan` with the failure as feedback, which tries
+the next-best candidate, then asks the tool to propose again, up to `max_attempts` grounded candidates.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 
-from agent.checks import AnswerKinds, Check, check_grounding
-from agent.planner import Planner, RankedPlan
-from kg.linking import LinkCandidate
-from kg.paths import PathResult, execute_plan
+from agent.router import RouteDecision, Router
+from tools import TOOLS, capabilities
+from tools.base import Check, Conclusion, Proposal, Refusal, Status, Task, Tool
 
-Status = Literal["running", "answered", "no_entity", "no_plan"]
+
+class Attempt(BaseModel):
+    candidate: str  # as the tool describes it
+    answers: int
+    failed: list[str]  # names of the checks it failed
 
 
 class AgentState(BaseModel):
-    question: str
-    topic: str | None = None
-    link_candidates: list[LinkCandidate] = []
-    masked_question: str = ""
-    candidates: list[RankedPlan] = []  # the planner's untried plans, best first
-    planner_calls: int = 0
-    llm: list[dict] = []  # each planner call: prompt, raw outputs, seconds
-    attempts: list[dict] = []  # each grounded plan: plan, answers count, checks
-    feedback: list[str] = []  # why earlier plans were rejected
-    plan: list[str] = []
-    grounding: PathResult | None = None
+    task: Task
+    route: RouteDecision | None = None
+    tool: str | None = None
+    frame: Any = None  # the tool's framing of the task (KG: the linked topic and the masked question)
+    proposals: list[Proposal] = []  # every proposing round, with its LLM calls
+    candidates: list[Any] = []  # untried candidates, best first
+    candidate: Any = None
+    candidate_text: str = ""
+    result: Any = None  # the candidate executed
     checks: list[Check] = []
+    attempts: list[Attempt] = []
+    feedback: list[str] = []  # why earlier candidates were rejected
     status: Status = "running"
     answers: list[str] = []
     message: str = ""
+    conclusion: Conclusion | None = None
 
 
 class AgentConfig(BaseModel):
-    max_attempts: int = 3  # grounded plans tried before giving up
-    max_planner_calls: int = 2
-    replan_samples: int = 4  # samples drawn when asking the model again
-    max_witnesses: int = 3
+    max_attempts: int = 3  # grounded candidates tried before giving up
     recursion_limit: int = 40
 
 
 class Agent:
-    """One compiled graph over a planner; `run` answers a question, `stream` yields step events."""
+    """One compiled graph over the tools served; `run` answers a task, `stream` yields step events."""
 
-    def __init__(self, planner: Planner, kinds: AnswerKinds | None = None, config: AgentConfig | None = None) -> None:
-        self.planner = planner  # an LLM `Planner` or an `EmbeddingPlanner`: link, propose, schema, kg
-        self.planner_name = planner.name
-        self.kg = planner.kg
-        self.schema = planner.schema
-        self.kinds = kinds
+    def __init__(self, tools: dict[str, Tool], config: AgentConfig | None = None) -> None:
+        self.tools = tools
+        self.router = Router(tools)
         self.config = config or AgentConfig()
         self.graph = self._build()
 
+    @property
+    def planner_name(self) -> str | None:
+        """The KG tool's planner (llm | embedding), if the KG tool is served."""
+        kg = self.tools.get("kg")
+        return kg.planner.name if kg else None
+
     def _build(self):
         g = StateGraph(AgentState)
-        g.add_node("link", self.link)
-        g.add_node("plan", self.plan)
-        g.add_node("ground", self.ground)
-        g.add_node("check", self.check)
-        g.add_node("answer", self.answer)
-        g.add_edge(START, "link")
-        g.add_conditional_edges("link", lambda s: "plan" if s.topic else "answer", ["plan", "answer"])
-        g.add_conditional_edges("plan", lambda s: "ground" if s.plan else "answer", ["ground", "answer"])
+        for name in ("route", "frame", "plan", "ground", "check", "answer"):
+            g.add_node(name, getattr(self, name))
+        running = lambda to: lambda s: to if s.status == "running" else "answer"  # noqa: E731
+        g.add_edge(START, "route")
+        g.add_conditional_edges("route", running("frame"), ["frame", "answer"])
+        g.add_conditional_edges("frame", running("plan"), ["plan", "answer"])
+        g.add_conditional_edges("plan", lambda s: "ground" if s.candidate is not None else "answer", ["ground", "answer"])
         g.add_edge("ground", "check")
         g.add_conditional_edges("check", self.after_check, ["answer", "plan"])
         g.add_edge("answer", END)
@@ -82,43 +87,46 @@ class Agent:
 
     # ---- nodes ------------------------------------------------------------------------------
 
-    def link(self, state: AgentState) -> dict:
-        links, masked_question = self.planner.link(state.question)
-        if not links:
-            return {"status": "no_entity", "message": "no entity of the knowledge graph found in the question"}
-        return {"topic": links[0].entity, "link_candidates": links, "masked_question": masked_question}
+    def route(self, state: AgentState) -> dict:
+        decision = self.router.route(state.task)
+        update: dict[str, Any] = {"route": decision, "tool": decision.tool}
+        if decision.tool == "none":
+            return update | {"status": "no_tool", "message": f"{decision.reason}. This service answers: {capabilities()}."}
+        if decision.tool not in self.tools:
+            why = "is not available yet" if not TOOLS[decision.tool].available else "is not served here"
+            return update | {"status": "no_tool", "message": f"this looks like a task for the {decision.tool} tool, which {why}"}
+        return update
+
+    def frame(self, state: AgentState) -> dict:
+        framed = self.tools[state.tool].frame(state.task)
+        if isinstance(framed, Refusal):
+            return {"status": framed.status, "message": framed.message}
+        return {"frame": framed}
 
     def plan(self, state: AgentState) -> dict:
-        tried = [a["plan"] for a in state.attempts]
-        candidates = [c for c in state.candidates if c.plan not in tried]
+        tool = self.tools[state.tool]
+        tried = {a.candidate for a in state.attempts}
+        candidates = [c for c in state.candidates if tool.describe(c) not in tried]
         update: dict[str, Any] = {}
-        if not candidates and state.planner_calls < self.config.max_planner_calls:
-            again = state.planner_calls > 0  # replanning: sample more widely
-            started = time.perf_counter()
-            proposal = self.planner.propose(state.masked_question, state.topic,
-                                            samples=self.config.replan_samples if again else None,
-                                            temperature=1.0 if again else None)
-            candidates = [c for c in proposal.candidates if c.plan not in tried]
-            update["planner_calls"] = state.planner_calls + 1
-            update["llm"] = state.llm + [{"planner": self.planner_name, "messages": proposal.messages, "raw": proposal.raw, "usage": proposal.usage,
-                                          "seconds": round(time.perf_counter() - started, 4)}]
+        if not candidates and len(state.proposals) < tool.max_proposals:
+            proposal = tool.propose(state.frame, state.feedback, len(state.proposals))
+            candidates = [c for c in proposal.candidates if tool.describe(c) not in tried]
+            update["proposals"] = state.proposals + [proposal]
         if not candidates:
-            update |= {"plan": [], "candidates": [], "status": "no_plan",
-                       "message": "no plan grounded and passed the checks" + (f": {'; '.join(state.feedback)}" if state.feedback else "")}
-            return update
-        return update | {"plan": candidates[0].plan, "candidates": candidates[1:]}
+            return update | {"candidate": None, "candidates": [], "status": "no_plan", "message": _no_candidate(state.feedback)}
+        return update | {"candidate": candidates[0], "candidate_text": tool.describe(candidates[0]), "candidates": candidates[1:]}
 
     def ground(self, state: AgentState) -> dict:
-        result = execute_plan(self.kg, [state.topic], state.plan, max_witnesses=self.config.max_witnesses)
-        return {"grounding": result}
+        return {"result": self.tools[state.tool].execute(state.frame, state.candidate)}
 
     def check(self, state: AgentState) -> dict:
-        checks = check_grounding(state.question, state.grounding, self.schema, self.kinds)
+        checks = self.tools[state.tool].check(state.frame, state.result)
         failed = [c for c in checks if not c.passed]
-        attempt = {"plan": state.plan, "answers": len(state.grounding.answers), "failed": [c.name for c in failed]}
+        answers = getattr(state.result, "answers", [])
+        attempt = Attempt(candidate=state.candidate_text, answers=len(answers), failed=[c.name for c in failed])
         update: dict[str, Any] = {"checks": checks, "attempts": state.attempts + [attempt]}
         if failed:
-            update["feedback"] = state.feedback + [f"{' -> '.join(state.plan)}: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)]
+            update["feedback"] = state.feedback + [f"{state.candidate_text}: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)]
         return update
 
     def after_check(self, state: AgentState) -> str:
@@ -130,18 +138,17 @@ class Agent:
         if state.status != "running":
             return {}
         if state.checks and all(c.passed for c in state.checks):
-            return {"status": "answered", "answers": state.grounding.answers,
-                    "message": f"{len(state.grounding.answers)} answer(s) via {' -> '.join(state.plan)}"}
-        return {"status": "no_plan", "answers": [],
-                "message": "no plan grounded and passed the checks: " + "; ".join(state.feedback)}
+            conclusion = self.tools[state.tool].conclude(state.frame, state.result)
+            return {"status": "answered", "answers": conclusion.answers, "message": conclusion.message, "conclusion": conclusion}
+        return {"status": "no_plan", "answers": [], "message": _no_candidate(state.feedback)}
 
     # ---- running ------------------------------------------------------------------------------
 
-    def stream(self, question: str) -> Iterator[tuple[str, dict, float, dict]]:
+    def stream(self, task: Task) -> Iterator[tuple[str, dict, float, dict]]:
         """(node, update, seconds, state before the update) for each step as it finishes, then
         ("end", final state, 0, final state)."""
-        state = AgentState(question=question)
-        values = state.model_dump()
+        state = AgentState(task=task)
+        values = dict(state)
         last = time.perf_counter()
         for chunk in self.graph.stream(state, stream_mode="updates", config={"recursion_limit": self.config.recursion_limit}):
             for node, update in chunk.items():
@@ -152,9 +159,13 @@ class Agent:
                 last = now
         yield "end", values, 0.0, values
 
-    def run(self, question: str) -> AgentState:
+    def run(self, task: Task) -> AgentState:
         final: dict = {}
-        for node, update, _, _ in self.stream(question):
+        for node, update, _, _ in self.stream(task):
             if node == "end":
                 final = update
         return AgentState.model_validate(final)
+
+
+def _no_candidate(feedback: list[str]) -> str:
+    return "no plan grounded and passed the checks" + (f": {'; '.join(feedback)}" if feedback else "")

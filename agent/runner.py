@@ -1,4 +1,4 @@
-"""Run the agent on a question with its trace recorded: the one entry point the CLI and API share."""
+"""Run the agent on a task with its trace recorded: the one entry point the CLI and the API share."""
 
 from __future__ import annotations
 
@@ -8,45 +8,53 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.checks import Check
-from agent.graph import Agent, AgentState
+from agent.graph import Agent, AgentState, Attempt
+from agent.router import RouteDecision
 from agent.traces import TraceStore
+from kg.linking import LinkCandidate
 from kg.paths import Edge
+from tools.base import Check, Route, Status, Task
+from tools.kg.tool import KGGrounding
 
 # What each node reads, recorded as the step's input.
 STEP_INPUTS = {
-    "link": ["question"],
-    "plan": ["masked_question", "topic", "feedback", "planner_calls"],
-    "ground": ["topic", "plan"],
-    "check": ["question", "plan"],
-    "answer": ["status", "plan"],
+    "route": ["task"],
+    "frame": ["task", "tool"],
+    "plan": ["feedback"],
+    "ground": ["candidate"],
+    "check": ["candidate_text"],
+    "answer": ["status"],
 }
 
 
 class Answer(BaseModel):
-    """The structured answer: what was concluded, from which plan, supported by which paths."""
+    """The structured answer: which tool answered, what it concluded, and the evidence for it."""
 
     id: str | None = None
     question: str
-    status: str  # answered | no_entity | no_plan
-    answers: list[str]  # ranked: most supporting paths first
-    topic: str | None
-    plan: list[str]
-    evidence: dict[str, list[list[Edge]]]  # answer -> witness paths from the topic
-    checks: list[Check]
-    attempts: list[dict]
-    link_candidates: list[dict]
+    tool: Route | None  # the routed tool: kg | logic | induce | regress | none
+    status: Status
+    answers: list[str]  # ranked, best supported first
     message: str
+    grounding: KGGrounding | None = None  # the tool's typed evidence, with its `kind`
+    checks: list[Check]
+    attempts: list[Attempt]
+    route: RouteDecision | None = None
     trace_id: str
     seconds: dict[str, float]  # per node, summed over visits; "total"
-    llm_tokens: dict[str, int] = {}  # prompt and completion tokens over all planner calls
-    planner: str = "llm"  # which planner proposed the plans: llm | embedding
+    llm_tokens: dict[str, int] = {}  # prompt and completion tokens over every LLM call of the run
+    # The KG tool's fields, as clients read them before there were other tools.
+    topic: str | None = None
+    plan: list[str] = []
+    evidence: dict[str, list[list[Edge]]] = {}  # answer -> witness paths from the topic
+    link_candidates: list[LinkCandidate] = []
+    planner: str | None = None  # which planner proposed the plans: llm | embedding
 
 
 def answer_question(
     agent: Agent,
     store: TraceStore | None,
-    question: str,
+    question: str | Task,
     *,
     question_id: str | None = None,
     run_id: str | None = None,
@@ -59,12 +67,13 @@ def answer_question(
     Past `deadline` (a `time.monotonic()` value) the run stops after the step in progress with
     `TimeoutError`, leaving the run for the caller to close.
     """
+    task = question if isinstance(question, Task) else Task(question=question)
     started = time.perf_counter()
-    trace_id = run_id or (store.start_run(question) if store else "")
+    trace_id = run_id or (store.start_run(task.question) if store else "")
     values: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     seq = 0
-    for node, update, elapsed, before in agent.stream(question):
+    for node, update, elapsed, before in agent.stream(task):
         if node == "end":
             values = update
             break
@@ -80,19 +89,27 @@ def answer_question(
             raise TimeoutError(f"stopped after the {node} step: the time allowed per question ran out")
     state = AgentState.model_validate(values)
     seconds["total"] = time.perf_counter() - started
-    evidence = {a: state.grounding.witnesses.get(a, []) for a in state.answers} if state.grounding else {}
-    result = Answer(
-        id=question_id, question=question, status=state.status, answers=state.answers, topic=state.topic,
-        plan=state.plan if state.status == "answered" else [], evidence=evidence, checks=state.checks,
-        attempts=state.attempts, link_candidates=[c.model_dump() for c in state.link_candidates],
-        message=state.message, trace_id=trace_id, seconds={k: round(v, 4) for k, v in seconds.items()},
-        llm_tokens={kind: sum(call.get("usage", {}).get(kind, 0) for call in state.llm)
-                    for kind in ("prompt_tokens", "completion_tokens")},
-        planner=agent.planner_name,
-    )
+    result = _answer(agent, state, question_id, trace_id, seconds)
     if store:
-        store.finish_run(trace_id, state.status, state.answers, result)
+        store.finish_run(trace_id, state.status, state.answers, result, tool=state.tool)
     return result
+
+
+def _answer(agent: Agent, state: AgentState, question_id: str | None, trace_id: str, seconds: dict[str, float]) -> Answer:
+    calls = [call for proposal in state.proposals for call in proposal.calls]
+    answer = Answer(
+        id=question_id, question=state.task.question, tool=state.tool, status=state.status, answers=state.answers,
+        message=state.message, grounding=state.conclusion.evidence if state.conclusion else None, checks=state.checks,
+        attempts=state.attempts, route=state.route, trace_id=trace_id, seconds={k: round(v, 4) for k, v in seconds.items()},
+        llm_tokens={kind: sum(c.usage.get(kind, 0) for c in calls) for kind in ("prompt_tokens", "completion_tokens")},
+    )
+    if state.tool == "kg":
+        answer.planner = agent.planner_name
+        answer.link_candidates = getattr(state.frame, "link_candidates", [])
+        answer.topic = getattr(state.frame, "topic", None)
+        if isinstance(answer.grounding, KGGrounding):
+            answer.plan, answer.evidence = answer.grounding.plan, answer.grounding.witnesses
+    return answer
 
 
 def _plain(value: Any) -> Any:

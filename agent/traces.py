@@ -1,8 +1,9 @@
 """Run traces in SQLite: one row per run, one per step, schema versioned by numbered migrations.
 
-Every question the agent answers is a run; every node it passes through (link, plan, ground,
-check, answer) is a step with its inputs, outputs, timings and, for the planner, the raw LLM
-request and response. History is plain SQL: `select question, status from runs order by started`.
+Every task the agent answers is a run, with the tool it was routed to; every node it passes through
+(route, frame, plan, ground, check, answer) is a step with its inputs, outputs, timings and, for
+`plan`, the raw LLM requests and responses. History is plain SQL:
+`select question, tool, status from runs order by started`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tools.base import Status
+
 MIGRATIONS = [
     # 1: runs and steps
     """
     create table runs (
         id text primary key,
         question text not null,
-        status text not null,            -- running | answered | no_entity | no_plan | error
+        status text not null,            -- one of tools.base.STATUSES
         started real not null,
         finished real,
         answers text,                    -- JSON list, ranked
@@ -41,6 +44,11 @@ MIGRATIONS = [
         primary key (run_id, seq)
     );
     """,
+    # 2: the tool each run was routed to (kg | logic | induce | regress | none)
+    """
+    alter table runs add column tool text;
+    create index runs_tool on runs(tool);
+    """,
 ]
 
 
@@ -56,7 +64,8 @@ class StepRecord(BaseModel):
 class RunSummary(BaseModel):
     id: str
     question: str
-    status: str
+    status: Status
+    tool: str | None = None
     started: float
     finished: float | None
     answers: list[str] | None
@@ -105,45 +114,47 @@ class TraceStore:
                 (run_id, seq, node, started, seconds, _json(input), _json(output)),
             )
 
-    def finish_run(self, run_id: str, status: str, answers: list[str], result: Any) -> None:
+    def finish_run(self, run_id: str, status: str, answers: list[str], result: Any, tool: str | None = None) -> None:
         with self._lock:
             self._db.execute(
-                "update runs set status = ?, finished = ?, answers = ?, result = ? where id = ?",
-                (status, time.time(), json.dumps(answers, ensure_ascii=False), _json(result), run_id),
+                "update runs set status = ?, finished = ?, answers = ?, result = ?, tool = coalesce(?, tool) where id = ?",
+                (status, time.time(), json.dumps(answers, ensure_ascii=False), _json(result), tool, run_id),
             )
 
     def run(self, run_id: str) -> RunRecord | None:
         with self._lock:
-            row = self._db.execute("select id, question, status, started, finished, answers, result from runs where id = ?",
+            row = self._db.execute("select id, question, status, tool, started, finished, answers, result from runs where id = ?",
                                    (run_id,)).fetchone()
             steps = self._db.execute("select seq, node, started, seconds, input, output from steps where run_id = ? order by seq",
                                      (run_id,)).fetchall()
         if row is None:
             return None
         return RunRecord(
-            id=row[0], question=row[1], status=row[2], started=row[3], finished=row[4],
-            answers=json.loads(row[5]) if row[5] else None, result=json.loads(row[6]) if row[6] else None,
+            id=row[0], question=row[1], status=row[2], tool=row[3], started=row[4], finished=row[5],
+            answers=json.loads(row[6]) if row[6] else None, result=json.loads(row[7]) if row[7] else None,
             steps=[StepRecord(seq=s[0], node=s[1], started=s[2], seconds=s[3],
                               input=json.loads(s[4]) if s[4] else None, output=json.loads(s[5]) if s[5] else None)
                    for s in steps],
         )
 
-    def runs(self, *, limit: int = 50, offset: int = 0, status: str | None = None, text: str | None = None) -> list[RunSummary]:
-        """Runs newest first, optionally only those with `status` or whose question contains `text`."""
+    def runs(self, *, limit: int = 50, offset: int = 0, status: str | None = None, tool: str | None = None,
+             text: str | None = None) -> list[RunSummary]:
+        """Runs newest first, optionally only those with `status`, routed to `tool`, or whose question contains `text`."""
         where, args = [], []
-        if status:
-            where.append("status = ?")
-            args.append(status)
+        for column, value in (("status", status), ("tool", tool)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
         if text:
             where.append("question like ? escape '\\'")
             args.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        sql = "select id, question, status, started, finished, answers from runs"
+        sql = "select id, question, status, tool, started, finished, answers from runs"
         sql += (" where " + " and ".join(where)) if where else ""
         sql += " order by started desc limit ? offset ?"
         with self._lock:
             rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
-        return [RunSummary(id=r[0], question=r[1], status=r[2], started=r[3], finished=r[4],
-                           answers=json.loads(r[5]) if r[5] else None) for r in rows]
+        return [RunSummary(id=r[0], question=r[1], status=r[2], tool=r[3], started=r[4], finished=r[5],
+                           answers=json.loads(r[6]) if r[6] else None) for r in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -27,9 +27,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from openai import OpenAI  # noqa: E402
 
-from agent.model import merged_model_dir  # noqa: E402
-from agent.planner import CompactFormat, find_distilled  # noqa: E402
-from agent.server import SERVED_NAME, ModelServer  # noqa: E402
+from agent.llm.server import SERVED_NAME, ModelServer  # noqa: E402
+from agent.llm.weights import merged_model_dir  # noqa: E402
+from tools.kg.llm_planner import distilled_format, find_distilled  # noqa: E402
 from kg.questions import is_held_out, masked, read_questions  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 
@@ -109,7 +109,7 @@ def main() -> None:
         raise SystemExit("no shipped distilled planner matches MetaQA's relations")
     held_out = [q for hops in (1, 2, 3) for q in read_questions(METAQA / f"qa_{hops}hop_dev.txt") if is_held_out(q.id)]
     held_out = held_out[: args.limit] if args.limit else held_out
-    fmt = CompactFormat(json.loads((planner_dir / "planner.json").read_text())["codes"])
+    fmt = distilled_format(planner_dir)
 
     figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "planner": str(planner_dir),
                      "questions": len(held_out), "concurrency": args.concurrency}

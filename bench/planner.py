@@ -1,7 +1,7 @@
 """Planner figures on a held-out slice of MetaQA dev: plan accuracy, answer F1, start-up, plans/s.
 
     python bench/planner.py [--per-hop 400] [--examples 8] [--samples 4] [--name base]
-    python bench/planner.py --distilled agent/planners/metaqa --per-hop 1100 --samples 1 --name distilled
+    python bench/planner.py --distilled tools/kg/planners/metaqa --per-hop 1100 --samples 1 --name distilled
 
 The base planner is the embedded model prompted with the schema and retrieved examples; a
 distilled planner (`--distilled DIR`) is the embedded model with that adapter merged in, prompted
@@ -27,13 +27,13 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from openai import OpenAI  # noqa: E402
 
-from agent.model import merged_model_dir  # noqa: E402
-from agent.planner import ExampleIndex, Planner, distilled_format  # noqa: E402
-from agent.server import SERVED_NAME, ModelServer  # noqa: E402
+from agent.llm import LLMClient  # noqa: E402
+from agent.llm.server import SERVED_NAME, ModelServer  # noqa: E402
+from agent.llm.weights import merged_model_dir  # noqa: E402
+from tools.kg.llm_planner import ExampleIndex, Planner, distilled_format  # noqa: E402
 from kg.metrics import score_answers  # noqa: E402
-from kg.mining import MinedPlan, mine_questions  # noqa: E402
+from kg.mining import MinedPlan, mine_questions, read_mined_plans  # noqa: E402
 from kg.paths import execute_plan  # noqa: E402
 from kg.questions import is_held_out, read_questions  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
@@ -48,7 +48,7 @@ def load_mined(kg: KnowledgeGraph, metaqa: Path) -> list[MinedPlan]:
         questions = [q for hops in (1, 2, 3) for q in read_questions(metaqa / f"qa_{hops}hop_dev.txt")]
         MINED.parent.mkdir(exist_ok=True)
         MINED.write_text("".join(m.model_dump_json() + "\n" for m in mine_questions(kg, questions)))
-    return [MinedPlan.model_validate_json(line) for line in MINED.read_text().splitlines()]
+    return read_mined_plans(MINED)
 
 
 def held_out_slice(mined: list[MinedPlan], per_hop: int) -> list[MinedPlan]:
@@ -80,8 +80,8 @@ def main() -> None:
     server = ModelServer(model).start()
     print(f"server healthy after {server.startup_seconds:.1f}s", flush=True)
     try:
-        client = OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
-        planner = Planner(kg, client, model=SERVED_NAME, examples=index, k_examples=args.examples, samples=args.samples,
+        client = LLMClient(server.base_url, SERVED_NAME, max_retries=0, timeout=600)
+        planner = Planner(kg, client, examples=index, k_examples=args.examples, samples=args.samples,
                           compact=compact)
         planner.plan(test[0].question)  # warm-up
 

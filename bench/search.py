@@ -31,15 +31,17 @@ sys.path.insert(0, str(ROOT))
 
 from agent.batch import run_batch  # noqa: E402
 from agent.graph import Agent  # noqa: E402
-from agent.search_planner import EmbeddingPlanner, train_search_planner  # noqa: E402
-from kg.mining import MinedPlan  # noqa: E402
+from agent.assemble import kg_tool  # noqa: E402
+from tools.kg.llm_planner import PLANNERS  # noqa: E402
+from tools.kg.search_planner import EmbeddingPlanner, train_search_planner  # noqa: E402
+from kg.mining import MinedPlan, read_mined_plans  # noqa: E402
 from kg.questions import is_held_out, read_questions  # noqa: E402
 from kg.search import SCORER_FILE, SearchConfig, TextEncoder  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 
 METAQA = ROOT.parent / "shared" / "data" / "metaqa"
 PLANS = HERE / "out" / "metaqa_dev_plans.jsonl"
-SHIPPED = ROOT / "agent" / "planners" / "metaqa-search"
+SCORER = PLANNERS / "metaqa-search"
 REASONER = str(Path(sys.executable).parent / "reasoner")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever is installed
 DEAD_LLM = "http://127.0.0.1:9/v1"  # nothing listens: an LLM call would fail the run
@@ -58,13 +60,13 @@ def train_shipped(cache: Path) -> dict:
     metaqa = os.path.relpath(METAQA, ROOT)  # relative paths, so the card's command reads the same anywhere
     command = [REASONER, "train-search", "--kg", f"{metaqa}/kb.txt",
                *[a for hops in (1, 2, 3) for a in ("--questions", f"{metaqa}/qa_{hops}hop_dev.txt")],
-               "--plans", str(PLANS.relative_to(ROOT)), "--out", str(SHIPPED.relative_to(ROOT)), "--holdout-share", "0.2"]
+               "--plans", str(PLANS.relative_to(ROOT)), "--out", str(SCORER.relative_to(ROOT)), "--holdout-share", "0.2"]
     started = time.perf_counter()
     run = subprocess.run(command, env={**ENV, "REASONER_CACHE": str(cache)}, capture_output=True, text=True, cwd=ROOT)
     if run.returncode:
         raise RuntimeError(f"reasoner train-search failed ({run.returncode}): {run.stderr[-2000:]}")
     minutes = (time.perf_counter() - started) / 60
-    card = json.loads((SHIPPED / "search.json").read_text())
+    card = json.loads((SCORER / "search.json").read_text())
     return {"wall_minutes_including_start": round(minutes, 2), "card_total_minutes": round(card["total_seconds"] / 60, 2),
             "scorer_loop_seconds": card["train_seconds"], "transe_seconds": card["graph_embeddings"].get("seconds"),
             "parameters": card["parameters"], "validation": card["validation"], "command": card["command"]}
@@ -109,7 +111,7 @@ def _descendant_names(pid: int) -> list[str]:
 def planner_only(held_out) -> dict:
     """The embedding planner alone, one process: encode the slice's questions, then link and search each."""
     kg = KnowledgeGraph.load(METAQA / "kb.txt")
-    planner = EmbeddingPlanner(kg, SHIPPED)
+    planner = EmbeddingPlanner(kg, SCORER)
     started = time.perf_counter()
     planner.prepare([q.question for q in held_out])
     encoded = time.perf_counter()
@@ -147,7 +149,7 @@ def ablation(kg: KnowledgeGraph, mined: list[MinedPlan], held_out, workdir: Path
         folder = workdir / name
         card = train_search_planner(kg, mined, folder, config, encoder=encoder, sources=["ablation"], command="bench",
                                     cache_dir=cache, log=lambda _: None)
-        agent = Agent(EmbeddingPlanner(kg, folder, encoder=encoder))
+        agent = Agent({"kg": kg_tool(EmbeddingPlanner(kg, folder, encoder=encoder))})
         summary = run_batch(agent, None, held_out, workdir / f"{name}.jsonl", concurrency=1, workers=2)
         figures[name] = {"parameters": card.parameters, "scorer_loop_seconds": card.train_seconds,
                          "validation_plan_exact": card.validation.get("all", {}).get("plan_exact"),
@@ -174,13 +176,13 @@ def main() -> None:
 
     held_out = [q for hops in (1, 2, 3) for q in read_questions(METAQA / f"qa_{hops}hop_dev.txt") if is_held_out(q.id)]
     figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "load_average_at_start": os.getloadavg(),
-                     "scorer": str(SHIPPED.relative_to(ROOT)), "questions": len(held_out)}
+                     "scorer": str(SCORER.relative_to(ROOT)), "questions": len(held_out)}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.train:
             figures["training"] = train_shipped(workdir / "fresh-cache")
             print("training:", json.dumps(figures["training"]), flush=True)
-        card = json.loads((SHIPPED / "search.json").read_text())
+        card = json.loads((SCORER / "search.json").read_text())
         figures["parameters"] = card["parameters"]
         figures["training_minutes"] = round(card["total_seconds"] / 60, 2)
 
@@ -211,7 +213,7 @@ def main() -> None:
 
         if args.ablation:
             kg = KnowledgeGraph.load(METAQA / "kb.txt")
-            mined = [MinedPlan.model_validate_json(line) for line in PLANS.read_text().splitlines() if line.strip()]
+            mined = read_mined_plans(PLANS)
             figures["ablation"] = ablation(kg, mined, held_out, workdir, workdir / "cache")
     figures["load_average_at_end"] = os.getloadavg()
     out = HERE / "results" / f"{args.name}.json"

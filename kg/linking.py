@@ -20,7 +20,7 @@ from kg.store import KnowledgeGraph
 MAX_SPAN_WORDS = 12
 FUZZY_CUTOFF = 80.0
 _WORD = re.compile(r"\S+")
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have he her his how in is it its of on or she "
     "that the their them they this to was were what when where which who whom whose why with".split()
 )
@@ -98,6 +98,6 @@ def _spans(question: str) -> list[str]:
         for j in range(i, min(i + MAX_SPAN_WORDS, len(words))):
             text = question[words[i].start() : words[j].end()]
             stripped = text.strip("?!.,;:\"'")
-            if stripped and not all(normalise(w) in _STOPWORDS for w in stripped.split()):
+            if stripped and not all(normalise(w) in STOPWORDS for w in stripped.split()):
                 spans.extend({stripped, text})  # "Airplane!" is a title; "Matrix?" is not
     return spans

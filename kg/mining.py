@@ -14,12 +14,13 @@ import multiprocessing as mp
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
 from kg.linking import EntityLinker
-from kg.paths import execute_plan
+from kg.paths import MAX_HOPS, execute_plan
 from kg.questions import Question, masked
 from kg.store import KnowledgeGraph, inverse_of
 
@@ -38,6 +39,12 @@ class MinedPlan(BaseModel):
     predicted: int  # size of the plan's answer set
     ties: list[list[str]] = []  # other plans with the same score
     note: str | None = None  # why there is no plan, when there is none
+
+
+def read_mined_plans(path: str | Path) -> list[MinedPlan]:
+    """Mined plans from a JSONL file (what `reasoner kg mine` writes)."""
+    with Path(path).open(encoding="utf-8") as f:
+        return [MinedPlan.model_validate_json(line) for line in f if line.strip()]
 
 
 def enumerate_paths(kg: KnowledgeGraph, topic: int, max_hops: int, gold: np.ndarray) -> dict[Plan, np.ndarray]:
@@ -99,7 +106,7 @@ def mine_questions(
     kg: KnowledgeGraph,
     questions: list[Question],
     *,
-    max_hops: int = 3,
+    max_hops: int = MAX_HOPS,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[MinedPlan]:

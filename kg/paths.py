@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from kg.store import KnowledgeGraph
 
 DEFAULT_MAX_FRONTIER = 20_000
+MAX_HOPS = 3  # the longest relation path any planner proposes or mining searches
 
 
 class Edge(BaseModel):

@@ -27,10 +27,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from kg.mining import MinedPlan
+from kg.paths import DEFAULT_MAX_FRONTIER, MAX_HOPS
 from kg.questions import is_held_out, masked
 from kg.store import INVERSE, KnowledgeGraph
 
-MAX_HOPS = 3
 STOP = "STOP"
 TEXT_MODEL = "all-MiniLM-L6-v2"
 SCORER_FILE = "scorer.npz"
@@ -184,7 +184,7 @@ class StepTable:
         """Edges leaving `frontier` by each step: (steps,)."""
         return self.degrees[frontier[0]] if len(frontier) == 1 else self.degrees[frontier].sum(axis=0)
 
-    def advance(self, frontier: np.ndarray, step: int, topic: int, limit: int = 20_000) -> np.ndarray:
+    def advance(self, frontier: np.ndarray, step: int, topic: int, limit: int = DEFAULT_MAX_FRONTIER) -> np.ndarray:
         """The next frontier (the topic excluded, MetaQA's convention), cut at `limit` like plan execution."""
         _, targets = self.adjacency[step].expand(frontier)
         if len(targets) > 4096:  # marking beats sorting for big expansions

@@ -63,7 +63,7 @@ def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
 @pytest.fixture(scope="session")
 def model_server():
     """The real vLLM server with the embedded model, started once for the whole session."""
-    from agent.server import ModelServer
+    from agent.llm.server import ModelServer
 
     server = ModelServer().start()
     yield server
@@ -74,9 +74,11 @@ def model_server():
 
 @pytest.fixture(scope="session")
 def llm(model_server):
-    from openai import OpenAI
+    """The one LLM client, on the embedded model."""
+    from agent.llm import LLMClient
+    from agent.llm.server import SERVED_NAME
 
-    return OpenAI(base_url=model_server.base_url, api_key="unused")
+    return LLMClient(model_server.base_url, SERVED_NAME)
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +90,7 @@ def demo_kg() -> KnowledgeGraph:
 
 @pytest.fixture(scope="session")
 def distilled(demo_kg):
-    from agent.planner import find_distilled
+    from tools.kg.llm_planner import find_distilled
 
     folder = find_distilled(demo_kg)
     assert folder is not None, "the shipped MetaQA planner should match the demo graph's relations"
@@ -98,8 +100,8 @@ def distilled(demo_kg):
 @pytest.fixture(scope="session")
 def distilled_server(distilled):
     """The real vLLM server with the shipped distilled planner merged in, once per session."""
-    from agent.model import merged_model_dir
-    from agent.server import ModelServer
+    from agent.llm.server import ModelServer
+    from agent.llm.weights import merged_model_dir
 
     with ModelServer(str(merged_model_dir(distilled))) as server:
         yield server
@@ -107,29 +109,27 @@ def distilled_server(distilled):
 
 @pytest.fixture(scope="session")
 def agent(demo_kg, distilled, distilled_server):
-    from openai import OpenAI
-
-    from agent.checks import AnswerKinds
+    from agent.assemble import kg_tool
     from agent.graph import Agent
-    from agent.planner import Planner, distilled_format
-    from agent.server import SERVED_NAME
+    from agent.llm import LLMClient
+    from agent.llm.server import SERVED_NAME
+    from tools.kg.llm_planner import Planner, distilled_format
 
-    client = OpenAI(base_url=distilled_server.base_url, api_key="unused")
-    planner = Planner(demo_kg, client, model=SERVED_NAME, samples=1, compact=distilled_format(distilled))
-    kinds = AnswerKinds.model_validate_json((distilled / "answer_kinds.json").read_text())
-    return Agent(planner, kinds)
+    llm = LLMClient(distilled_server.base_url, SERVED_NAME)
+    planner = Planner(demo_kg, llm, samples=1, compact=distilled_format(distilled), folder=distilled)
+    return Agent({"kg": kg_tool(planner)})
 
 
 @pytest.fixture(scope="session")
 def search_agent(demo_kg):
     """The agent over the demo graph with the shipped edge scorer: no model server."""
+    from agent.assemble import kg_tool
     from agent.graph import Agent
-    from agent.search_planner import EmbeddingPlanner, find_search_scorer
-    from agent.service import answer_kinds
+    from kg.search import find_scorer
+    from tools.kg.llm_planner import PLANNERS
+    from tools.kg.search_planner import EmbeddingPlanner
 
-    scorer = find_search_scorer(demo_kg)
-    planner = EmbeddingPlanner(demo_kg, scorer)
-    return Agent(planner, answer_kinds(planner, scorer, None))
+    return Agent({"kg": kg_tool(EmbeddingPlanner(demo_kg, find_scorer(demo_kg, PLANNERS)))})
 
 
 @pytest.fixture(scope="session")
@@ -140,13 +140,15 @@ def service(agent, search_agent, distilled_server, tmp_path_factory):
 
     import uvicorn
 
-    from agent.server import free_port
+    from agent.assemble import Backend
+    from agent.llm.server import free_port
     from agent.traces import TraceStore
     from serve import create_app
 
     store = TraceStore(tmp_path_factory.mktemp("serve") / "traces.sqlite")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app({"llm": agent, "embedding": search_agent}, store, llm_url=distilled_server.base_url),
+    app = create_app({"llm": agent, "embedding": search_agent}, store, backend=Backend(agent.tools["kg"].planner.llm))
+    server = uvicorn.Server(uvicorn.Config(app,
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.checks import cue
+from tools.base import Task
+from tools.kg.checks import cue
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.demo import DEMO_QUESTIONS
@@ -38,12 +39,14 @@ def test_answers_with_plan_evidence_and_trace(agent, store):
 
     run = store.run(answer.trace_id)
     assert run.status == "answered" and run.answers == ["Christopher Nolan"]
-    assert [s.node for s in run.steps] == ["link", "plan", "ground", "check", "answer"]
-    plan_step = run.steps[1]
-    assert plan_step.output["llm"][0]["messages"] == [{"role": "prompt", "content": "who directed [ENT] =>"}]
-    assert plan_step.output["llm"][0]["raw"]  # the raw model output is kept
-    assert run.steps[2].output["grounding"]["witnesses"]["Christopher Nolan"]
-    assert store.schema_version == 1
+    assert [s.node for s in run.steps] == ["route", "frame", "plan", "ground", "check", "answer"]
+    assert run.tool == "kg" and run.steps[0].output["route"]["checks"]  # the route and what it checked are recorded
+    [call] = run.steps[2].output["proposals"][0]["calls"]
+    assert call["messages"] == [{"role": "prompt", "content": "who directed [ENT] =>"}]
+    assert call["raw"] and call["usage"]["completion_tokens"] > 0  # the raw model output and its cost are kept
+    assert run.steps[3].output["result"]["witnesses"]["Christopher Nolan"]
+    assert answer.grounding.kind == "kg" and answer.grounding.witnesses == answer.evidence
+    assert store.schema_version == 2
 
 
 def test_three_hop_question_on_the_demo_graph(agent, store):
@@ -58,7 +61,7 @@ def test_a_plan_that_grounds_to_nothing_is_replaced(agent, store):
     # The cast of E.T. made no other film in the demo graph: the natural plan grounds to nothing.
     answer = answer_question(agent, store, "who directed the movies that share actors with the movie [E.T. the Extra-Terrestrial]")
     first = answer.attempts[0]
-    assert first["plan"] == ["starred_actors", "~starred_actors", "directed_by"] and "grounded" in first["failed"]
+    assert first.candidate == "starred_actors -> ~starred_actors -> directed_by" and "grounded" in first.failed
     assert len(answer.attempts) >= 2 or answer.status == "no_plan"
     steps = [s.node for s in store.run(answer.trace_id).steps]
     assert steps.count("plan") >= 2, steps
@@ -66,17 +69,29 @@ def test_a_plan_that_grounds_to_nothing_is_replaced(agent, store):
         assert "no plan grounded" in answer.message
 
 
-def test_question_without_an_entity(agent, store):
+def test_a_message_no_tool_serves_gets_an_honest_answer(agent, store):
     answer = answer_question(agent, store, "what is the airspeed velocity of an unladen swallow")
-    assert answer.status == "no_entity" and answer.answers == []
-    assert "no entity" in answer.message
-    assert [s.node for s in store.run(answer.trace_id).steps] == ["link", "answer"]
+    assert answer.tool == "none" and answer.status == "no_tool" and answer.answers == []
+    assert "This service answers" in answer.message and "knowledge graph" in answer.message
+    assert [s.node for s in store.run(answer.trace_id).steps] == ["route", "answer"]
+
+
+def test_a_kg_question_without_an_entity(agent, store):
+    answer = answer_question(agent, store, Task(question="what is the airspeed velocity of an unladen swallow", tool="kg"))
+    assert answer.status == "no_entity" and answer.answers == [] and "no entity" in answer.message
+    assert [s.node for s in store.run(answer.trace_id).steps] == ["route", "frame", "answer"]
+
+
+def test_a_routed_tool_that_is_not_built_yet_says_so(agent, store):
+    answer = answer_question(agent, store, "All men are mortal. Socrates is a man. Is Socrates mortal?")
+    assert answer.tool == "logic" and answer.status == "no_tool" and "not available yet" in answer.message
+    assert answer.route.checks and all(c.passed for c in answer.route.checks)
 
 
 def test_step_events_stream_while_running(agent):
     events = []
     answer_question(agent, None, "when was [Alien] released", on_event=events.append)
-    assert [e["node"] for e in events] == ["link", "plan", "ground", "check", "answer"]
+    assert [e["node"] for e in events] == ["route", "frame", "plan", "ground", "check", "answer"]
 
 
 def test_ask_and_batch_commands(tmp_path, distilled_server):

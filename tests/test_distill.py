@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from openai import OpenAI
 
 from agent.distill import DistillConfig, distill, training_pairs
-from agent.model import merged_model_dir
-from agent.planner import CompactFormat, Planner, distilled_format, find_distilled
-from agent.server import SERVED_NAME, ModelServer
+from agent.llm import LLMClient
+from agent.llm.server import SERVED_NAME, ModelServer
+from agent.llm.weights import merged_model_dir
+from tools.kg.llm_planner import CompactFormat, Planner, distilled_format, find_distilled
 from kg.mining import mine_questions
 from kg.questions import Question
 from kg.schema import Schema
@@ -51,13 +51,13 @@ def test_short_distillation_is_served_and_plans(small_kg, tmp_path):
     card = distill(small_kg, mined, out, DistillConfig(steps=30, batch_size=8, learning_rate=3e-3, validation_share=0.0),
                    sources=["generated"], command="test", on_step=lambda step, loss: losses.append(loss), log=lambda _: None)
     assert (out / "adapter_model.safetensors").is_file() and (out / "README.md").is_file()
+    assert (out / "answer_kinds.json").is_file() and (out / "question_forms.json").is_file()
     assert json.loads((out / "planner.json").read_text())["codes"]["directed_by"] == card.codes["directed_by"]
     assert losses[-1] < losses[0]
     assert find_distilled(small_kg, tmp_path) == out
 
     with ModelServer(str(merged_model_dir(out))) as server:
-        planner = Planner(small_kg, OpenAI(base_url=server.base_url, api_key="unused"), model=SERVED_NAME,
-                          samples=2, compact=distilled_format(out))
+        planner = Planner(small_kg, LLMClient(server.base_url, SERVED_NAME), samples=2, compact=distilled_format(out))
         result = planner.plan("who directed [Heat]")
     assert result.messages == [{"role": "prompt", "content": "who directed [ENT] =>"}]
     assert result.candidates, result.raw

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from agent.planner import Example, ExampleIndex, Planner, parse_plan, plan_alternatives, plan_json_schema, render_plan
-from agent.server import SERVED_NAME
 from kg.schema import Schema
+from tools.base import Constraint
+from tools.kg.llm_planner import Example, ExampleIndex, Planner, parse_plan, plan_alternatives, plan_json_schema, render_plan
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def test_planner_returns_ranked_plans_that_chain(demo_kg, llm):
         Example(question="which films share a director with [ENT]", plan=["directed_by", "~directed_by"]),
         Example(question="when were the films by the director of [ENT] released", plan=["directed_by", "~directed_by", "release_year"]),
     ])
-    planner = Planner(demo_kg, llm, model=SERVED_NAME, examples=examples, samples=4)
+    planner = Planner(demo_kg, llm, examples=examples, samples=4)
     result = planner.plan("when were the movies directed by the director of [Inception] released")
     assert result.topic == "Inception" and result.masked_question.startswith("when were the movies")
     assert result.candidates, result.raw
@@ -49,7 +49,7 @@ def test_planner_returns_ranked_plans_that_chain(demo_kg, llm):
 
 
 def test_question_without_a_graph_entity_gets_no_plan(demo_kg, llm):
-    result = Planner(demo_kg, llm, model=SERVED_NAME).plan("what is the airspeed velocity of a swallow")
+    result = Planner(demo_kg, llm).plan("what is the airspeed velocity of a swallow")
     assert result.topic is None and result.candidates == []
 
 
@@ -58,11 +58,19 @@ def test_the_constraint_bites(demo_kg, llm):
     schema = Schema.derive(demo_kg)
     constraint = plan_json_schema(plan_alternatives(schema, ["directed_by"]))
     messages = [{"role": "user", "content": 'Reply with exactly this JSON: {"plan": ["born_in", "capital_of"]}'}]
-    free = llm.chat.completions.create(model=SERVED_NAME, messages=messages, max_tokens=30, temperature=0)
-    bound = llm.chat.completions.create(
-        model=SERVED_NAME, messages=messages, max_tokens=40, temperature=0,
-        extra_body={"structured_outputs": {"json": constraint, "disable_any_whitespace": True}},
-    )
-    assert "born_in" in free.choices[0].message.content  # unconstrained, it obeys the prompt
-    plan = json.loads(bound.choices[0].message.content)["plan"]
+    free = llm.sample(messages=messages, max_tokens=30)
+    bound = llm.sample(messages=messages, max_tokens=40, constraint=Constraint(kind="json", value=constraint))
+    assert "born_in" in free.raw[0]  # unconstrained, it obeys the prompt
+    plan = json.loads(bound.raw[0])["plan"]
     assert plan[0] == "directed_by" and schema.chains(plan)
+    assert bound.constraint == "json" and bound.usage["completion_tokens"] > 0 and bound.seconds > 0
+
+
+def test_the_client_samples_with_a_choice_and_a_grammar(llm):
+    """Every constraint kind the tools use reaches vLLM and binds the output."""
+    choice = llm.sample(prompt="The colour of the sky is", n=3, temperature=1.0, max_tokens=5,
+                        constraint=Constraint(kind="choice", value=["red", "green"]))
+    assert len(choice.raw) == 3 and set(choice.raw) <= {"red", "green"} and len(choice.logprobs) == 3
+    grammar = 'root ::= "x = " digit digit\ndigit ::= [0-9]'
+    bound = llm.sample(prompt="Write a number:", max_tokens=10, constraint=Constraint(kind="grammar", value=grammar))
+    assert bound.raw[0].startswith("x = ") and bound.raw[0][4:6].isdigit()

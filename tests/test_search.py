@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from agent.assemble import kg_tool
 from agent.batch import run_batch
 from agent.graph import Agent
 from agent.runner import answer_question
-from agent.search_planner import SHIPPED, EmbeddingPlanner, find_search_scorer, train_search_planner
 from agent.traces import TraceStore
+from tools.kg.llm_planner import PLANNERS
+from tools.kg.search_planner import EmbeddingPlanner, train_search_planner
 from kg.demo import DEMO_KB, DEMO_QUESTIONS
 from kg.mining import mine_questions
 from kg.questions import is_held_out, masked, read_questions
-from kg.search import SearchConfig, TextEncoder
+from kg.search import SearchConfig, TextEncoder, find_scorer
 
 ROOT = Path(__file__).resolve().parents[1]
 REASONER = str(Path(sys.executable).parent / "reasoner")
@@ -72,21 +74,23 @@ def test_trained_scorer_finds_the_mined_plans(demo_kg, demo_mined, tiny_scorer, 
             assert c.plan[0] in planner.first_steps(m.topic)
             assert planner.schema.chains(c.plan) and 1 <= len(c.plan) <= TINY.max_hops
     assert (tiny_scorer / "README.md").is_file() and (tiny_scorer / "answer_kinds.json").is_file()
-    assert find_search_scorer(demo_kg, tiny_scorer.parent) == tiny_scorer
+    assert (tiny_scorer / "question_forms.json").is_file()
+    assert find_scorer(demo_kg, tiny_scorer.parent) == tiny_scorer
 
 
 def test_the_trace_names_the_planner_and_spends_no_tokens(demo_kg, tiny_scorer, encoder, tmp_path):
     store = TraceStore(tmp_path / "traces.sqlite")
-    answer = answer_question(Agent(EmbeddingPlanner(demo_kg, tiny_scorer, encoder=encoder)), store, "who directed [Inception]")
+    agent = Agent({"kg": kg_tool(EmbeddingPlanner(demo_kg, tiny_scorer, encoder=encoder))})
+    answer = answer_question(agent, store, "who directed [Inception]")
     assert answer.status == "answered" and answer.answers == ["Christopher Nolan"] and answer.plan == ["directed_by"]
     assert answer.planner == "embedding" and answer.llm_tokens == {"prompt_tokens": 0, "completion_tokens": 0}
-    plan_step = store.run(answer.trace_id).steps[1]
-    [call] = plan_step.output["llm"]
-    assert call["planner"] == "embedding" and call["messages"] == [] and call["raw"][0].startswith("directed_by")
+    plan_step = store.run(answer.trace_id).steps[2]
+    [proposal] = plan_step.output["proposals"]
+    assert proposal["by"] == "embedding" and proposal["calls"] == [] and proposal["raw"][0].startswith("directed_by")
 
 
 def test_batch_in_worker_processes_matches_threads(demo_kg, encoder, tmp_path):
-    agent = Agent(EmbeddingPlanner(demo_kg, find_search_scorer(demo_kg), encoder=encoder))
+    agent = Agent({"kg": kg_tool(EmbeddingPlanner(demo_kg, find_scorer(demo_kg, PLANNERS), encoder=encoder))})
     questions = read_questions(DEMO_QUESTIONS)
     threads = run_batch(agent, TraceStore(tmp_path / "a.sqlite"), questions, tmp_path / "a.jsonl", concurrency=4)
     processes = run_batch(agent, TraceStore(tmp_path / "b.sqlite"), questions, tmp_path / "b.jsonl", concurrency=1, workers=2)
@@ -132,7 +136,7 @@ def test_train_search_cli_writes_a_scorer_the_agent_uses(tmp_path):
 
 
 def test_embedding_planner_without_a_scorer_says_what_to_do(small_kg):
-    from agent.search_planner import choose_scorer
+    from tools.kg.search_planner import choose_scorer
 
     with pytest.raises(FileNotFoundError, match="reasoner train-search"):
         choose_scorer(small_kg, "embedding")
@@ -140,9 +144,9 @@ def test_embedding_planner_without_a_scorer_says_what_to_do(small_kg):
 
 @pytest.mark.metaqa
 def test_shipped_scorer_on_held_out_metaqa(metaqa, metaqa_kg, encoder, tmp_path):
-    scorer = find_search_scorer(metaqa_kg)
-    assert scorer == SHIPPED / "metaqa-search"
-    agent = Agent(EmbeddingPlanner(metaqa_kg, scorer, encoder=encoder))
+    scorer = find_scorer(metaqa_kg, PLANNERS)
+    assert scorer == PLANNERS / "metaqa-search"
+    agent = Agent({"kg": kg_tool(EmbeddingPlanner(metaqa_kg, scorer, encoder=encoder))})
     questions = [q for hops in (1, 2, 3) for q in read_questions(metaqa / f"qa_{hops}hop_dev.txt")[:1500] if is_held_out(q.id)]
     summary = run_batch(agent, None, questions, tmp_path / "answers.jsonl", concurrency=1)
     assert summary["n"] > 800

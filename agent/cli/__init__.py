@@ -14,7 +14,7 @@ from agent.cli.distill import distill
 from agent.cli.plan import plan
 from agent.cli.search import train_search
 from agent.cli.serve import serve
-from agent.server import ServerError
+from agent.llm.server import ServerError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
 

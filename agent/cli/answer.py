@@ -1,4 +1,4 @@
-"""`reasoner ask` and `reasoner batch`: answer questions with the agent, traces recorded."""
+"""`reasoner ask` (any task, routed to a tool) and `reasoner batch` (KG questions): traces recorded."""
 
 from __future__ import annotations
 
@@ -11,44 +11,45 @@ import typer
 from rich.progress import TextColumn
 
 from agent.batch import run_batch
-from agent.cli.common import (DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt,
-                              console, err, progress_bar)
-from agent.model import cache_root
+from agent.assemble import open_agent
+from agent.cli.common import (DEMO_KB, SERVED_NAME, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, TracesOpt, UrlOpt,
+                              console, err, progress_bar, traces_path)
 from agent.runner import answer_question
-from agent.service import open_agent
 from agent.traces import TraceStore
 from kg.paths import render_path
 from kg.questions import read_questions
-
-TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
-
-
-def traces_path(traces: Path | None) -> Path:
-    return traces or cache_root() / "traces.sqlite"
+from tools.base import Task, ToolName
 
 
 def ask(
-    question: Annotated[str, typer.Argument(help="The question; the topic entity may be marked [like this].")],
-    kg_path: KgOpt = DEFAULT_KG,
+    question: Annotated[str, typer.Argument(help="The message: a question (the topic entity may be marked [like this]), "
+                                                 "premises and a question, examples, or a table.")],
+    tool: Annotated[Optional[str], typer.Option(help="The tool that must answer (kg, logic, induce, regress); "
+                                                     "routed from the message when absent.")] = None,
+    kg_path: KgOpt = DEMO_KB,
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
+    llm_model: LlmModelOpt = SERVED_NAME,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON.")] = False,
 ) -> None:
-    """Answer one question: the answers, the plan, and the paths that support them."""
+    """Answer one message: routed to a tool, then the answers and the evidence that supports them."""
+    if tool is not None and tool not in ToolName.__args__:
+        raise ValueError(f"--tool: {tool!r} is not a tool; choose one of {', '.join(ToolName.__args__)}")
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
-        answer = answer_question(agent, store, question)
+        answer = answer_question(agent, store, Task(question=question, tool=tool))
     if as_json:
         print(answer.model_dump_json(indent=2))
         return
+    if answer.route:
+        err.print(f"[dim]routed to {answer.tool}: {answer.route.reason}[/]", highlight=False)
     if answer.status != "answered":
         console.print(f"[yellow]{answer.message}[/]", highlight=False)
         for c in answer.link_candidates:
-            console.print(f"  considered: {c['entity']} ({c['method']}, {c['score']:.2f})", highlight=False)
+            console.print(f"  considered: {c.entity} ({c.method}, {c.score:.2f})", highlight=False)
     else:
         console.print(f"[bold]{', '.join(answer.answers[:20])}[/]" + (f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""), highlight=False)
         console.print(f"[dim]topic:[/] {answer.topic}   [dim]plan:[/] {' -> '.join(answer.plan)}", highlight=False)
@@ -56,19 +57,19 @@ def ask(
             for path in answer.evidence.get(a, [])[:1]:
                 console.print("  " + render_path(path), highlight=False, style="dim")
     for attempt in answer.attempts:
-        if attempt["failed"]:
-            console.print(f"[dim]rejected {' -> '.join(attempt['plan'])}: failed {', '.join(attempt['failed'])}[/]", highlight=False)
+        if attempt.failed:
+            console.print(f"[dim]rejected {attempt.candidate}: failed {', '.join(attempt.failed)}[/]", highlight=False)
     err.print(f"trace {answer.trace_id} in {store.path}; {answer.seconds['total']:.2f}s", highlight=False)
 
 
 def batch(
     questions: Annotated[Path, typer.Option("--questions", help="question<TAB>answer|answer lines, or JSONL {id, question, answers?}.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write one JSON answer per line.")],
-    kg_path: KgOpt = DEFAULT_KG,
+    kg_path: KgOpt = DEMO_KB,
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
+    llm_model: LlmModelOpt = SERVED_NAME,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     limit: Annotated[Optional[int], typer.Option(help="Answer only the first N questions.")] = None,

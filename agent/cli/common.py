@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from agent.server import SERVED_NAME
+from agent.llm.server import SERVED_NAME
+from agent.settings import settings
 from kg.demo import DEMO_KB
 
 console = Console(soft_wrap=True)
@@ -23,8 +24,11 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face n
 UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server (e.g. http://host:8000/v1) to use instead of starting one.")]
 LlmModelOpt = Annotated[str, typer.Option(help="Model name to request from --llm-url.")]
 ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]
-DEFAULT_KG = DEMO_KB
-DEFAULT_LLM_MODEL = SERVED_NAME
+TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
+
+
+def traces_path(traces: Path | None) -> Path:
+    return traces or settings().traces_path
 
 
 def progress_bar(label: str, *extra: ProgressColumn) -> Progress:

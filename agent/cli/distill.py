@@ -12,7 +12,7 @@ from rich.progress import TextColumn
 
 from agent.cli.common import err, progress_bar
 from agent.distill import DistillConfig, distill as run_distill
-from kg.mining import MinedPlan, mine_questions
+from kg.mining import MinedPlan, mine_questions, read_mined_plans
 from kg.questions import read_questions
 from kg.store import KnowledgeGraph
 
@@ -23,7 +23,7 @@ def mined_plans(kg: KnowledgeGraph, questions: list[Path], plans: Path | None) -
     """The mined plan of every question: read from `plans` (every question must have one) or mined now."""
     items = [q for path in questions for q in read_questions(path)]
     if plans:
-        by_id = {m.id: m for m in (MinedPlan.model_validate_json(l) for l in plans.read_text().splitlines() if l.strip())}
+        by_id = {m.id: m for m in read_mined_plans(plans)}
         missing = [q.id for q in items if q.id not in by_id]
         if missing:
             raise ValueError(f"{plans} has no plan for {len(missing)} of the questions (first: {missing[0]}); omit --plans to mine them")

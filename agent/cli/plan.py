@@ -6,26 +6,26 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import DEFAULT_KG, DEFAULT_LLM_MODEL, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
-from agent.service import open_planner
+from agent.assemble import open_planner
+from agent.cli.common import DEMO_KB, SERVED_NAME, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
 from kg.store import KnowledgeGraph
 
 
 def plan(
     question: Annotated[str, typer.Argument(help="The question, topic entity in [brackets] or plain.")],
-    kg_path: KgOpt = DEFAULT_KG,
+    kg_path: KgOpt = DEMO_KB,
     examples: ExamplesOpt = None,
     planner: PlannerOpt = "auto",
     k: Annotated[int, typer.Option(help="Plan samples to draw and rank.")] = 4,
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = DEFAULT_LLM_MODEL,
+    llm_model: LlmModelOpt = SERVED_NAME,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
     kg = KnowledgeGraph.load(kg_path)
     with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
-                      samples=k) as planner_:
+                      samples=k) as (planner_, _):
         result = planner_.plan(question)
     searched = planner_.name == "embedding"
     if as_json:

@@ -12,10 +12,10 @@ from rich.progress import TextColumn
 
 from agent.cli.common import err, progress_bar
 from agent.cli.distill import mined_plans
-from agent.model import cache_root
-from agent.search_planner import train_search_planner
+from agent.settings import settings
 from kg.search import SearchConfig, TextEncoder
 from kg.store import KnowledgeGraph
+from tools.kg.search_planner import train_search_planner
 
 defaults = SearchConfig()
 
@@ -49,7 +49,7 @@ def train_search(
         task = progress.add_task("training", total=None, loss=float("nan"))
         card = train_search_planner(
             kg, mined, out, config, encoder=encoder, sources=[str(p) for p in questions], command=command,
-            cache_dir=cache_root() / "embeddings",
+            cache_dir=settings().cache / "embeddings",
             on_step=lambda step, total, loss: progress.update(task, completed=step, total=total, loss=loss),
             log=lambda line: progress.console.print(line, highlight=False))
     err.print(f"wrote {out} ({card.parameters:,} parameters) in {card.total_seconds / 60:.1f} min; "

@@ -23,7 +23,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from agent.model import cache_root, resolve_model
+from agent.llm.weights import resolve_model
+from agent.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class ModelServer:
         if port is not None and port_in_use(port):
             raise ServerError(f"port {port} is already in use: choose another with --port, or omit it to pick a free one")
         self.port = port or free_port()
-        self.log_path = log_path or cache_root() / "logs" / f"vllm-{self.port}.log"
+        self.log_path = log_path or settings().cache / "logs" / f"vllm-{self.port}.log"
         self.startup_timeout = startup_timeout
         self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
@@ -78,7 +79,7 @@ class ModelServer:
         # The `vllm` console script fails on package metadata here; the module entry point works.
         args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model,
                 "--served-model-name", SERVED_NAME, "--host", "127.0.0.1", "--port", str(self.port),
-                "--max-model-len", "2048", "--disable-uvicorn-access-log"]
+                "--max-model-len", str(settings().max_model_len), "--disable-uvicorn-access-log"]
         if not _has_cuda():
             # float32: bfloat16 gives garbage text on this CPU build; eager mode starts in ~40 s instead of ~4 min.
             args += ["--dtype", "float32", "--enforce-eager"]
@@ -87,7 +88,7 @@ class ModelServer:
     def start(self) -> ModelServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = os.environ | {"HF_HUB_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "VLLM_DO_NOT_TRACK": "1"}
-        env.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
+        env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings().kv_cache_gb))
         started = time.monotonic()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

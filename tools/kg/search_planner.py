@@ -1,24 +1,26 @@
-"""The embedding planner: the edge scorer of `kg.search` behind the planner interface the agent uses.
+"""The embedding planner: the edge scorer of `kg.search` behind the same planner interface as the LLM planner.
 
 It links and masks like the LLM planner, then proposes the beam search's plans instead of sampling
-a model, so the agent's plan -> ground -> check -> answer graph, its traces and the runner work
-unchanged. No model server is involved.
+a model, so the KG tool, its checks and the traces work unchanged. No model server is involved.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from agent.checks import AnswerKinds
-from agent.planner import DISTILLED, Planner, Proposal, RankedPlan
-from kg.linking import EntityLinker
-from kg.schema import Schema
+from kg.linking import EntityLinker, LinkCandidate
 from kg.mining import MinedPlan
+from kg.schema import Schema
 from kg.search import CARD_FILE, EdgeSearch, SearchCard, SearchConfig, TextEncoder, find_scorer, split_plans, train_search
 from kg.store import KnowledgeGraph
+from tools.base import Proposal
+from kg.questions import masked
+from tools.kg.checks import AnswerKinds, QuestionForms
+from tools.kg.llm_planner import PLANNERS, PlanResult, RankedPlan, first_steps, link_and_mask, plan_question
 
-SHIPPED = DISTILLED  # shipped scorers live beside the distilled planners, one folder each
+REPLAN_WIDENING = 2  # asked again, the beam is this many times wider
 
 
 class EmbeddingPlanner:
@@ -35,9 +37,14 @@ class EmbeddingPlanner:
         self.encoder = encoder or TextEncoder()
         self.top = top
 
-    link = Planner.link  # the same linking and masking as the LLM planner
-    first_steps = Planner.first_steps
-    plan = Planner.plan  # link, then propose: for `reasoner plan`
+    def link(self, question: str) -> tuple[list[LinkCandidate], str]:
+        return link_and_mask(self.linker, question)
+
+    def first_steps(self, topic: str) -> list[str]:
+        return first_steps(self.kg, topic)
+
+    def plan(self, question: str) -> PlanResult:
+        return plan_question(self, question)
 
     def prepare(self, questions: Sequence[str]) -> None:
         """Encode the masked questions of a batch up front, in batches (distinct texts once)."""
@@ -46,38 +53,32 @@ class EmbeddingPlanner:
     def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
                 temperature: float | None = None) -> Proposal:
         """The top plans of the beam search. Asked again (replanning, more samples), the beam widens."""
+        started = time.perf_counter()
         vector = self.encoder.encode([masked_question])[0]
-        width = self.search.config.beam * (2 if samples and samples > 1 and temperature else 1)
+        width = self.search.config.beam * (REPLAN_WIDENING if samples and samples > 1 and temperature else 1)
         found = self.search.search(vector, topic, beam=width, top=max(self.top, width))
         candidates = [RankedPlan(plan=plan, logprob=round(score, 4), votes=1) for plan, score in found]
         raw = [f"{' -> '.join(plan)}  {score:.4f}" for plan, score in found]
-        return Proposal(candidates=candidates, messages=[], raw=raw)
+        return Proposal(by=self.name, candidates=candidates, raw=raw, seconds=round(time.perf_counter() - started, 4))
 
 
 def train_search_planner(kg: KnowledgeGraph, mined: list[MinedPlan], out: Path, config: SearchConfig, **kwargs) -> SearchCard:
-    """Train the edge scorer into `out`, with the answer-kind table the agent's checks read (training plans only)."""
+    """Train the edge scorer into `out`, with the answer-kind table the KG checks read (training plans only)."""
     card = train_search(kg, mined, out, config, **kwargs)
     train, _, _ = split_plans(kg, mined, config)
-    (out / "answer_kinds.json").write_text(AnswerKinds.learn(train, Schema.derive(kg)).model_dump_json(indent=1) + "\n")
+    AnswerKinds.learn(train, Schema.derive(kg)).save(out)
+    QuestionForms.learn(masked(m.question, m.topic) for m in train).save(out)
     return card
-
-
-def find_search_scorer(kg: KnowledgeGraph, folder: Path = SHIPPED) -> Path | None:
-    return find_scorer(kg, folder)
-
-
-def is_search_scorer(folder: Path) -> bool:
-    return (folder / CARD_FILE).is_file()
 
 
 def choose_scorer(kg: KnowledgeGraph, planner: str) -> Path | None:
     """The scorer folder for `--planner embedding` (the shipped one for this graph) or a scorer folder."""
     if planner == "embedding":
-        folder = find_search_scorer(kg)
+        folder = find_scorer(kg, PLANNERS)
         if folder is None:
             raise FileNotFoundError("no shipped edge scorer matches this graph's relations; "
                                     "train one with `reasoner train-search` and pass its folder as --planner")
         return folder
-    if is_search_scorer(Path(planner)):
+    if (Path(planner) / CARD_FILE).is_file():
         return Path(planner)
     return None

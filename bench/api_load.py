@@ -13,7 +13,7 @@ client, cycling through the demo graph's questions (kg/demo/questions.txt, gold 
    (SIGKILL). Requests must fail fast with a clear error, the app must stay up, `/healthz` must say
    what is wrong, and after the service restarts its model server, requests must be answered again.
 
-Prints the figures and writes bench/results/service.json.
+Prints the figures and writes bench/results/api_load.json.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import openai  # noqa: E402
 
-from agent.server import free_port  # noqa: E402
+from agent.llm.server import free_port  # noqa: E402
 from kg.demo import DEMO_QUESTIONS  # noqa: E402
 from kg.questions import read_questions  # noqa: E402
 
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--kill-after", type=int, default=60, help="answers before the model server is killed")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "service.json")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "api_load.json")
     args = parser.parse_args()
     questions = read_questions(DEMO_QUESTIONS)
 

@@ -8,6 +8,7 @@ import urllib.request
 import openai
 import pytest
 
+from agent.settings import Limits
 from agent.traces import TraceStore
 from serve import create_app
 
@@ -45,7 +46,7 @@ def test_openai_client_streaming_with_step_events(service):
             nodes.append(event["node"])
         text += chunk.choices[0].delta.content or ""
         finish = chunk.choices[0].finish_reason or finish
-    assert nodes == ["link", "plan", "ground", "check", "answer"]
+    assert nodes == ["route", "frame", "plan", "ground", "check", "answer"]
     assert text.startswith("1979") and finish == "stop"
 
 
@@ -59,7 +60,7 @@ def test_a_request_picks_the_planner(service):
     status, answer = call(f"{service}/api/ask", {"question": "who directed [Jurassic Park]"})
     assert status == 200 and answer["planner"] == "llm" and answer["llm_tokens"]["completion_tokens"] > 0
     status, run = call(f"{service}/api/runs/{result['trace_id']}")
-    assert [s["output"]["llm"][0]["planner"] for s in run["steps"] if s["node"] == "plan"] == ["embedding"]
+    assert [s["output"]["proposals"][0]["by"] for s in run["steps"] if s["node"] == "plan"] == ["embedding"]
     assert call(f"{service}/api/planners") == (200, {"default": "llm", "planners": ["llm", "embedding"]})
     status, error = call(f"{service}/api/ask", {"question": "who directed [Jurassic Park]", "planner": "oracle"})
     assert status == 400 and "'oracle' is not served here; choose one of llm, embedding" in error["error"]["message"]
@@ -68,7 +69,7 @@ def test_a_request_picks_the_planner(service):
 def test_the_embedding_planner_alone_needs_no_model_server(search_agent, tmp_path):
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(search_agent, TraceStore(tmp_path / "t.sqlite"), llm_url=None)) as client:
+    with TestClient(create_app(search_agent, TraceStore(tmp_path / "t.sqlite"))) as client:
         assert client.get("/healthz").json() == {"status": "ok", "model_server": None, "planners": ["embedding"], "answering": 0}
         answer = client.post("/api/ask", json={"question": "when was [Alien] released"}).json()
         assert answer["answers"] == ["1979"] and answer["planner"] == "embedding"
@@ -78,7 +79,7 @@ def test_native_ask_and_runs(service):
     status, answer = call(f"{service}/api/ask", {"question": "who directed [Inception]"})
     assert status == 200 and answer["answers"] == ["Christopher Nolan"] and answer["checks"]
     status, run = call(f"{service}/api/runs/{answer['trace_id']}")
-    assert status == 200 and [s["node"] for s in run["steps"]] == ["link", "plan", "ground", "check", "answer"]
+    assert status == 200 and [s["node"] for s in run["steps"]] == ["route", "frame", "plan", "ground", "check", "answer"]
     status, runs = call(f"{service}/api/runs?q=Inception&status=answered")
     assert status == 200 and runs[0]["id"] == answer["trace_id"]
 
@@ -128,10 +129,7 @@ def test_metrics_count_requests_steps_and_tokens(service):
 def test_api_key_guards_every_route_but_healthz(agent, distilled_server, tmp_path):
     from fastapi.testclient import TestClient
 
-    from serve import Limits
-
-    app = create_app(agent, TraceStore(tmp_path / "t.sqlite"), llm_url=distilled_server.base_url,
-                     limits=Limits(api_key="s3cret"))
+    app = create_app(agent, TraceStore(tmp_path / "t.sqlite"), limits=Limits(api_key="s3cret"))
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         for headers in ({}, {"Authorization": "Bearer wrong"}):
@@ -150,7 +148,7 @@ def test_a_run_started_in_the_background_streams_its_steps(service):
             if line.startswith(b"data: "):
                 events.append(json.loads(line[6:]))
     nodes = [e["node"] for e in events]
-    assert nodes[0] == "link" and nodes[-1] == "end" and "ground" in nodes
+    assert nodes[0] == "route" and nodes[-1] == "end" and "ground" in nodes
     assert events[-1]["status"] == "answered" and events[-1]["answers"]
     # A finished run replays from the trace store.
     with urllib.request.urlopen(f"{service}/api/runs/{run_id}/events", timeout=30) as response:
@@ -196,10 +194,8 @@ def test_bad_batch_is_refused_whole(service, body, message):
 def test_a_question_over_its_time_is_a_504_and_its_run_an_error(agent, distilled_server, tmp_path):
     from fastapi.testclient import TestClient
 
-    from serve import Limits
-
     store = TraceStore(tmp_path / "t.sqlite")
-    app = create_app(agent, store, llm_url=distilled_server.base_url, limits=Limits(timeout_seconds=0.001))
+    app = create_app(agent, store, limits=Limits(timeout_seconds=0.001))
     with TestClient(app) as client:
         response = client.post("/api/ask", json={"question": "who directed [Heat]"})
         assert response.status_code == 504 and "time allowed per question" in response.json()["error"]["message"]
@@ -212,17 +208,16 @@ def test_a_question_over_its_time_is_a_504_and_its_run_an_error(agent, distilled
 
 def test_a_dead_model_server_is_a_clear_502_and_healthz_says_so(demo_kg, distilled, tmp_path):
     from fastapi.testclient import TestClient
-    from openai import OpenAI
-
+    from agent.assemble import Backend, kg_tool
     from agent.graph import Agent
-    from agent.planner import Planner, distilled_format
-    from agent.server import free_port
+    from agent.llm import LLMClient
+    from agent.llm.server import free_port
+    from tools.kg.llm_planner import Planner, distilled_format
 
-    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
-    planner = Planner(demo_kg, OpenAI(base_url=dead, api_key="unused", max_retries=0), model="planner",
-                      compact=distilled_format(distilled))
+    dead = LLMClient(f"http://127.0.0.1:{free_port()}/v1", "planner", max_retries=0)  # nothing listens there
+    planner = Planner(demo_kg, dead, compact=distilled_format(distilled), folder=distilled)
     store = TraceStore(tmp_path / "t.sqlite")
-    with TestClient(create_app(Agent(planner), store, llm_url=dead)) as client:
+    with TestClient(create_app(Agent({"kg": kg_tool(planner)}), store, backend=Backend(dead))) as client:
         health = client.get("/healthz")
         assert health.status_code == 503 and "no model server answers" in health.json()["model_server"]
         started = time.monotonic()
@@ -237,12 +232,11 @@ def test_over_the_in_flight_limit_is_a_clear_503_and_a_batch_waits(agent, distil
 
     import uvicorn
 
-    from agent.server import free_port
-    from serve import Limits
+    from agent.llm.server import free_port
 
     store = TraceStore(tmp_path / "t.sqlite")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, llm_url=distilled_server.base_url, limits=Limits(max_in_flight=1)),
+    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, limits=Limits(max_in_flight=1)),
                                            host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.server import ModelServer, ServerError, check_reachable
+from agent.llm.server import ModelServer, ServerError, check_reachable
 
 REASONER = str(Path(sys.executable).parent / "reasoner")
 

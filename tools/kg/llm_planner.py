@@ -1,6 +1,6 @@
 """The relation planner: one constrained LLM call turns a question into ranked relation plans.
 
-The prompt (prompts/plan_system.txt) shows the graph's schema and, when mined plans are given,
+The prompt (prompts/kg_plan.txt) shows the graph's schema and, when mined plans are given,
 the most similar training questions with their plans as earlier turns of the chat. The topic
 entity is masked as [ENT] everywhere, so the model learns question shapes, not names. Decoding is
 constrained by a JSON schema built from the graph schema: the first relation must leave the topic
@@ -10,25 +10,23 @@ entity, and each next one must start where the previous one ends.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from string import Template, ascii_lowercase
 
-from openai import OpenAI
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
-from agent.server import ModelServer
+import prompts
 from kg.linking import EntityLinker, LinkCandidate
-from kg.mining import MinedPlan
+from kg.mining import MinedPlan, read_mined_plans
+from kg.paths import MAX_HOPS
 from kg.questions import MASK, masked
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
+from tools.base import LLM, Constraint, Proposal
 
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
-DISTILLED = Path(__file__).resolve().parent / "planners"  # shipped distilled planners, one folder each
-MAX_HOPS = 3
+PLANNERS = Path(__file__).resolve().parent / "planners"  # shipped planners (distilled adapters, edge scorers), one folder each
 
 
 class Example(BaseModel):
@@ -36,17 +34,13 @@ class Example(BaseModel):
     plan: list[str]
 
 
+MAX_PLAN_TOKENS = 64  # a JSON plan of up to MAX_HOPS relation names
+
+
 class RankedPlan(BaseModel):
     plan: list[str]
     logprob: float  # of the most likely sample that produced it
     votes: int  # samples that produced it
-
-
-class Proposal(BaseModel):
-    candidates: list[RankedPlan]  # best first
-    messages: list[dict]  # the prompt as sent
-    raw: list[str]  # the model's outputs, one per sample
-    usage: dict[str, int] = {}  # prompt_tokens, completion_tokens
 
 
 class PlanResult(BaseModel):
@@ -82,7 +76,7 @@ def plan_messages(system: str, examples: Sequence[Example], masked_question: str
 
 
 def system_prompt(schema: Schema) -> str:
-    return Template((PROMPTS / "plan_system.txt").read_text(encoding="utf-8")).substitute(schema=schema.describe()).strip()
+    return Template(prompts.read("kg_plan")).substitute(schema=schema.describe()).strip()
 
 
 # ---- the decoding constraint -------------------------------------------------------------
@@ -182,8 +176,7 @@ class ExampleIndex:
 
     @classmethod
     def load(cls, path: str | Path) -> ExampleIndex:
-        with Path(path).open(encoding="utf-8") as f:
-            return cls.from_mined([MinedPlan.model_validate_json(line) for line in f if line.strip()])
+        return cls.from_mined(read_mined_plans(path))
 
     def nearest(self, masked_question: str, k: int) -> list[Example]:
         """The k most similar examples, the most similar last (nearest the question in the prompt)."""
@@ -207,24 +200,22 @@ class Planner:
     def __init__(
         self,
         kg: KnowledgeGraph,
-        client: OpenAI,
+        llm: LLM,
         *,
-        model: str,
+        model: str | None = None,
         examples: ExampleIndex | None = None,
         k_examples: int = 8,
         samples: int = 4,
         temperature: float = 1.0,
         compact: CompactFormat | None = None,
         folder: Path | None = None,
-        server: ModelServer | None = None,
     ) -> None:
         self.kg = kg
         self.folder = folder  # the distilled planner's folder (its card and answer kinds), if distilled
-        self.server = server  # the managed model server behind `client`, if this process runs it
         self.schema = Schema.derive(kg)
         self.linker = EntityLinker(kg)
-        self.client = client
-        self.model = model
+        self.llm = llm
+        self.model = model  # the served model to ask; None: the client's default
         self.examples = examples
         self.k_examples = k_examples
         self.samples = samples
@@ -233,18 +224,10 @@ class Planner:
         self.system = system_prompt(self.schema)
 
     def first_steps(self, topic: str) -> list[str]:
-        entity = self.kg.entity_id(topic)
-        return [s for s, adj in self.kg.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
+        return first_steps(self.kg, topic)
 
     def link(self, question: str) -> tuple[list[LinkCandidate], str]:
-        """Link candidates (best first) and the question with the best one masked."""
-        links = self.linker.link(question)
-        if not links:
-            return [], question
-        masked_question = masked(question, links[0].span)
-        if MASK not in masked_question:
-            masked_question = f"{masked_question} ({MASK} = {links[0].entity})"
-        return links, masked_question
+        return link_and_mask(self.linker, question)
 
     def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
                 temperature: float | None = None) -> Proposal:
@@ -252,10 +235,17 @@ class Planner:
         alternatives = plan_alternatives(self.schema, self.first_steps(topic))
         samples = samples or self.samples
         temperature = (self.temperature if samples > 1 else 0.0) if temperature is None else temperature
-        ask = self._ask_compact if self.compact else self._ask_chat
-        messages, outputs, usage = ask(masked_question, alternatives, samples, temperature)
+        if self.compact:
+            call = self.llm.sample(prompt=self.compact.prompt(masked_question), n=samples, temperature=temperature,
+                                   max_tokens=MAX_HOPS + 1, model=self.model,
+                                   constraint=Constraint(kind="regex", value=self.compact.regex(alternatives)))
+        else:
+            examples = self.examples.nearest(masked_question, self.k_examples) if self.examples else []
+            call = self.llm.sample(messages=plan_messages(self.system, examples, masked_question), n=samples,
+                                   temperature=temperature, max_tokens=MAX_PLAN_TOKENS, model=self.model,
+                                   constraint=Constraint(kind="json", value=plan_json_schema(alternatives)))
         ranked: dict[tuple[str, ...], RankedPlan] = {}
-        for text, logprob in outputs:
+        for text, logprob in zip(call.raw, call.logprobs):
             try:
                 plan = self.compact.parse(text) if self.compact else parse_plan(text)
             except ValueError:
@@ -267,52 +257,44 @@ class Planner:
             else:
                 ranked[tuple(plan)] = RankedPlan(plan=plan, logprob=logprob, votes=1)
         candidates = sorted(ranked.values(), key=lambda p: (-p.votes, -p.logprob))
-        return Proposal(candidates=candidates, messages=messages, raw=[text for text, _ in outputs], usage=usage)
+        return Proposal(by=self.name, candidates=candidates, calls=[call], raw=call.raw, seconds=call.seconds)
 
     def plan(self, question: str) -> PlanResult:
-        links, masked_question = self.link(question)
-        if not links:
-            return PlanResult(question=question, topic=None, masked_question=question, candidates=[],
-                              link_candidates=[], messages=[], raw=[])
-        proposal = self.propose(masked_question, links[0].entity)
-        return PlanResult(question=question, topic=links[0].entity, masked_question=masked_question,
-                          candidates=proposal.candidates, link_candidates=links, messages=proposal.messages,
-                          raw=proposal.raw)
-
-    def _ask_chat(self, masked_question: str, alternatives: list[list[list[str]]], samples: int,
-                  temperature: float) -> tuple[list[dict], list[tuple[str, float]], dict[str, int]]:
-        examples = self.examples.nearest(masked_question, self.k_examples) if self.examples else []
-        messages = plan_messages(self.system, examples, masked_question)
-        constraint = plan_json_schema(alternatives)
-        response = self.client.chat.completions.create(
-            model=self.model, messages=messages, n=samples, temperature=temperature, max_tokens=64,
-            logprobs=True, extra_body={"structured_outputs": {"json": constraint, "disable_any_whitespace": True}},
-        )
-        return messages, [
-            (c.message.content or "", sum(t.logprob for t in c.logprobs.content) if c.logprobs and c.logprobs.content else -math.inf)
-            for c in response.choices
-        ], _usage(response)
-
-    def _ask_compact(self, masked_question: str, alternatives: list[list[list[str]]], samples: int,
-                     temperature: float) -> tuple[list[dict], list[tuple[str, float]], dict[str, int]]:
-        prompt = self.compact.prompt(masked_question)
-        response = self.client.completions.create(
-            model=self.model, prompt=prompt, n=samples, temperature=temperature,
-            max_tokens=MAX_HOPS + 1, logprobs=1,
-            extra_body={"structured_outputs": {"regex": self.compact.regex(alternatives)}},
-        )
-        return [{"role": "prompt", "content": prompt}], [
-            (c.text, sum(x for x in c.logprobs.token_logprobs if x is not None) if c.logprobs else -math.inf)
-            for c in response.choices
-        ], _usage(response)
+        return plan_question(self, question)
 
 
-def _usage(response) -> dict[str, int]:
-    usage = response.usage
-    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens} if usage else {}
+# ---- shared by both planners: linking, the steps leaving the topic, `reasoner plan` ------------------
 
 
-def find_distilled(kg: KnowledgeGraph, folder: Path = DISTILLED) -> Path | None:
+def first_steps(kg: KnowledgeGraph, topic: str) -> list[str]:
+    entity = kg.entity_id(topic)
+    return [s for s, adj in kg.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
+
+
+def link_and_mask(linker: EntityLinker, question: str) -> tuple[list[LinkCandidate], str]:
+    """Link candidates (best first) and the question with the best one masked."""
+    links = linker.link(question)
+    if not links:
+        return [], question
+    masked_question = masked(question, links[0].span)
+    if MASK not in masked_question:
+        masked_question = f"{masked_question} ({MASK} = {links[0].entity})"
+    return links, masked_question
+
+
+def plan_question(planner, question: str) -> PlanResult:
+    """Link, then propose: ranked plans for one question (`reasoner plan`)."""
+    links, masked_question = planner.link(question)
+    if not links:
+        return PlanResult(question=question, topic=None, masked_question=question, candidates=[],
+                          link_candidates=[], messages=[], raw=[])
+    proposal = planner.propose(masked_question, links[0].entity)
+    messages = proposal.calls[0].messages if proposal.calls else []
+    return PlanResult(question=question, topic=links[0].entity, masked_question=masked_question,
+                      candidates=proposal.candidates, link_candidates=links, messages=messages, raw=proposal.raw)
+
+
+def find_distilled(kg: KnowledgeGraph, folder: Path = PLANNERS) -> Path | None:
     """The shipped distilled planner trained for a graph with exactly these relations, if any."""
     for card in sorted(folder.glob("*/planner.json")):
         if json.loads(card.read_text())["relations"] == sorted(kg.relations):

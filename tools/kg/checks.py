@@ -1,4 +1,4 @@
-"""Symbolic checks on a grounded plan, run before any answer is given.
+"""The KG tool's checks on a grounded plan, run before any answer is given.
 
 - the plan chains in the schema (each relation starts at the kind the previous one ends at);
 - the answers are not the topic entity;
@@ -10,16 +10,21 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel
+from rapidfuzz import fuzz, process, utils
 
 from kg.mining import MinedPlan
 from kg.questions import BRACKETED
 from kg.paths import PathResult
 from kg.schema import Schema
+from tools.base import Check
 
 _WH = {"who", "whom", "whose", "when", "where", "what", "which", "how"}
 _NOUN_AFTER = {"what", "which", "how"}  # "which language", "what genres", "how many"
@@ -49,6 +54,16 @@ class AnswerKinds(BaseModel):
 
     counts: dict[str, dict[str, int]]
 
+    FILE: ClassVar[str] = "answer_kinds.json"  # beside a trained planner's weights
+
+    @classmethod
+    def load(cls, folder: Path) -> AnswerKinds | None:
+        path = folder / cls.FILE
+        return cls.model_validate_json(path.read_text()) if path.is_file() else None
+
+    def save(self, folder: Path) -> None:
+        (folder / self.FILE).write_text(self.model_dump_json(indent=1) + "\n")
+
     @classmethod
     def learn(cls, mined: Iterable[MinedPlan], schema: Schema) -> AnswerKinds:
         counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -66,12 +81,6 @@ class AnswerKinds(BaseModel):
         if total < MIN_SUPPORT:
             return key, None
         return key, {kind for kind, n in seen.items() if n / total >= MIN_SHARE}
-
-
-class Check(BaseModel):
-    name: str
-    passed: bool
-    detail: str
 
 
 def check_grounding(question: str, grounding: PathResult, schema: Schema, kinds: AnswerKinds | None) -> list[Check]:
@@ -94,3 +103,47 @@ def check_grounding(question: str, grounding: PathResult, schema: Schema, kinds:
         checks.append(Check(name="answer_kind", passed=answer_kind in expected,
                             detail=f"{key!r} asks for {' or '.join(sorted(expected))}; answers are {answer_kind}"))
     return checks
+
+
+class QuestionForms(BaseModel):
+    """The distinct masked training questions of a planner, and how close a new question must come to
+    one of them to count as a question about the graph (for the router).
+
+    The two thresholds come from the forms themselves: each form's similarity to its nearest other form
+    (leave one out), at the 5th percentile (`strict`, enough alone) and the 1st (`loose`, enough when
+    the question's cue is one the training questions use).
+    """
+
+    forms: list[str]
+    strict: float
+    loose: float
+
+    FILE: ClassVar[str] = "question_forms.json"
+    CALIBRATION_SAMPLE: ClassVar[int] = 2000
+
+    @classmethod
+    def learn(cls, masked_questions: Iterable[str], seed: int = 0) -> QuestionForms:
+        forms = sorted({utils.default_process(q) for q in masked_questions} - {""})
+        if len(forms) < 2:
+            raise ValueError("question forms need at least two distinct training questions")
+        sample = random.Random(seed).sample(forms, min(len(forms), cls.CALIBRATION_SAMPLE))
+        scores = process.cdist(sample, forms, scorer=fuzz.token_sort_ratio, workers=1)
+        for i, form in enumerate(sample):
+            scores[i, forms.index(form)] = -1  # leave itself out
+        nearest = sorted(float(s) for s in scores.max(axis=1))
+        at = lambda share: round(nearest[int(share * (len(nearest) - 1))], 1)  # noqa: E731
+        return cls(forms=forms, strict=at(0.05), loose=at(0.01))
+
+    @classmethod
+    def load(cls, folder: Path) -> QuestionForms | None:
+        path = folder / cls.FILE
+        return cls.model_validate_json(path.read_text()) if path.is_file() else None
+
+    def save(self, folder: Path) -> None:
+        (folder / self.FILE).write_text(self.model_dump_json(indent=0) + "\n")
+
+    def nearest(self, masked_question: str, limit: int = 5) -> list[tuple[str, float]]:
+        """The `limit` most similar training question forms, most similar first."""
+        found = process.extract(utils.default_process(masked_question), self.forms, scorer=fuzz.token_sort_ratio,
+                                processor=None, limit=limit)
+        return [(form, similarity) for form, similarity, _ in found]

@@ -1,0 +1,126 @@
+"""Assemble the agent for a graph: pick the KG tool's planner, start or reach the model server, load
+what the checks and the router read, and register the tools.
+
+`planner` is 'auto' / 'base' / a distilled folder (an LLM planner behind a model server), or
+'embedding' / a scorer folder (the edge scorer's search: no model server at all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.graph import Agent, AgentConfig
+from agent.llm import LLMClient
+from agent.llm.server import SERVED_NAME, ModelServer, model_server
+from agent.llm.weights import merged_model_dir
+from agent.settings import settings
+from kg.mining import read_mined_plans
+from kg.questions import masked
+from kg.search import find_scorer
+from kg.store import KnowledgeGraph
+from tools.kg.checks import AnswerKinds, QuestionForms
+from tools.kg.llm_planner import PLANNERS, ExampleIndex, Planner, distilled_format, find_distilled
+from tools.kg.search_planner import EmbeddingPlanner, choose_scorer
+from tools.kg.tool import KGTool
+
+
+@dataclass
+class Backend:
+    """The model server behind the LLM client: its URL, and the process when this one manages it."""
+
+    llm: LLMClient | None = None
+    server: ModelServer | None = None
+
+    @property
+    def url(self) -> str | None:
+        return self.llm.base_url if self.llm else None
+
+
+@dataclass
+class Service:
+    """The agents a service answers with, one per KG planner (the first is the default), and their backend."""
+
+    agents: dict[str, Agent] = field(default_factory=dict)
+    backend: Backend = field(default_factory=Backend)
+
+
+def choose_distilled(kg: KnowledgeGraph, planner: str, model: str | None) -> Path | None:
+    """The distilled planner folder to use, or None for the base model prompted with examples."""
+    if planner == "base" or (planner == "auto" and model):
+        return None
+    if planner == "auto":
+        return find_distilled(kg)
+    folder = Path(planner)
+    if not (folder / "planner.json").is_file():
+        raise FileNotFoundError(f"{folder} is not a distilled planner (no planner.json); use 'auto', 'base' or such a folder")
+    return folder
+
+
+@contextlib.contextmanager
+def open_planner(
+    kg: KnowledgeGraph,
+    *,
+    planner: str = "auto",
+    model: str | None = None,
+    llm_url: str | None = None,
+    llm_model: str = SERVED_NAME,
+    examples: Path | None = None,
+    samples: int = 1,
+    watch_server: bool = False,
+) -> Iterator[tuple[Planner | EmbeddingPlanner, Backend]]:
+    """A planner for `kg` and its backend, whose model server lives as long as the context (restarted
+    if it dies, with `watch_server`); the embedding planner needs none."""
+    scorer = choose_scorer(kg, planner)
+    if scorer:
+        yield EmbeddingPlanner(kg, scorer), Backend()
+        return
+    distilled = choose_distilled(kg, planner, model)
+    index = ExampleIndex.load(examples) if examples and not distilled else None
+    if distilled and not llm_url:
+        model = str(merged_model_dir(distilled))
+    config = settings()
+    with model_server(llm_url, model, watch=watch_server) as (base_url, server):
+        llm = LLMClient(base_url, llm_model if llm_url else SERVED_NAME, timeout=config.llm_timeout,
+                        max_retries=config.llm_retries)
+        yield (Planner(kg, llm, examples=index, samples=samples, compact=distilled_format(distilled) if distilled else None,
+                       folder=distilled),
+               Backend(llm, server))
+
+
+def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None) -> KGTool:
+    """The KG tool over `planner`, with the answer kinds and question forms of its training data: from the
+    trained planner's folder, else learned from the example plans."""
+    kinds = forms = None
+    if planner.folder:
+        kinds, forms = AnswerKinds.load(planner.folder), QuestionForms.load(planner.folder)
+    if examples and (kinds is None or forms is None):
+        mined = read_mined_plans(examples)
+        kinds = kinds or AnswerKinds.learn(mined, planner.schema)
+        forms = forms or QuestionForms.learn(masked(m.question, m.topic) for m in mined if m.plan)
+    return KGTool(planner, kinds, forms)
+
+
+@contextlib.contextmanager
+def open_agent(kg_path: Path | KnowledgeGraph, *, config: AgentConfig | None = None, examples: Path | None = None,
+               **planner_options) -> Iterator[Agent]:
+    """An agent over `kg_path` (a triple file, or a graph already loaded to share between agents)."""
+    kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
+    with open_planner(kg, examples=examples, **planner_options) as (planner, _):
+        yield Agent({"kg": kg_tool(planner, examples)}, config)
+
+
+@contextlib.contextmanager
+def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | None = None, **planner_options) -> Iterator[Service]:
+    """The agents to serve: one with the chosen planner, and one with the embedding planner beside it
+    when an LLM planner is chosen and a shipped scorer fits the graph."""
+    with contextlib.ExitStack() as stack:
+        first, backend = stack.enter_context(open_planner(kg, planner=planner, examples=examples, watch_server=True,
+                                                          **planner_options))
+        service = Service({first.name: Agent({"kg": kg_tool(first, examples)})}, backend)
+        if first.name != "embedding" and find_scorer(kg, PLANNERS):
+            search, _ = stack.enter_context(open_planner(kg, planner="embedding"))
+            service.agents["embedding"] = Agent({"kg": kg_tool(search)})
+        yield service

@@ -1,0 +1,54 @@
+"""The one LLM client: constrained multi-sample calls to an OpenAI-compatible server (vLLM), each
+returned as an `LLMCall` with the prompt, the raw outputs, their log-probabilities, token usage and time."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from openai import OpenAI
+
+from tools.base import Constraint, LLMCall
+
+
+class LLMClient:
+    """Samples from `model` at `base_url`; a call may name another served model (a LoRA adapter)."""
+
+    def __init__(self, base_url: str, model: str, *, timeout: float = 120.0, max_retries: int = 1) -> None:
+        self.base_url = base_url
+        self.model = model
+        self.openai = OpenAI(base_url=base_url, api_key="unused", timeout=timeout, max_retries=max_retries)
+
+    def sample(self, *, messages: list[dict] | None = None, prompt: str | None = None, n: int = 1,
+               temperature: float = 0.0, max_tokens: int = 64, constraint: Constraint | None = None,
+               model: str | None = None) -> LLMCall:
+        """`n` samples for a chat (`messages`) or a plain completion (`prompt`), decoding constrained by `constraint`."""
+        if (messages is None) == (prompt is None):
+            raise ValueError("give either messages (a chat) or prompt (a plain completion)")
+        model = model or self.model
+        extra = {"structured_outputs": _structured(constraint)} if constraint else None
+        started = time.perf_counter()
+        if messages is not None:
+            response = self.openai.chat.completions.create(model=model, messages=messages, n=n, temperature=temperature,
+                                                           max_tokens=max_tokens, logprobs=True, extra_body=extra)
+            raw = [c.message.content or "" for c in response.choices]
+            logprobs = [sum(t.logprob for t in c.logprobs.content) if c.logprobs and c.logprobs.content else -math.inf
+                        for c in response.choices]
+            sent = messages
+        else:
+            response = self.openai.completions.create(model=model, prompt=prompt, n=n, temperature=temperature,
+                                                      max_tokens=max_tokens, logprobs=1, extra_body=extra)
+            raw = [c.text for c in response.choices]
+            logprobs = [sum(x for x in c.logprobs.token_logprobs if x is not None) if c.logprobs else -math.inf
+                        for c in response.choices]
+            sent = [{"role": "prompt", "content": prompt}]
+        usage = response.usage
+        return LLMCall(model=model, messages=sent, raw=raw, logprobs=logprobs, constraint=constraint.kind if constraint else None,
+                       usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens} if usage else {},
+                       seconds=round(time.perf_counter() - started, 4))
+
+
+def _structured(constraint: Constraint) -> dict:
+    if constraint.kind == "json":
+        return {"json": constraint.value, "disable_any_whitespace": True}
+    return {constraint.kind: constraint.value}

@@ -1,0 +1,72 @@
+"""The router on the demo graph with the shipped planner's evidence: every kind of message, explicit
+tools and typed inputs, and off-topic messages that name a film title kept away from the KG."""
+
+import pytest
+
+from agent.router import Router, numeric_table
+from kg.linking import EntityLinker
+from kg.schema import Schema
+from tools.base import Task
+from tools.inputs import tool_of_input
+from tools.kg.checks import AnswerKinds, QuestionForms
+from tools.kg.llm_planner import find_distilled, link_and_mask
+from tools.kg.tool import KGTool
+
+
+class Linking:
+    """The part of a KG planner the router uses: linking (no LLM is involved in routing)."""
+
+    name = "llm"
+
+    def __init__(self, kg):
+        self.kg, self.schema, self.linker = kg, Schema.derive(kg), EntityLinker(kg)
+
+    def link(self, question):
+        return link_and_mask(self.linker, question)
+
+
+@pytest.fixture(scope="module")
+def router(demo_kg):
+    folder = find_distilled(demo_kg)
+    return Router({"kg": KGTool(Linking(demo_kg), AnswerKinds.load(folder), QuestionForms.load(folder))})
+
+
+@pytest.mark.parametrize("message, tool", [
+    ("who directed [Inception]", "kg"),
+    ("Who directed Jurassic Park?", "kg"),
+    ("which movies did tom hanks act in", "kg"),
+    ("All men are mortal. Socrates is a man. Is Socrates mortal?", "logic"),
+    ("Is every man mortal if Socrates is a man?", "logic"),
+    ("The cat is big. If something is big then it is red. True or false: the cat is red.", "logic"),
+    ("abc -> cba, hello -> olleh, world -> ?", "induce"),
+    ('{"train": [{"input": [[0, 1]], "output": [[1, 0]]}], "test": [{"input": [[1, 1]]}]}', "induce"),
+    ("x,y\n1,2.1\n2,3.9\n3,6.2\n4,7.8\n5,10.1\nfind a formula for y", "regress"),
+    ("hello, how are you today?", "none"),
+    ("What's up?", "none"),
+    ("what is the capital of France", "none"),
+])
+def test_each_kind_of_message_goes_to_its_tool(router, message, tool):
+    decision = router.route(Task(question=message))
+    assert decision.tool == tool, decision
+    assert decision.reason and decision.signals
+
+
+def test_a_kg_route_records_its_checks(router):
+    decision = router.route(Task(question="Who directed Jurassic Park?"))
+    assert [c.name for c in decision.checks] == ["entity", "question"] and all(c.passed for c in decision.checks)
+    weak = router.route(Task(question="If you could travel anywhere, where would you go?"))
+    assert weak.tool == "none" and "not a knowledge-graph question" in weak.reason
+
+
+def test_an_explicit_tool_or_a_typed_input_wins(router):
+    assert router.route(Task(question="hello", tool="regress")).tool == "regress"
+    assert router.route(Task(question="decide", input={"premises": ["All men are mortal."], "conclusion": "x"})).tool == "logic"
+    assert router.route(Task(question="fit", input={"columns": {"x": [1, 2], "y": [2, 4]}})).tool == "regress"
+    assert tool_of_input({"train": [{"input": [1], "output": [2]}]}) == "induce"
+    assert tool_of_input({"nonsense": 1}) is None
+
+
+def test_numeric_tables_are_found_with_or_without_a_header():
+    assert numeric_table("t d\n0 0\n1 4.9\n2 19.6\n3 44.1\n4 78.4") == (5, 2)
+    assert numeric_table("| x | y |\n|---|---|\n| 1 | 2 |\n| 2 | 4 |") == (2, 2)
+    assert numeric_table("who directed [Inception]") is None

@@ -1,0 +1,1 @@
+"""The trace viewer: static files served by the app at /viewer/ (no build step)."""
