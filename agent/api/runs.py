@@ -50,7 +50,7 @@ async def start(request: AskRequest, app: AppState = Depends(state)) -> Started:
 
 
 @router.get("/api/runs", responses=errors())
-def runs(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def runs(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**12),
          status: str | None = Query(None, description=f"one of {', '.join(STATUSES)}"),
          tool: Route | None = None, q: str | None = Query(None, description="text the question contains"),
          app: AppState = Depends(state)) -> list[RunSummary]:
