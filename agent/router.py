@@ -3,8 +3,9 @@
 An explicit `tool` wins; then the shape of a typed `input`; otherwise the message text is read for
 what each tool needs, most specific first: a table of numbers (regress), input -> output examples
 (induce), premises with a question or conclusion (logic), an entity marked in [brackets] (kg, the
-graph's convention), or a question about a linked entity that reads like the graph's own questions (kg). What fits none of these is routed to `none`, which the
-executor answers by saying what the service can do; it is never sent to the KG to be answered anyway.
+graph's convention), or a question about a linked entity that reads like the graph's own questions
+(kg). What fits none of these is routed to `none`, which the executor answers by saying what the
+service can do; it is never sent to the KG to be answered anyway.
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from tools.inputs import tool_of_input
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!]?")
 _QUESTION_MARKERS = re.compile(
     r"\b(conclusion|hypothesis|statement|claim)\s*:|true or false|true, false,? or uncertain|does it follow|"
-    r"can we conclude|is it true that|must be true|which of the following|\boptions?\s*:|\(a\)", re.I)
+    r"can we (conclude|infer|deduce)|is it true that|must be true|which of the following|\boptions?\s*:|\(a\)|"
+    r"\bprove( that)?\b|\bshow that\b", re.I)
 _LOGIC_WORDS = re.compile(
     r"\b(all|every|each|some|no|none|nobody|not|if|then|implies|therefore|whenever|either|neither|only|unless|"
     r"every(one|body|thing)|some(one|body|thing)|nothing|premises?|rules?|left|right|above|below|first|last|"
     r"before|after|always|never|\w+er than)\b", re.I)
 _QUANTIFIER = re.compile(r"\b(all|every|each|some|no|none|any|every(one|body|thing)|some(one|body|thing)|nothing)\b", re.I)
-_CONDITION = re.compile(r"\b(if|given that|assume|assuming|suppose|implies|therefore|then|unless|either)\b", re.I)
-_ARROW = re.compile(r"->|=>|→|⟶|\bbecomes\b|\bturns into\b|\bmaps to\b|\bgoes to\b", re.I)
-_IO_PAIR = re.compile(r"\binputs?\s*[:=][^\n]*?\boutputs?\s*[:=]", re.I)
+_CONDITION = re.compile(r"\b(if|given|assume|assuming|suppose|implies|therefore|then|unless|either|conclude|infer|"
+                        r"deduce|prove|follows?)\b", re.I)
+_ARROW = re.compile(r"->|=>|→|⟶|\b(becomes|turns into|maps to|goes to|gives|returns|yields)\b", re.I)
+_IN_MARK = re.compile(r"\b(inputs?|in)\s*:", re.I)
+_OUT_MARK = re.compile(r"\b(outputs?|out)\s*:", re.I)
+_IN_OUT_HEADER = re.compile(r"^\W*(inputs?|in)\W+(outputs?|out)\W*$", re.I | re.M)
 _CALL_PAIR = re.compile(r"\b[a-zA-Z]\w*\s*\([^()]*\)\s*=\s*[^\s,;?]+")
 _ARC_JSON = re.compile(r'"train"\s*:\s*\[\s*\{\s*"input"')
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -109,11 +114,14 @@ class Router:
 
 
 def numeric_table(text: str) -> tuple[int, int] | None:
-    """(rows, columns) of the longest run of lines with the same number (>= 2) of numeric cells."""
+    """(rows, columns) of the longest run of lines with the same number (>= 2) of numeric cells; a first
+    cell that labels the row ("Mercury 0.387 0.241") is not counted."""
     best: tuple[int, int] | None = None
     rows, width = 0, 0
     for line in text.splitlines() + [""]:
         cells = [c for c in re.split(r"[,\s|;]+", line.strip()) if c]
+        if len(cells) >= 3 and not _NUMBER.match(cells[0]) and all(_NUMBER.match(c) for c in cells[1:]):
+            cells = cells[1:]
         numeric = len(cells) >= 2 and all(_NUMBER.match(c) for c in cells)
         if numeric and (rows == 0 or len(cells) == width):
             rows, width = rows + 1, len(cells)
@@ -133,7 +141,10 @@ def example_pairs(text: str) -> int:
             return len(value.get("train", [])) if isinstance(value, dict) else 0
         except json.JSONDecodeError:
             return len(re.findall(r'"output"\s*:', text))
-    return max(len(_ARROW.findall(text)), len(_IO_PAIR.findall(text)), len(_CALL_PAIR.findall(text)))
+    header = _IN_OUT_HEADER.search(text)  # a table of in | out rows
+    rows = len([line for line in text[header.end():].splitlines() if line.count("|") >= 2 and "---" not in line]) if header else 0
+    return max(len(_ARROW.findall(text)), min(len(_IN_MARK.findall(text)), len(_OUT_MARK.findall(text))),
+               len(_CALL_PAIR.findall(text)), rows)
 
 
 def logic_parts(text: str) -> tuple[int, bool]:

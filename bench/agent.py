@@ -29,9 +29,9 @@ from openai import OpenAI  # noqa: E402
 
 from agent.llm.server import SERVED_NAME, ModelServer  # noqa: E402
 from agent.llm.weights import merged_model_dir  # noqa: E402
-from tools.kg.llm_planner import distilled_format, find_distilled  # noqa: E402
 from kg.questions import is_held_out, masked, read_questions  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
+from tools.kg.llm_planner import distilled_format, find_distilled  # noqa: E402
 
 METAQA = HERE.parent.parent / "shared" / "data" / "metaqa"
 REASONER = str(Path(sys.executable).parent / "reasoner")

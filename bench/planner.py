@@ -31,12 +31,12 @@ sys.path.insert(0, str(HERE.parent))
 from agent.llm import LLMClient  # noqa: E402
 from agent.llm.server import SERVED_NAME, ModelServer  # noqa: E402
 from agent.llm.weights import merged_model_dir  # noqa: E402
-from tools.kg.llm_planner import ExampleIndex, Planner, distilled_format  # noqa: E402
 from kg.metrics import score_answers  # noqa: E402
 from kg.mining import MinedPlan, mine_questions, read_mined_plans  # noqa: E402
 from kg.paths import execute_plan  # noqa: E402
 from kg.questions import is_held_out, read_questions  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
+from tools.kg.llm_planner import ExampleIndex, Planner, distilled_format  # noqa: E402
 
 METAQA = HERE.parent.parent / "shared" / "data" / "metaqa"
 MINED = HERE / "out" / "metaqa_dev_plans.jsonl"

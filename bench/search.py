@@ -29,15 +29,15 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from agent.assemble import kg_tool  # noqa: E402
 from agent.batch import run_batch  # noqa: E402
 from agent.graph import Agent  # noqa: E402
-from agent.assemble import kg_tool  # noqa: E402
-from tools.kg.llm_planner import PLANNERS  # noqa: E402
-from tools.kg.search_planner import EmbeddingPlanner, train_search_planner  # noqa: E402
 from kg.mining import MinedPlan, read_mined_plans  # noqa: E402
 from kg.questions import is_held_out, read_questions  # noqa: E402
 from kg.search import SCORER_FILE, SearchConfig, TextEncoder  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
+from tools.kg.llm_planner import PLANNERS  # noqa: E402
+from tools.kg.search_planner import EmbeddingPlanner, train_search_planner  # noqa: E402
 
 METAQA = ROOT.parent / "shared" / "data" / "metaqa"
 PLANS = HERE / "out" / "metaqa_dev_plans.jsonl"

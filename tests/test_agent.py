@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import Task
-from tools.kg.checks import cue
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.demo import DEMO_QUESTIONS
+from tools.base import Task
+from tools.kg.checks import cue
 
 pytestmark = pytest.mark.slow
 REASONER = str(Path(sys.executable).parent / "reasoner")

@@ -208,6 +208,7 @@ def test_a_question_over_its_time_is_a_504_and_its_run_an_error(agent, distilled
 
 def test_a_dead_model_server_is_a_clear_502_and_healthz_says_so(demo_kg, distilled, tmp_path):
     from fastapi.testclient import TestClient
+
     from agent.assemble import Backend, kg_tool
     from agent.graph import Agent
     from agent.llm import LLMClient

@@ -8,10 +8,10 @@ from agent.distill import DistillConfig, distill, training_pairs
 from agent.llm import LLMClient
 from agent.llm.server import SERVED_NAME, ModelServer
 from agent.llm.weights import merged_model_dir
-from tools.kg.llm_planner import CompactFormat, Planner, distilled_format, find_distilled
 from kg.mining import mine_questions
 from kg.questions import Question
 from kg.schema import Schema
+from tools.kg.llm_planner import CompactFormat, Planner, distilled_format, find_distilled
 
 pytestmark = pytest.mark.slow
 

@@ -14,12 +14,12 @@ from agent.batch import run_batch
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
-from tools.kg.llm_planner import PLANNERS
-from tools.kg.search_planner import EmbeddingPlanner, train_search_planner
 from kg.demo import DEMO_KB, DEMO_QUESTIONS
 from kg.mining import mine_questions
 from kg.questions import is_held_out, masked, read_questions
 from kg.search import SearchConfig, TextEncoder, find_scorer
+from tools.kg.llm_planner import PLANNERS
+from tools.kg.search_planner import EmbeddingPlanner, train_search_planner
 
 ROOT = Path(__file__).resolve().parents[1]
 REASONER = str(Path(sys.executable).parent / "reasoner")

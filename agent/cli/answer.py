@@ -8,17 +8,32 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.progress import TextColumn
 
-from agent.batch import run_batch
 from agent.assemble import open_agent
-from agent.cli.common import (DEMO_KB, SERVED_NAME, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, TracesOpt, UrlOpt,
-                              console, err, progress_bar, traces_path)
+from agent.batch import run_batch
+from agent.cli.common import (
+    DEMO_KB,
+    SERVED_NAME,
+    ExamplesOpt,
+    KgOpt,
+    LlmModelOpt,
+    ModelOpt,
+    PlannerOpt,
+    TracesOpt,
+    UrlOpt,
+    console,
+    err,
+    progress_bar,
+    traces_path,
+)
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.paths import render_path
 from kg.questions import read_questions
 from tools.base import Task, ToolName
+from tools.inputs import INPUTS, tool_of_input
 
 
 def ask(
@@ -26,6 +41,8 @@ def ask(
                                                  "premises and a question, examples, or a table.")],
     tool: Annotated[Optional[str], typer.Option(help="The tool that must answer (kg, logic, induce, regress); "
                                                      "routed from the message when absent.")] = None,
+    input: Annotated[Optional[str], typer.Option("--input", help="The tool's typed input as JSON, or @FILE with it "
+                                                                 "(e.g. '{\"premises\": [...], \"conclusion\": ...}').")] = None,
     kg_path: KgOpt = DEMO_KB,
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
@@ -38,9 +55,10 @@ def ask(
     """Answer one message: routed to a tool, then the answers and the evidence that supports them."""
     if tool is not None and tool not in ToolName.__args__:
         raise ValueError(f"--tool: {tool!r} is not a tool; choose one of {', '.join(ToolName.__args__)}")
+    typed = typed_input(input, tool)
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
-        answer = answer_question(agent, store, Task(question=question, tool=tool))
+        answer = answer_question(agent, store, Task(question=question, tool=tool, input=typed))
     if as_json:
         print(answer.model_dump_json(indent=2))
         return
@@ -60,6 +78,28 @@ def ask(
         if attempt.failed:
             console.print(f"[dim]rejected {attempt.candidate}: failed {', '.join(attempt.failed)}[/]", highlight=False)
     err.print(f"trace {answer.trace_id} in {store.path}; {answer.seconds['total']:.2f}s", highlight=False)
+
+
+def typed_input(text: str | None, tool: str | None) -> dict | None:
+    """The --input option: JSON (inline or @FILE), checked against the tool's input when a tool is named."""
+    if text is None:
+        return None
+    source = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+    try:
+        value = json.loads(source)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--input: not JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise ValueError("--input: expected a JSON object")
+    if tool:
+        try:
+            INPUTS[tool].model_validate(value)
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise ValueError(f"--input.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    elif tool_of_input(value) is None:
+        raise ValueError("--input: its shape is no tool's input (see tools/inputs.py); name the tool with --tool")
+    return value
 
 
 def batch(

@@ -7,7 +7,19 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_service
-from agent.cli.common import DEMO_KB, SERVED_NAME, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, TracesOpt, UrlOpt, err, traces_path
+from agent.cli.common import (
+    DEMO_KB,
+    SERVED_NAME,
+    ExamplesOpt,
+    KgOpt,
+    LlmModelOpt,
+    ModelOpt,
+    PlannerOpt,
+    TracesOpt,
+    UrlOpt,
+    err,
+    traces_path,
+)
 from agent.llm.server import ServerError, port_in_use
 from agent.settings import settings
 from agent.traces import TraceStore

@@ -21,14 +21,15 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz, process, utils
 
 from kg.mining import MinedPlan
-from kg.questions import BRACKETED
 from kg.paths import PathResult
+from kg.questions import BRACKETED
 from kg.schema import Schema
 from tools.base import Check
 
 _WH = {"who", "whom", "whose", "when", "where", "what", "which", "how"}
 _NOUN_AFTER = {"what", "which", "how"}  # "which language", "what genres", "how many"
-_FILLER = {"is", "are", "was", "were", "do", "does", "did", "the", "a", "an", "kind", "kinds", "type", "types", "of"}
+_FILLER = {"is", "are", "was", "were", "do", "does", "did", "the", "a", "an", "kind", "kinds", "type", "types", "of",
+           "s", "other", "else"}  # "what's", "what other films"
 MIN_SUPPORT = 20  # a cue seen fewer times in training is not trusted
 MIN_SHARE = 0.01  # a kind this rare for a cue counts as a mismatch
 

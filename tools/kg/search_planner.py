@@ -12,11 +12,11 @@ from pathlib import Path
 
 from kg.linking import EntityLinker, LinkCandidate
 from kg.mining import MinedPlan
+from kg.questions import masked
 from kg.schema import Schema
 from kg.search import CARD_FILE, EdgeSearch, SearchCard, SearchConfig, TextEncoder, find_scorer, split_plans, train_search
 from kg.store import KnowledgeGraph
 from tools.base import Proposal
-from kg.questions import masked
 from tools.kg.checks import AnswerKinds, QuestionForms
 from tools.kg.llm_planner import PLANNERS, PlanResult, RankedPlan, first_steps, link_and_mask, plan_question
 

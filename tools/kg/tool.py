@@ -27,6 +27,17 @@ NO_ENTITY = "no entity of the knowledge graph found in the question"
 _NOT_CONTENT = STOPWORDS | {"ent", "can", "you", "tell", "me", "please", "also", "did", "many", "much", "same", "other"}
 
 
+def question_clauses(masked_question: str) -> list[str]:
+    """The message, each clause of it that names the entity, and each such clause from its question word
+    on ("can you tell me what year [ENT] came out" -> "what year [ENT] came out")."""
+    clauses = [masked_question] + [c.strip() for c in re.split(r"[,.;:!?]+", masked_question) if MASK in c]
+    for clause in list(clauses):
+        wh = re.search(r"\b(who|whom|whose|when|where|what|which|how)\b", clause, re.I)
+        if wh and wh.start() > 0 and MASK in clause[wh.start():]:
+            clauses.append(clause[wh.start():])
+    return list(dict.fromkeys(clauses))
+
+
 def content_words(text: str) -> set[str]:
     """The words of a question that can name a relation, singular ("movies" and "movie" meet)."""
     return {w.removesuffix("s") for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _NOT_CONTENT}
@@ -90,7 +101,7 @@ class KGTool:
         if self.forms is None:
             return Check(name="question", passed=True, detail="not checked: the planner ships no question forms")
         best = None  # (passed, similarity, form, shared words, cue, cue known)
-        for clause in [masked_question] + [c for c in re.split(r"[,.;:!?]+", masked_question) if MASK in c]:
+        for clause in question_clauses(masked_question):
             cue, expected = self.kinds.expected(clause) if self.kinds else (None, None)
             needs = self.forms.loose if expected is not None else self.forms.strict
             for form, similarity in self.forms.nearest(clause):
