@@ -32,7 +32,31 @@ def test_openai_client_chat(service):
     text = reply.choices[0].message.content
     assert text.startswith("Steven Spielberg") and "Evidence: Jurassic Park --directed_by--> Steven Spielberg" in text
     extra = reply.model_extra
-    assert extra["reasoner"]["plan"] == ["directed_by"] and extra["trace_id"]
+    assert extra["reasoner"]["plan"] == ["directed_by"] and extra["trace_id"] and extra["reasoner"]["tool"] == "kg"
+    tokens = extra["reasoner"]["llm_tokens"]  # usage counts the run's real LLM tokens
+    assert reply.usage.prompt_tokens == tokens["prompt_tokens"] > 0 and reply.usage.completion_tokens == tokens["completion_tokens"] > 0
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+
+
+def test_every_kind_of_task_is_taken_and_routed(service):
+    client = openai.OpenAI(base_url=f"{service}/v1", api_key="unused")
+    reply = client.chat.completions.create(model="reasoner", messages=[{"role": "user", "content": "Is every man mortal if Socrates is a man?"}])
+    result = reply.model_extra["reasoner"]
+    assert result["tool"] == "logic" and result["status"] == "no_tool" and "not available yet" in reply.choices[0].message.content
+    assert result["answers"] == [] and reply.usage.total_tokens == 0  # no film was linked, nothing was made up
+    status, answer = call(f"{service}/api/ask", {"question": "hi there, how are you?"})
+    assert status == 200 and answer["tool"] == "none" and answer["status"] == "no_tool" and "This service answers" in answer["message"]
+    # A typed input: its shape routes it, a wrong shape is a 400 naming the field, an explicit tool wins.
+    status, answer = call(f"{service}/api/ask", {"question": "fit y", "input": {"columns": {"x": [1, 2, 3], "y": [2, 4, 6]}}})
+    assert status == 200 and answer["tool"] == "regress" and answer["status"] == "no_tool"
+    status, error = call(f"{service}/api/ask", {"question": "decide", "tool": "logic", "input": {"premises": []}})
+    assert status == 400 and error["error"]["message"].startswith("input.premises:")
+    status, answer = call(f"{service}/api/ask", {"question": "who directed Alien", "tool": "kg", "input": {"topic": "Alien"}})
+    assert status == 200 and answer["answers"] == ["Ridley Scott"] and answer["route"]["explicit"]
+    status, tools = call(f"{service}/api/tools")
+    assert status == 200 and tools["served"] == ["kg"] and {t["name"] for t in tools["tools"]} == {"kg", "logic", "induce", "regress"}
+    status, runs = call(f"{service}/api/runs?tool=regress")
+    assert status == 200 and runs and {r["tool"] for r in runs} == {"regress"}
 
 
 def test_openai_client_streaming_with_step_events(service):

@@ -67,3 +67,31 @@ def test_user_errors_are_one_line_without_traceback(tmp_path, args, message):
     assert run.returncode == 2
     assert message in run.stderr.replace("\n", "")
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+def test_python_serve_py_starts_the_service(tmp_path):
+    """`python serve.py` is `reasoner serve`: here with the embedding planner, which needs no model server."""
+    import time
+    import urllib.request
+
+    from agent.llm.server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(Path(__file__).parents[1] / "serve.py"), "--planner", "embedding",
+                                "--port", str(port), "--traces", str(tmp_path / "t.sqlite")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert json.loads(response.read())["planners"] == ["embedding"]
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve.py did not come up in 120 s"
+                time.sleep(0.5)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -15,7 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process, utils
@@ -50,20 +50,26 @@ def cue(question: str) -> str | None:
     return None
 
 
-class AnswerKinds(BaseModel):
-    """How often each answer kind follows each question cue in mined training plans."""
+class TrainedTable(BaseModel):
+    """A table learned from a planner's training questions, kept as `FILE` beside the planner's weights."""
 
-    counts: dict[str, dict[str, int]]
-
-    FILE: ClassVar[str] = "answer_kinds.json"  # beside a trained planner's weights
+    FILE: ClassVar[str]
 
     @classmethod
-    def load(cls, folder: Path) -> AnswerKinds | None:
+    def load(cls, folder: Path) -> Self | None:
         path = folder / cls.FILE
         return cls.model_validate_json(path.read_text()) if path.is_file() else None
 
     def save(self, folder: Path) -> None:
-        (folder / self.FILE).write_text(self.model_dump_json(indent=1) + "\n")
+        (folder / self.FILE).write_text(self.model_dump_json(indent=0) + "\n")
+
+
+class AnswerKinds(TrainedTable):
+    """How often each answer kind follows each question cue in mined training plans."""
+
+    counts: dict[str, dict[str, int]]
+
+    FILE: ClassVar[str] = "answer_kinds.json"
 
     @classmethod
     def learn(cls, mined: Iterable[MinedPlan], schema: Schema) -> AnswerKinds:
@@ -106,7 +112,7 @@ def check_grounding(question: str, grounding: PathResult, schema: Schema, kinds:
     return checks
 
 
-class QuestionForms(BaseModel):
+class QuestionForms(TrainedTable):
     """The distinct masked training questions of a planner, and how close a new question must come to
     one of them to count as a question about the graph (for the router).
 
@@ -134,14 +140,6 @@ class QuestionForms(BaseModel):
         nearest = sorted(float(s) for s in scores.max(axis=1))
         at = lambda share: round(nearest[int(share * (len(nearest) - 1))], 1)  # noqa: E731
         return cls(forms=forms, strict=at(0.05), loose=at(0.01))
-
-    @classmethod
-    def load(cls, folder: Path) -> QuestionForms | None:
-        path = folder / cls.FILE
-        return cls.model_validate_json(path.read_text()) if path.is_file() else None
-
-    def save(self, folder: Path) -> None:
-        (folder / self.FILE).write_text(self.model_dump_json(indent=0) + "\n")
 
     def nearest(self, masked_question: str, limit: int = 5) -> list[tuple[str, float]]:
         """The `limit` most similar training question forms, most similar first."""
