@@ -1,5 +1,5 @@
 """The trace viewer in real headless Chromium: ask through the page's form, watch the run finish,
-open it, and read the answer, the step tree and the drawn grounding graph."""
+open it, and read the answer, the step tree, the routing decision and the tool's evidence."""
 
 from pathlib import Path
 
@@ -14,10 +14,27 @@ ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots kept for a person
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# Pairs of relation labels in the graph whose boxes overlap (by more than half a pixel).
+OVERLAPPING_LABELS = """() => {
+  const boxes = [...document.querySelectorAll("#graph text.rel")].map((t) => [t.textContent, t.getBoundingClientRect()]);
+  const pairs = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (Math.min(p.right, q.right) - Math.max(p.left, q.left) > 0.5 && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 0.5) pairs.push([a, b]);
+  }));
+  return pairs;
+}"""
+# Text nodes of the evidence and routing cards that read "null" (a null child passed to the DOM).
+NULL_TEXTS = """() => [...document.querySelectorAll("#evidence, #routing")].flatMap((card) => {
+  const walk = document.createTreeWalker(card, NodeFilter.SHOW_TEXT), found = [];
+  while (walk.nextNode()) if (walk.currentNode.textContent.trim() === "null") found.push(card.id);
+  return found;
+})"""
+
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     assert CHROMIUM.exists(), "Debian's chromium is not installed: `make test` installs it with apt-get"
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS,
                                     env={"HOME": str(tmp_path_factory.mktemp("chromium-home"))})
@@ -26,11 +43,13 @@ def page(tmp_path_factory):
         browser.close()
 
 
-def ask(page, service: str, question: str) -> None:
+def ask(page, service: str, question: str, status: str = "answered", planner: str | None = None) -> None:
     page.goto(service + "/")
+    if planner:
+        page.select_option("#planner", planner)
     page.fill("#question", question)
     page.click("#ask button")
-    expect(page.locator("#run-status")).to_have_text("answered", timeout=90_000)
+    expect(page.locator("#run-status")).to_have_text(status, timeout=90_000)
 
 
 def test_ask_through_the_form_and_see_answer_steps_and_graph(page, service):
@@ -38,10 +57,20 @@ def test_ask_through_the_form_and_see_answer_steps_and_graph(page, service):
     expect(page.locator("#answer")).to_contain_text("2008")
     expect(page.locator("#runs li.selected")).to_contain_text("[Inception]")
     expect(page.locator("#runs li.selected .status")).to_have_text("answered")
+    expect(page.locator("#runs li.selected .tool")).to_have_text("kg")
+    expect(page.locator("#run .meta")).to_contain_text("tool kg · llm planner")
     nodes = [page.locator("#steps [data-node]").nth(i).get_attribute("data-node")
              for i in range(page.locator("#steps [data-node]").count())]
-    assert nodes[0] == "link" and nodes[-1] == "answer" and {"plan", "ground", "check"} <= set(nodes)
+    assert nodes[:2] == ["route", "frame"] and nodes[-1] == "answer" and {"plan", "ground", "check"} <= set(nodes)
+    expect(page.locator("#steps [data-node=route] > details > summary")).to_contain_text("-> kg: the message marks its topic entity")
+    expect(page.locator("#steps [data-node=frame] > details > summary")).to_contain_text("topic: Inception")
+    expect(page.locator("#steps [data-node=plan] > details > summary").first).to_contain_text("(LLM call)")
+    expect(page.locator("#steps [data-node=ground] > details > summary").first).to_contain_text("evidence edges")
+    # The routing decision is one closed line when there is evidence to show.
+    expect(page.locator("#routing")).to_contain_text("Routing: → kg")
+    expect(page.locator("#routing")).not_to_have_attribute("open", "")
     # The graph: the topic at the left, the answers, relation labels on the edges.
+    expect(page.locator("#evidence")).to_have_attribute("data-kind", "kg")
     graph = page.locator("#graph")
     expect(graph.locator("g.topic")).to_have_attribute("data-name", "Inception")
     expect(graph.locator("g.ans[data-name='2008']")).to_have_count(1)
@@ -51,7 +80,7 @@ def test_ask_through_the_form_and_see_answer_steps_and_graph(page, service):
     page.locator("#steps [data-node=plan] summary").first.click()
     page.get_by_role("button", name="Show the LLM prompt and output").first.click()
     expect(page.locator("pre.llm").first).to_contain_text("[model output")
-    ARTIFACTS.mkdir(exist_ok=True)
+    expect(page.locator("pre.llm").first).to_contain_text("completion tokens]")
     page.screenshot(path=ARTIFACTS / "viewer.png")
     graph.screenshot(path=ARTIFACTS / "viewer-graph.png")
 
@@ -64,26 +93,84 @@ def test_a_big_grounding_is_limited_with_more_on_demand(page, service):
     page.click("#graph-more")
     expect(note).to_contain_text("Witness paths of 40 of")
     assert int(page.locator("#graph").get_attribute("data-edges")) > drawn
+    assert page.evaluate(OVERLAPPING_LABELS) == []
     page.locator("#graph").screenshot(path=ARTIFACTS / "viewer-big-graph.png")
 
 
-def test_the_run_list_searches(page, service):
+def test_the_evidence_panel_fits_each_kind_of_run(page, service):
+    # A KG answer whose grounding has parallel edges (Tim Robbins directed and wrote his films, so
+    # ~directed_by and written_by join the same entities) and fans from one source: the labels
+    # were drawn on top of each other, and a stray "null" above the graph.
+    ask(page, service, "who wrote the films directed by the director of [Bob Roberts]", planner="embedding")
+    run_id = page.evaluate("location.hash").removeprefix("#run=")
+    evidence = page.request.get(f"{service}/api/runs/{run_id}").json()["result"]["grounding"]
+    edges = {(e["source"], e["relation"], e["target"]) for paths in evidence["witnesses"].values() for path in paths for e in path}
+    between = {}
+    for source, relation, target in edges:
+        between.setdefault(frozenset((source, target)), set()).add(relation)
+    assert any(len(relations) > 1 for relations in between.values()), "the grounding should join two entities by two relations"
+    graph = page.locator("#evidence[data-kind=kg] #graph")
+    expect(graph.locator("g.topic")).to_have_attribute("data-name", "Bob Roberts")
+    expect(graph.locator("g.ans[data-name='Helen Prejean']")).to_have_count(1)
+    for relation in ("directed_by", "~directed_by", "written_by"):
+        expect(graph.locator("text.rel", has_text=relation).first).to_be_visible()
+    assert page.evaluate(OVERLAPPING_LABELS) == []
+    assert page.evaluate(NULL_TEXTS) == []
+    graph.screenshot(path=ARTIFACTS / "viewer-graph-parallel-edges.png")
+
+    # A message no tool serves: routed to none, with the reason and what the service can do instead.
+    ask(page, service, "hello, how are you today?", status="no_tool")
+    expect(page.locator("#run-tool")).to_have_text("none")
+    routing = page.locator("#routing")
+    expect(routing).to_have_attribute("open", "")
+    expect(routing).to_contain_text("Routing: → none")
+    expect(routing).to_contain_text("no tool fits this message")
+    expect(routing.locator(".checks li.fail").first).to_contain_text("✗")
+    expect(routing.locator("tr[data-tool=kg]")).to_contain_text("questions about the entities of the knowledge graph")
+    expect(routing.locator("tr[data-tool=logic]")).to_contain_text("not available yet")
+    expect(page.locator("#answer")).to_contain_text("This service answers")
+    expect(page.locator("#graph")).to_have_count(0)
+    expect(page.locator("#evidence")).to_have_count(0)
+    expect(page.locator("#steps [data-node]")).to_have_count(2)  # route, answer
+    assert page.evaluate(NULL_TEXTS) == []
+    page.screenshot(path=ARTIFACTS / "viewer-routed-to-none.png")
+
+    # A task for a tool that is routed to but not built yet.
+    ask(page, service, "All men are mortal. Socrates is a man. Is Socrates mortal?", status="no_tool")
+    expect(page.locator("#run-tool")).to_have_text("logic")
+    expect(page.locator("#answer")).to_contain_text("not available yet")
+    expect(routing).to_contain_text("Routing: → logic")
+    expect(routing).to_contain_text("the message gives premises and a question")
+    expect(routing.locator(".checks li.pass")).to_have_count(2)
+    expect(routing.locator("tr.routed")).to_have_attribute("data-tool", "logic")
+    expect(page.locator("#graph")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "viewer-routed-to-logic.png")
+
+
+def test_the_run_list_searches_and_filters(page, service):
     page.goto(service + "/")
     runs = page.locator("#runs li")
     expect(runs.filter(has_not_text="Titanic")).not_to_have_count(0)  # the first page, unfiltered
     page.fill("#search", "Titanic")
     expect(runs.filter(has_not_text="Titanic")).to_have_count(0)
     expect(runs).not_to_have_count(0)
+    page.fill("#search", "")
+    statuses = page.locator("#status option").all_text_contents()
+    assert statuses[1:] == ["running", "answered", "no_entity", "no_plan", "no_tool", "error"]
+    page.select_option("#tool", "logic")
+    expect(runs.locator(".tool").filter(has_not_text="logic")).to_have_count(0)
+    expect(runs).not_to_have_count(0)
+    page.select_option("#tool", "")
+    page.select_option("#status", "no_tool")
+    expect(runs.locator(".status").filter(has_not_text="no_tool")).to_have_count(0)
+    expect(runs.locator(".tool", has_text="none")).not_to_have_count(0)
 
 
 def test_the_form_can_ask_the_embedding_planner(page, service):
-    page.goto(service + "/")
-    page.select_option("#planner", "embedding")
-    page.fill("#question", "what movies did [Christopher Nolan] direct")
-    page.click("#ask button")
-    expect(page.locator("#run-status")).to_have_text("answered", timeout=90_000)
+    ask(page, service, "what movies did [Christopher Nolan] direct", planner="embedding")
     expect(page.locator("#run .meta")).to_contain_text("embedding planner")
     expect(page.locator("#answer")).to_contain_text("Inception")
+    expect(page.locator("#steps [data-node=plan] > details > summary").first).to_contain_text("(embedding search)")
 
 
 def test_a_replan_shows_as_a_second_attempt_with_its_reason(page, service):

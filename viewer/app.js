@@ -1,7 +1,7 @@
 "use strict";
-// The trace viewer: runs newest first, and one run as a step tree with its grounding subgraph,
-// live while it runs. Plain DOM and SVG, no build step; every text from the server goes in as
-// textContent, never as HTML.
+// The trace viewer: runs newest first, and one run as a step tree with the routing decision and the
+// tool's evidence, live while it runs. Plain DOM and SVG, no build step; every text from the server
+// goes in as textContent, never as HTML.
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50; // runs per page of the list
@@ -11,6 +11,7 @@ const SVG = "http://www.w3.org/2000/svg";
 
 let selected = null; // id of the run shown
 let listed = 0; // runs in the list
+let tools = { tools: [], served: [] }; // GET /api/tools: every tool, what it answers, which are served
 
 function el(tag, attrs = {}, ...children) {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
@@ -71,6 +72,7 @@ async function loadRuns(more = false) {
   const params = new URLSearchParams({ limit: PAGE, offset: more ? listed : 0 });
   if ($("search").value.trim()) params.set("q", $("search").value.trim());
   if ($("status").value) params.set("status", $("status").value);
+  if ($("tool").value) params.set("tool", $("tool").value);
   const runs = await api(`/api/runs?${params}`);
   if (!more) { $("runs").replaceChildren(); listed = 0; }
   listed += runs.length;
@@ -87,6 +89,7 @@ function runItem(run) {
     el("div", {}, run.question),
     el("div", { class: "meta" },
       el("span", { class: `status ${run.status}` }, run.status),
+      el("span", { class: "tool", title: "the tool it was routed to" }, run.tool || "routing…"),
       el("span", {}, latency(run)),
       el("span", {}, new Date(run.started * 1000).toLocaleString())));
   item.onclick = () => openRun(run.id).catch((e) => showError(e.message));
@@ -114,81 +117,144 @@ async function openRun(id) {
   await loadRuns();
 }
 
+// What a run's steps say before its result is written: the route step names the tool, the first
+// proposal names the KG planner.
+const stepOutput = (record, node) => record.steps.find((s) => s.node === node)?.output || {};
+const toolOf = (record) => record.tool || record.result?.tool || stepOutput(record, "route").tool || null;
+const routeOf = (record) => record.result?.route || stepOutput(record, "route").route || null;
+const plannerOf = (record) => record.result?.planner
+  || (toolOf(record) === "kg" ? record.steps.find((s) => s.output?.proposals?.length)?.output.proposals[0].by : null);
+
 function renderRun(record) {
   const result = record.result || {};
   const answers = record.answers || [];
+  const tool = toolOf(record), planner = plannerOf(record);
   const parts = [
     el("h2", {}, record.question),
     el("div", { class: "meta" },
-      el("span", { class: `status ${record.status}`, id: "run-status" }, record.status), " · ",
-      latency(record), result.planner ? ` · ${result.planner} planner` : "", " · trace ", el("code", {}, record.id)),
+      el("span", { class: `status ${record.status}`, id: "run-status" }, record.status),
+      " · tool ", el("b", { id: "run-tool" }, tool || "…"),
+      planner ? ` · ${planner} planner` : "", " · ", latency(record), " · trace ", el("code", {}, record.id)),
   ];
   if (record.status === "answered") {
     const shown = answers.slice(0, 30).join(", ") + (answers.length > 30 ? ` (and ${answers.length - 30} more)` : "");
     parts.push(el("p", { class: "answer", id: "answer" }, "Answer: ", el("b", {}, shown)));
-    parts.push(el("p", {}, `Plan from ${result.topic}: ${(result.plan || []).join(" → ")}`));
+    const grounding = result.grounding;
+    parts.push(el("p", {}, grounding?.kind === "kg" ? `Plan from ${grounding.topic}: ${grounding.plan.join(" → ")}` : result.message));
   } else if (record.status === "running") {
     parts.push(el("p", { class: "answer hint" }, "Answering…"));
   } else {
     parts.push(el("p", { class: "answer", id: "answer" }, result.error || result.message || record.status));
   }
-  parts.push(el("div", { class: "card" }, el("h3", {}, "Steps"), stepTree(record.steps)));
-  const grounding = evidenceOf(record);
-  if (grounding) parts.push(graphCard(grounding.answers, grounding.witnesses));
+  const evidence = evidenceOf(record, tool);
+  const route = routeOf(record);
+  // Without evidence the routing decision is what there is to show: open; otherwise one line.
+  if (route) parts.push(routingCard(route, !evidence && record.status !== "running"));
+  parts.push(el("div", { class: "card" }, el("h3", {}, "Steps"), stepTree(record.steps, tool)));
+  if (evidence) parts.push(evidenceCard(evidence));
   $("run").replaceChildren(...parts);
+}
+
+// ---- the routing decision --------------------------------------------------------------------
+
+// The tool the run was routed to and why, the checks the route required, and per tool what the
+// router saw in the message beside what that tool answers.
+function routingCard(route, open) {
+  const checks = route.checks || [], signals = route.signals || {};
+  const failed = checks.filter((c) => !c.passed);
+  const rows = (tools.tools.length ? tools.tools : Object.keys(signals).map((name) => ({ name }))).map((t) =>
+    el("tr", { class: t.name === route.tool ? "routed" : null, "data-tool": t.name },
+      el("th", {}, t.name),
+      el("td", {}, signals[t.name] || "–"),
+      el("td", {}, t.answers || ""),
+      el("td", { class: t.available && tools.served.includes(t.name) ? "pass" : "hint" },
+        t.available === undefined ? "" : !t.available ? "not available yet" : tools.served.includes(t.name) ? "served" : "not served here")));
+  return el("details", { class: "card", id: "routing", open },
+    el("summary", {},
+      el("h3", {}, "Routing: → ", el("span", { class: `node ${failed.length ? "fail" : ""}` }, route.tool)), " ",
+      el("span", { class: "reason" }, route.reason)),
+    checks.length ? el("ul", { class: "checks" }, ...checks.map(checkItem)) : null,
+    rows.length ? el("table", { class: "signals" },
+      el("thead", {}, el("tr", {}, el("th", {}, "tool"), el("th", {}, "seen in the message"), el("th", {}, "answers"), el("th", {}, ""))),
+      el("tbody", {}, ...rows)) : null);
+}
+
+function checkItem(c) {
+  return el("li", { class: c.passed ? "pass" : "fail" }, `${c.passed ? "✓" : "✗"} ${c.name}: ${c.detail}`);
 }
 
 // ---- the step tree ---------------------------------------------------------------------------
 
-// link, then one branch per plan attempt (plan → ground → check), then answer.
-function stepTree(steps) {
+// route and frame, then one branch per plan attempt (plan → ground → check), then answer.
+function stepTree(steps, tool) {
   const root = el("ul", { class: "tree", id: "steps" });
   let branch = null;
   let attempts = 0;
+  let feedback = null; // the last check's reason to replan, for steps seen live (they carry no input)
   for (const step of steps) {
     if (step.node === "plan") {
       attempts += 1;
-      const feedback = step.input?.feedback?.at(-1);
-      const label = attempts === 1 ? "attempt 1" : `attempt ${attempts}: replan after ${feedback || "a failed plan"}`;
+      const reason = step.input?.feedback?.at(-1) || feedback;
+      const label = attempts === 1 ? "attempt 1" : `attempt ${attempts}: replan after ${reason || "a failed plan"}`;
       branch = el("ul");
       root.append(el("li", {}, el("details", { open: true }, el("summary", {}, label), branch)));
     }
+    if (step.node === "check") feedback = step.output?.feedback?.at(-1) || feedback;
     const inAttempt = branch && ["plan", "ground", "check"].includes(step.node);
-    (inAttempt ? branch : root).append(stepItem(step));
+    (inAttempt ? branch : root).append(stepItem(step, tool));
   }
   return root;
 }
 
-function stepSummary(step) {
+// The proposing round a plan step made, if it made one (`proposals` holds every round so far).
+const newProposal = (step) => (step.node === "plan" ? step.output?.proposals?.at(-1) : null) || null;
+
+function proposedBy(proposal) {
+  if (proposal.calls?.length) return proposal.calls.length === 1 ? "LLM call" : `${proposal.calls.length} LLM calls`;
+  return proposal.by === "embedding" ? "embedding search" : `${proposal.by} proposal`;
+}
+
+// One line per node, and whether the node failed (marked red).
+function stepSummary(step, tool) {
   const out = step.output || {};
   switch (step.node) {
-    case "link": return out.topic ? `topic: ${out.topic}` : out.message || "";
-    case "plan": return (out.plan?.length ? out.plan.join(" → ") : "no plan left") + (out.llm ? " (LLM call)" : "");
-    case "ground": return out.grounding ? `${out.grounding.answers.length} answers, ${out.grounding.evidence_edges} evidence edges` : "";
+    case "route": {
+      const failed = (out.route?.checks || []).filter((c) => !c.passed).map((c) => c.name);
+      return [`-> ${out.tool}: ${out.route?.reason || ""}` + (failed.length ? ` (failed: ${failed.join(", ")})` : ""), failed.length > 0];
+    }
+    case "frame":
+      return out.frame ? [out.frame.topic ? `topic: ${out.frame.topic}` : "framed", false] : [out.message || out.status || "", true];
+    case "plan": {
+      const proposal = newProposal(step);
+      return [(out.candidate ? out.candidate_text : "no candidate left") + (proposal ? ` (${proposedBy(proposal)})` : ""), !out.candidate];
+    }
+    case "ground": {
+      const result = out.result || {};
+      const edges = tool === "kg" && result.evidence_edges !== undefined ? `, ${result.evidence_edges} evidence edges` : "";
+      return [result.answers ? `${result.answers.length} answers${edges}` : "", false];
+    }
     case "check": {
       const failed = (out.checks || []).filter((c) => !c.passed);
-      return failed.length ? `failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed";
+      return [failed.length ? `failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed", failed.length > 0];
     }
-    case "answer": return out.message || out.status || "";
-    default: return "";
+    case "answer": return [out.message || `status ${out.status || step.input?.status || ""}`, false];
+    default: return ["", false];
   }
 }
 
-function stepItem(step) {
+function stepItem(step, tool) {
   const body = [];
+  const calls = newProposal(step)?.calls || [];
+  if (calls.length) body.push(llmToggle(calls));
+  const checks = step.node === "check" ? step.output?.checks : step.node === "route" ? step.output?.route?.checks : null;
+  if (checks?.length) body.push(el("ul", { class: "checks" }, ...checks.map(checkItem)));
   if (step.input) body.push(el("div", {}, "Input"), jsonBlock(step.input));
   body.push(el("div", {}, "Output"), jsonBlock(step.output));
-  const call = step.node === "plan" && step.output?.llm?.at(-1);
-  if (call) body.unshift(llmToggle(call));
-  if (step.node === "check") {
-    body.unshift(el("ul", {}, ...(step.output?.checks || []).map((c) =>
-      el("li", { class: c.passed ? "pass" : "fail" }, `${c.passed ? "✓" : "✗"} ${c.name}: ${c.detail}`))));
-  }
-  const failed = step.node === "check" && (step.output?.checks || []).some((c) => !c.passed);
+  const [summary, failed] = stepSummary(step, tool);
   return el("li", { "data-node": step.node },
     el("details", {},
       el("summary", {},
-        el("span", { class: `node ${failed ? "fail" : ""}` }, step.node), " ", stepSummary(step), " ",
+        el("span", { class: `node ${failed ? "fail" : ""}` }, step.node), " ", summary, " ",
         el("span", { class: "secs" }, `${(step.seconds * 1000).toFixed(1)} ms`)),
       ...body));
 }
@@ -199,11 +265,19 @@ function jsonBlock(value) {
   return el("pre", {}, cut);
 }
 
-function llmToggle(call) {
+// The newest proposing round's LLM calls: each prompt as sent, the outputs, their cost.
+function llmToggle(calls) {
   const box = el("pre", { hidden: true, class: "llm" });
-  const prompt = (call.messages || []).map((m) => `[${m.role}]\n${m.content}`).join("\n\n");
-  box.textContent = `${prompt}\n\n[model output${(call.raw || []).length > 1 ? "s" : ""}]\n${(call.raw || []).join("\n")}` +
-    `\n\n[${call.seconds} s; tokens ${JSON.stringify(call.usage || {})}]`;
+  box.textContent = calls.map((call, i) => {
+    const prompt = (call.messages || []).map((m) => `[${m.role}]\n${m.content}`).join("\n\n");
+    const raw = call.raw || [];
+    const outputs = raw.map((text, j) => (call.logprobs?.[j] !== undefined ? `${text}    (logprob ${call.logprobs[j].toFixed(3)})` : text));
+    const usage = call.usage || {};
+    return (calls.length > 1 ? `=== call ${i + 1} of ${calls.length} ===\n` : "") +
+      `${prompt}\n\n[model output${raw.length > 1 ? "s" : ""}]\n${outputs.join("\n")}\n\n` +
+      `[${call.model}${call.constraint ? `, ${call.constraint} constrained` : ""}; ${call.seconds} s; ` +
+      `${usage.prompt_tokens ?? "?"} prompt + ${usage.completion_tokens ?? "?"} completion tokens]`;
+  }).join("\n\n");
   const button = el("button", { type: "button", class: "plain" }, "Show the LLM prompt and output");
   button.onclick = () => {
     box.hidden = !box.hidden;
@@ -212,32 +286,52 @@ function llmToggle(call) {
   return el("div", {}, button, box);
 }
 
-// ---- the grounding subgraph ------------------------------------------------------------------
+// ---- the evidence ----------------------------------------------------------------------------
 
-// The answers and witness paths: the final answer's evidence, or while running the latest grounding.
-function evidenceOf(record) {
-  if (record.result?.evidence && record.result.answers?.length) {
-    return { answers: record.result.answers, witnesses: record.result.evidence };
+// A renderer per kind of evidence (the `kind` of a tool's grounding); a kind without one is shown as JSON.
+const EVIDENCE = { kg: kgCard };
+
+// The finished run's grounding, or while running the latest ground step's result, read as the
+// routed tool's evidence. Null when there is none (no tool, no entity, no plan, an error).
+function evidenceOf(record, tool) {
+  if (record.status !== "running") {
+    const grounding = record.result?.grounding;
+    return grounding ? { kind: grounding.kind, evidence: grounding, answers: record.result.answers } : null;
   }
-  const ground = record.steps.filter((s) => s.node === "ground" && s.output?.grounding).at(-1);
-  return ground ? { answers: ground.output.grounding.answers, witnesses: ground.output.grounding.witnesses } : null;
+  const ground = record.steps.filter((s) => s.node === "ground" && s.output?.result).at(-1);
+  if (!ground) return null;
+  const result = ground.output.result;
+  return { kind: result.kind || tool, evidence: result, answers: result.answers };
 }
 
-// Big groundings are limited, not paginated: the witness paths of the first GRAPH_STEP answers
-// (ranked by support) are drawn, and a button adds as many again.
-function graphCard(answers, witnesses) {
-  const card = el("div", { class: "card" });
-  const allEdges = new Set(answers.flatMap((a) => (witnesses[a] || []).flat().map(edgeKey)));
-  let shown = Math.min(GRAPH_STEP, answers.length);
+function evidenceCard({ kind, evidence, answers }) {
+  const render = EVIDENCE[kind];
+  const card = render ? render(evidence, answers) : el("div", {}, el("h3", {}, `Evidence (${kind})`), jsonBlock(evidence));
+  card.classList.add("card");
+  card.id = "evidence";
+  card.dataset.kind = kind;
+  return card;
+}
+
+// The KG tool's evidence: the witness paths of each answer from the topic. Big groundings are
+// limited, not paginated: the paths of the first GRAPH_STEP answers (ranked by support) are drawn,
+// and a button adds as many again. `answers` gives the ranking (object keys would sort years first).
+function kgCard(evidence, answers) {
+  const witnesses = evidence.witnesses || {};
+  const ranked = answers || evidence.answers || Object.keys(witnesses);
+  const topic = evidence.topic || evidence.topics?.[0];
+  const card = el("div");
+  const allEdges = new Set(ranked.flatMap((a) => (witnesses[a] || []).flat().map(edgeKey)));
+  let shown = Math.min(GRAPH_STEP, ranked.length);
   const draw = () => {
-    const paths = answers.slice(0, shown).flatMap((a) => witnesses[a] || []);
-    const svg = drawGraph(paths, new Set(answers.slice(0, shown)));
-    const note = `Witness paths of ${shown} of ${answers.length} answers: ${svg.dataset.edges} of ${allEdges.size} edges drawn.`;
-    const more = shown < answers.length
-      ? el("button", { type: "button", class: "plain", id: "graph-more" }, `Show ${Math.min(GRAPH_STEP, answers.length - shown)} more answers`)
+    const paths = ranked.slice(0, shown).flatMap((a) => witnesses[a] || []);
+    const svg = drawGraph(paths, new Set(ranked.slice(0, shown)), topic);
+    const note = `Witness paths of ${shown} of ${ranked.length} answers: ${svg.dataset.edges} of ${allEdges.size} edges drawn.`;
+    const more = shown < ranked.length
+      ? el("button", { type: "button", class: "plain", id: "graph-more" }, `Show ${Math.min(GRAPH_STEP, ranked.length - shown)} more answers`)
       : null;
-    if (more) more.onclick = () => { shown = Math.min(shown + GRAPH_STEP, answers.length); draw(); };
-    card.replaceChildren(el("h3", {}, "Grounding subgraph"), el("p", { class: "graph-note" }, note), more, svg);
+    if (more) more.onclick = () => { shown = Math.min(shown + GRAPH_STEP, ranked.length); draw(); };
+    card.replaceChildren(...[el("h3", {}, "Grounding subgraph"), el("p", { class: "graph-note" }, note), more, svg].filter(Boolean));
   };
   draw();
   return card;
@@ -245,54 +339,159 @@ function graphCard(answers, witnesses) {
 
 function edgeKey(e) { return `${e.source}\t${e.relation}\t${e.target}`; }
 
+// ---- the grounding graph ---------------------------------------------------------------------
+
+const COL = 250, ROW = 26, PAD = 14; // column and row spacing of the graph, its margin
+const NAME_FONT = "11px system-ui, sans-serif", LABEL_FONT = "10px system-ui, sans-serif"; // as style.css draws them
+const PER_EDGE_LABELS = 6; // a hop's relation with more edges than this is named once above the graph
+const measure = document.createElement("canvas").getContext("2d");
+
+// The box a text takes, anchored at (x, baseline) as SVG anchors it.
+function textBox(text, font, x, baseline, anchor = "start") {
+  measure.font = font;
+  const m = measure.measureText(text);
+  const left = anchor === "middle" ? x - m.width / 2 : anchor === "end" ? x - m.width : x;
+  return { left: left - 1, right: left + m.width + 1, top: baseline - m.fontBoundingBoxAscent, bottom: baseline + m.fontBoundingBoxDescent };
+}
+
+function groupBy(items, key) {
+  const groups = new Map();
+  for (const item of items) {
+    if (!groups.has(key(item))) groups.set(key(item), []);
+    groups.get(key(item)).push(item);
+  }
+  return groups;
+}
+
+const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+// A cubic Bézier's point at t.
+function pointAt([p0, p1, p2, p3], t) {
+  const u = 1 - t, w = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return [0, 1].map((k) => w[0] * p0[k] + w[1] * p1[k] + w[2] * p2[k] + w[3] * p3[k]);
+}
+
+// The curve of an edge: forward edges run from the source's right to the target's left, bent apart
+// by `bend` when parallel; edges back to an earlier (or the same) column bow below, so they never
+// lie on the forward edge between the same two entities.
+function edgeCurve([x1, y1], [x2, y2], bend) {
+  if (x2 > x1) {
+    const xm = (x1 + x2) / 2;
+    return [[x1 + 6, y1], [xm, y1 + bend], [xm, y2 + bend], [x2 - 7, y2]];
+  }
+  const drop = Math.max(y1, y2) + ROW * 0.9 + Math.abs(bend);
+  const reach = Math.max(40, (x1 - x2) / 3);
+  return [[x1 - 3, y1 + 5], [x1 - reach, drop], [x2 + reach, drop], [x2 + 3, y2 + 6]];
+}
+
 // Columns by hop: the topic entity at the left, then each hop's entities; edges carry their relation.
-function drawGraph(paths, answerSet) {
-  const COL = 250, ROW = 26, PAD = 14;
+// Relation labels never overlap each other or a name: each goes to the first free spot along its edge;
+// edges of a fan (one source or one target, one relation) share one label; a hop's relation whose
+// labels find no room, or that has many edges, is named once above the graph.
+function drawGraph(paths, answerSet, topic) {
   const depth = new Map();
-  const edges = new Map();
+  const edges = new Map(); // key -> the edge and its hop
   for (const path of paths) {
     path.forEach((e, i) => {
       if (!depth.has(e.source)) depth.set(e.source, i);
       if (!depth.has(e.target)) depth.set(e.target, i + 1);
-      edges.set(edgeKey(e), e);
+      if (!edges.has(edgeKey(e))) edges.set(edgeKey(e), { ...e, hop: i });
     });
   }
   const columns = [];
   for (const [name, d] of depth) (columns[d] ||= []).push(name);
   const at = new Map();
-  columns.forEach((names, d) => names.forEach((name, i) => at.set(name, [PAD + 6 + d * COL, PAD + 22 + i * ROW])));
-  const rows = Math.max(1, ...columns.map((c) => (c || []).length));
-  const svg = el("svg:svg", { id: "graph", width: PAD * 2 + Math.max(0, columns.length - 1) * COL + 220, height: PAD * 2 + 14 + rows * ROW,
+  columns.forEach((names, d) => names.forEach((name, i) => at.set(name, [d * COL, i * ROW])));
+
+  // Parallel edges (same source and target) are bent apart.
+  for (const group of groupBy(edges.values(), (e) => `${e.source}\t${e.target}`).values()) group.forEach((e, j) => { e.curve = edgeCurve(at.get(e.source), at.get(e.target), (j - (group.length - 1) / 2) * 12); });
+
+  const names = [...at].map(([name, [x, y]]) => {
+    const kind = name === topic || (!topic && depth.get(name) === 0) ? "topic" : answerSet.has(name) ? "ans" : "mid";
+    const label = name.length > 30 ? `${name.slice(0, 29)}…` : name;
+    return { name, x, y, kind, label, box: textBox(label, NAME_FONT, x + 9, y + 4) };
+  });
+  const taken = names.flatMap((n) => [n.box, { left: n.x - 6, right: n.x + 6, top: n.y - 6, bottom: n.y + 6 }]);
+
+  // The labels, one hop's relation at a time.
+  const groups = groupBy(edges.values(), (e) => `${e.hop}\t${e.relation}`);
+  const labels = []; // {text, x, y, anchor, box}
+  const headers = []; // [relation, edges, x] named above the graph
+  for (const group of groups.values()) {
+    const placed = group.length <= PER_EDGE_LABELS ? placeGroup(group, taken) : null;
+    if (placed) {
+      labels.push(...placed);
+      taken.push(...placed.map((l) => l.box));
+    } else {
+      // Over the gap between columns that most of its edges cross.
+      const gaps = group.map((e) => (at.get(e.source)[0] + at.get(e.target)[0]) / 2 - (depth.get(e.source) === depth.get(e.target) ? COL / 2 : 0));
+      const x = gaps.reduce((best, g) => (gaps.filter((h) => h === g).length > gaps.filter((h) => h === best).length ? g : best));
+      headers.push([group[0].relation, group.length, x]);
+    }
+  }
+  // Above everything drawn: each header on the first row where it is clear of the others.
+  const top = Math.min(-12, ...taken.map((b) => b.top)) - 4;
+  const headerBoxes = [];
+  for (const [relation, n, x] of headers) {
+    const text = n > 1 ? `${relation} (${n} edges)` : relation;
+    for (let row = 0; ; row++) {
+      const box = textBox(text, LABEL_FONT, x, top - row * 13, "middle");
+      if (headerBoxes.some((b) => overlaps(b, box))) continue;
+      headerBoxes.push(box);
+      labels.push({ text, x, y: top - row * 13, anchor: "middle", box });
+      break;
+    }
+  }
+
+  // Everything was laid out around the topic at (0, 0); shift it into the margin.
+  const curves = [...edges.values()].flatMap((e) => e.curve);
+  const boxes = [{ left: 0, right: 0, top: 0, bottom: 0 }, ...taken, ...headerBoxes, ...curves.map(([x, y]) => ({ left: x, right: x, top: y, bottom: y }))];
+  const left = Math.min(...boxes.map((b) => b.left)), right = Math.max(...boxes.map((b) => b.right));
+  const high = Math.min(...boxes.map((b) => b.top)), low = Math.max(...boxes.map((b) => b.bottom));
+  const svg = el("svg:svg", { id: "graph", width: Math.ceil(right - left + 2 * PAD), height: Math.ceil(low - high + 2 * PAD),
     "data-nodes": depth.size, "data-edges": edges.size, role: "img", "aria-label": "grounding subgraph" });
   svg.append(el("svg:defs", {}, el("svg:marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto" },
     el("svg:path", { d: "M0,0 L10,5 L0,10 z", fill: "#8b95a5" }))));
-  // A hop with many edges of one relation gets one label above it instead of one per edge.
-  const perHop = new Map();
+  const drawing = el("svg:g", { transform: `translate(${PAD - left},${PAD - high})` });
   for (const e of edges.values()) {
-    const key = `${depth.get(e.source)}\t${e.relation}`;
-    perHop.set(key, (perHop.get(key) || 0) + 1);
+    const [p0, p1, p2, p3] = e.curve;
+    drawing.append(el("svg:path", { class: "edge", d: `M${p0} C${p1} ${p2} ${p3}`, "marker-end": "url(#arrow)" },
+      el("svg:title", {}, `${e.source} —${e.relation}→ ${e.target}`)));
   }
-  for (const e of edges.values()) {
-    const [x1, y1] = at.get(e.source), [x2, y2] = at.get(e.target);
-    const xm = (x1 + x2) / 2;
-    svg.append(el("svg:path", { class: "edge", d: `M${x1 + 6},${y1} C${xm},${y1} ${xm},${y2} ${x2 - 7},${y2}`, "marker-end": "url(#arrow)" }));
-    if (perHop.get(`${depth.get(e.source)}\t${e.relation}`) <= 6) {
-      svg.append(el("svg:text", { class: "rel", x: xm, y: (y1 + y2) / 2 - 3, "text-anchor": "middle" }, e.relation));
+  for (const l of labels) drawing.append(el("svg:text", { class: "rel", x: l.x, y: l.y, "text-anchor": l.anchor }, l.text));
+  for (const n of names) {
+    drawing.append(el("svg:g", { class: n.kind, "data-name": n.name },
+      el("svg:title", {}, n.name), el("svg:circle", { cx: n.x, cy: n.y, r: 5 }), el("svg:text", { x: n.x + 9, y: n.y + 4 }, n.label)));
+  }
+  svg.append(drawing);
+  return svg;
+}
+
+// Labels for one hop's edges of one relation, each at the first spot along its edge clear of `taken`
+// and of the group's other labels; an edge whose source or target already has the group's label
+// needs none. Null when some edge finds no room.
+function placeGroup(group, taken) {
+  const placed = [];
+  const labelled = new Set(); // entities whose fan is named
+  for (const e of group) {
+    if (labelled.has(e.source) || labelled.has(e.target)) continue;
+    const spot = labelSpots(e).find((s) => ![...taken, ...placed.map((l) => l.box)].some((b) => overlaps(b, s.box)));
+    if (!spot) return null;
+    placed.push(spot);
+    labelled.add(e.source).add(e.target);
+  }
+  return placed;
+}
+
+function labelSpots(e) {
+  const spots = [];
+  for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.8, 0.2]) {
+    const [x, y] = pointAt(e.curve, t);
+    for (const baseline of [y - 3, y + 11]) {
+      spots.push({ text: e.relation, x, y: baseline, anchor: "middle", box: textBox(e.relation, LABEL_FONT, x, baseline, "middle") });
     }
   }
-  const hopLabels = [...perHop].filter(([, n]) => n > 6);
-  hopLabels.forEach(([key, n], i) => {
-    const [d, relation] = key.split("\t");
-    svg.append(el("svg:text", { class: "rel", x: PAD + 6 + (Number(d) + 0.5) * COL, y: PAD - 2 + 11 * (i % 2), "text-anchor": "middle" },
-      `${relation} (${n} edges)`));
-  });
-  for (const [name, [x, y]] of at) {
-    const kind = depth.get(name) === 0 ? "topic" : answerSet.has(name) && depth.get(name) === columns.length - 1 ? "ans" : "mid";
-    const label = name.length > 30 ? `${name.slice(0, 29)}…` : name;
-    svg.append(el("svg:g", { class: kind, "data-name": name },
-      el("svg:title", {}, name), el("svg:circle", { cx: x, cy: y, r: 5 }), el("svg:text", { x: x + 9, y: y + 4 }, label)));
-  }
-  return svg;
+  return spots;
 }
 
 // ---- wiring ----------------------------------------------------------------------------------
@@ -314,22 +513,24 @@ $("ask").addEventListener("submit", async (event) => {
 
 let typing;
 $("search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => loadRuns().catch((e) => showError(e.message)), 250); });
-$("status").addEventListener("change", () => loadRuns().catch((e) => showError(e.message)));
+for (const filter of ["status", "tool"]) $(filter).addEventListener("change", () => loadRuns().catch((e) => showError(e.message)));
 $("more").addEventListener("click", () => loadRuns(true).catch((e) => showError(e.message)));
 $("api-key").value = localStorage.getItem("reasonerKey") || "";
 $("api-key").addEventListener("change", () => {
   localStorage.setItem("reasonerKey", $("api-key").value.trim());
-  loadPlanners().then(() => loadRuns()).catch((e) => showError(e.message));
+  loadServed().then(() => loadRuns()).catch((e) => showError(e.message));
 });
 setInterval(() => { if (listed <= PAGE && !document.hidden) loadRuns().catch(() => {}); }, 5000);
 
-async function loadPlanners() {
-  const { default: chosen, planners } = await api("/api/planners");
+// The planners to choose from, and the tools (for the routing card).
+async function loadServed() {
+  const [{ default: chosen, planners }, served] = await Promise.all([api("/api/planners"), api("/api/tools")]);
   $("planner").replaceChildren(...planners.map((name) => el("option", { value: name, selected: name === chosen }, `${name} planner`)));
   $("planner").hidden = planners.length < 2;
+  tools = served;
 }
 
-loadPlanners().catch((e) => showError(e.message));
 loadRuns().catch((e) => showError(e.message));
 const linked = location.hash.match(/^#run=(\w+)$/);
-if (linked) openRun(linked[1]).catch((e) => showError(e.message));
+loadServed().catch((e) => showError(e.message))
+  .then(() => linked && openRun(linked[1])).catch((e) => showError(e.message));
