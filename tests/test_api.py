@@ -51,6 +51,8 @@ def test_every_kind_of_task_is_taken_and_routed(service):
     assert status == 200 and answer["tool"] == "regress" and answer["status"] == "no_tool"
     status, error = call(f"{service}/api/ask", {"question": "decide", "tool": "logic", "input": {"premises": []}})
     assert status == 400 and error["error"]["message"].startswith("input.premises:")
+    status, error = call(f"{service}/api/ask", {"question": "decide", "input": {"facts": ["a"]}})
+    assert status == 400 and "no tool's input" in error["error"]["message"]
     status, answer = call(f"{service}/api/ask", {"question": "who directed Alien", "tool": "kg", "input": {"topic": "Alien"}})
     assert status == 200 and answer["answers"] == ["Ridley Scott"] and answer["route"]["explicit"]
     status, tools = call(f"{service}/api/tools")

@@ -54,6 +54,8 @@ class RegressInput(BaseModel):
 
 
 INPUTS: dict[str, type[BaseModel]] = {"kg": KGInput, "logic": LogicInput, "induce": InduceInput, "regress": RegressInput}
+INPUT_SHAPES = ("kg {topic?}; logic {premises, conclusion?, options?}; induce {train: [{input|inputs, output}], test?}; "
+                "regress {columns: {name: [numbers]}, target?}")
 
 
 def tool_of_input(value: dict[str, Any]) -> str | None:

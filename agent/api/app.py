@@ -26,7 +26,7 @@ from agent.runner import Answer, answer_question
 from agent.settings import Limits
 from agent.traces import TraceStore
 from tools.base import Task
-from tools.inputs import INPUTS
+from tools.inputs import INPUT_SHAPES, INPUTS, tool_of_input
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,8 @@ class AppState:
         if len(question) > self.limits.max_question_chars:
             raise HTTPException(400, f"{where}: the question has {len(question)} characters; "
                                      f"at most {self.limits.max_question_chars} are accepted")
+        if input is not None and tool is None and tool_of_input(input) is None:
+            raise HTTPException(400, f"input: its shape is no tool's input ({INPUT_SHAPES}); or name the tool with 'tool'")
         if input is not None and tool is not None:
             try:
                 INPUTS[tool].model_validate(input)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from agent.runner import Answer
 from kg.paths import render_path
 from tools.base import Status, ToolName
+from tools.inputs import INPUT_SHAPES
 
 MODEL_NAME = "reasoner"
 
@@ -35,7 +36,7 @@ class ErrorResponse(BaseModel):
 class AskRequest(BaseModel):
     question: str  # the message; for a typed input, what is asked of it
     tool: ToolName | None = None  # the tool that must answer; routed from the message when absent
-    input: dict[str, Any] | None = None  # the tool's typed input (see tools.inputs)
+    input: dict[str, Any] | None = Field(None, description="the tool's typed input: " + INPUT_SHAPES)
     planner: str | None = None  # the KG tool's planner: llm | embedding; the service's default when absent
 
 
