@@ -1,7 +1,7 @@
 """Distill the planner: fine-tune the small model on (masked question -> plan) pairs mined from the KG.
 
 Reads like a training script, top to bottom: data, model, loop, evaluation, save. The pairs are
-rendered by `agent.planner.CompactFormat`, the same code that renders prompts at inference, so
+rendered by `tools.kg.llm_planner.CompactFormat`, the same code that renders prompts at inference, so
 what the model learns is exactly what it is later asked. LoRA adapters keep the artefact small.
 """
 

@@ -102,7 +102,7 @@ class Router:
         if not links:
             return [Check(name="entity", passed=False, detail="no entity of the graph is named")]
         best = links[0]
-        confident = confident_link(text, best.span, best.method, best.score)
+        confident = confident_link(best.span, best.method, best.score)
         checks = [Check(name="entity", passed=confident,
                         detail=f"{best.entity!r} ({best.method} link of {best.span!r})" + ("" if confident else ", too weak a link"))]
         if confident:
@@ -162,12 +162,11 @@ def logic_parts(text: str) -> tuple[int, bool]:
     return len(statements), has_question and bool(statements) and (len(statements) >= 2 or reasoning)
 
 
-def confident_link(text: str, span: str, method: str, score: float) -> bool:
-    """A bracketed entity, or a name that is more than a short common word ("Up", "Her", "It" inside
-    a sentence need more evidence than a multi-word title)."""
+def confident_link(span: str, method: str, score: float) -> bool:
+    """A bracketed entity, or a name that is more than a short common word: a single word of three
+    letters or fewer ("Up", "Her", "It"), or a lowercase one of five or fewer ("alien"), is too weak."""
     if method == "marked":
         return True
     if method == "fuzzy" and score < 0.8:
         return False
-    words = span.split()
-    return len(words) > 1 or (len(span) > 3 and (span[:1].isupper() or span.isdigit() or len(span) > 5))
+    return len(span.split()) > 1 or (len(span) > 3 and (span[:1].isupper() or span.isdigit() or len(span) > 5))

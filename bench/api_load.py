@@ -1,6 +1,6 @@
 """Service figures: the chat API under load, then with its model server killed mid-run.
 
-    python bench/service.py [--requests 200] [--concurrency 16] [--kill-after 60]
+    python bench/api_load.py [--requests 200] [--concurrency 16] [--kill-after 60]
 
 Starts the real `reasoner serve` (managed model server with the shipped distilled planner, the
 bundled demo graph) on loopback and drives `POST /v1/chat/completions` with the official openai

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class KGInput(BaseModel):
@@ -56,6 +56,19 @@ class RegressInput(BaseModel):
 INPUTS: dict[str, type[BaseModel]] = {"kg": KGInput, "logic": LogicInput, "induce": InduceInput, "regress": RegressInput}
 INPUT_SHAPES = ("kg {topic?}; logic {premises, conclusion?, options?}; induce {train: [{input|inputs, output}], test?}; "
                 "regress {columns: {name: [numbers]}, target?}")
+
+
+def check_input(value: dict[str, Any], tool: str | None) -> None:
+    """Raise ValueError naming the field, unless `value` is `tool`'s input (or, with no tool, some tool's)."""
+    if tool is None:
+        if tool_of_input(value) is None:
+            raise ValueError(f"input: its shape is no tool's input ({INPUT_SHAPES}); or name the tool")
+        return
+    try:
+        INPUTS[tool].model_validate(value)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ValueError(f"{'.'.join(str(p) for p in ('input', *first['loc']))}: {first['msg']}") from None
 
 
 def tool_of_input(value: dict[str, Any]) -> str | None:

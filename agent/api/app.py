@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from openai import APIConnectionError, APIError
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.assemble import Backend
@@ -26,7 +25,7 @@ from agent.runner import Answer, answer_question
 from agent.settings import Limits
 from agent.traces import TraceStore
 from tools.base import Task
-from tools.inputs import INPUT_SHAPES, INPUTS, tool_of_input
+from tools.inputs import check_input
 
 log = logging.getLogger(__name__)
 
@@ -138,15 +137,11 @@ class AppState:
         if len(question) > self.limits.max_question_chars:
             raise HTTPException(400, f"{where}: the question has {len(question)} characters; "
                                      f"at most {self.limits.max_question_chars} are accepted")
-        if input is not None and tool is None and tool_of_input(input) is None:
-            raise HTTPException(400, f"input: its shape is no tool's input ({INPUT_SHAPES}); or name the tool with 'tool'")
-        if input is not None and tool is not None:
+        if input is not None:
             try:
-                INPUTS[tool].model_validate(input)
-            except ValidationError as e:
-                first = e.errors()[0]
-                at = ".".join(str(p) for p in ("input", *first["loc"]))
-                raise HTTPException(400, f"{at}: {first['msg']}") from None
+                check_input(input, tool)
+            except ValueError as e:
+                raise HTTPException(400, str(e)) from None
         return Task(question=question, tool=tool, input=input)
 
     def launch(self, agent: Agent, task: Task) -> tuple[str, asyncio.Task]:

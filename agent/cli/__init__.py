@@ -18,7 +18,7 @@ from agent.llm.server import ServerError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
 
-app = typer.Typer(help="Neuro-symbolic reasoning over knowledge graphs.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Neuro-symbolic reasoning: a language model plans, symbolic tools ground and check every step.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
 app.command()(plan)
 app.command()(distill)

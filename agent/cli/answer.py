@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 from rich.progress import TextColumn
 
 from agent.assemble import open_agent
@@ -33,7 +32,7 @@ from agent.traces import TraceStore
 from kg.paths import render_path
 from kg.questions import read_questions
 from tools.base import Task, ToolName
-from tools.inputs import INPUTS, tool_of_input
+from tools.inputs import check_input
 
 
 def ask(
@@ -91,14 +90,7 @@ def typed_input(text: str | None, tool: str | None) -> dict | None:
         raise ValueError(f"--input: not JSON ({e})") from None
     if not isinstance(value, dict):
         raise ValueError("--input: expected a JSON object")
-    if tool:
-        try:
-            INPUTS[tool].model_validate(value)
-        except ValidationError as e:
-            first = e.errors()[0]
-            raise ValueError(f"--input.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    elif tool_of_input(value) is None:
-        raise ValueError("--input: its shape is no tool's input (see tools/inputs.py); name the tool with --tool")
+    check_input(value, tool)
     return value
 
 
