@@ -19,6 +19,7 @@ from openai import APIConnectionError, APIError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.api.protocol import ErrorResponse
 from agent.assemble import Backend
 from agent.graph import Agent
 from agent.runner import Answer, answer_question
@@ -31,6 +32,23 @@ log = logging.getLogger(__name__)
 
 # Every route may answer these besides its own; documented on each.
 COMMON_ERRORS = {400: "invalid request", 401: "missing or wrong API key", 413: "request body over the limit"}
+ANSWER_ERRORS = {502: "the model server does not answer or failed", 503: "the service is at its limit of questions in flight",
+                 504: "no answer within the time allowed per question", 500: "the agent failed"}
+# Server-sent events: each event's `data` is one JSON object (OpenAPI 3.1: `schema` describes one event).
+SSE = {"text/event-stream": {"schema": {"type": "object", "required": ["data"], "properties": {
+    "data": {"type": "string", "contentMediaType": "application/json"}, "event": {"type": "string"},
+    "id": {"type": "string"}, "retry": {"type": "integer"}}}}}
+
+
+def errors(*codes: int) -> dict:
+    """A route's documented error responses: the common ones and `codes`, each as OpenAI's error object."""
+    described = COMMON_ERRORS | ANSWER_ERRORS | {404: "no such run or job"}
+    return {code: {"model": ErrorResponse, "description": described[code]} for code in sorted({*COMMON_ERRORS, *codes})}
+
+
+def state(request: Request) -> AppState:
+    """What every route shares (a FastAPI dependency)."""
+    return request.app.state.reasoner
 
 
 class Metrics:

@@ -7,8 +7,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from agent.api.app import AppState
-from agent.api.runs import errors, state
+from agent.api.app import AppState, errors, state
 from agent.llm.server import ServerError, check_reachable
 from tools import TOOLS, ToolInfo
 

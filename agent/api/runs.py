@@ -5,33 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from agent.api.app import COMMON_ERRORS, AppState
-from agent.api.protocol import AskRequest, BatchItem, BatchJob, BatchRequest, ErrorResponse, Started, sse
+from agent.api.app import SSE, AppState, errors, state
+from agent.api.protocol import AskRequest, BatchItem, BatchJob, BatchRequest, Started, sse
 from agent.runner import Answer
 from agent.traces import RunRecord, RunSummary
 from tools.base import STATUSES, Route
 
 router = APIRouter(tags=["runs"])
-
-ANSWER_ERRORS = {502: "the model server does not answer or failed", 503: "the service is at its limit of questions in flight",
-                 504: "no answer within the time allowed per question", 500: "the agent failed"}
-# Server-sent events: each event's `data` is one JSON object (OpenAPI 3.1: `schema` describes one event).
-SSE = {"text/event-stream": {"schema": {"type": "object", "required": ["data"], "properties": {
-    "data": {"type": "string", "contentMediaType": "application/json"}, "event": {"type": "string"},
-    "id": {"type": "string"}, "retry": {"type": "integer"}}}}}
-
-
-def errors(*codes: int) -> dict:
-    described = COMMON_ERRORS | ANSWER_ERRORS | {404: "no such run or job"}
-    return {code: {"model": ErrorResponse, "description": described[code]} for code in sorted({*COMMON_ERRORS, *codes})}
-
-
-def state(request: Request) -> AppState:
-    return request.app.state.reasoner
-
 
 @router.post("/api/ask", responses=errors(500, 502, 503, 504))
 async def ask(request: AskRequest, app: AppState = Depends(state)) -> Answer:

@@ -13,8 +13,6 @@ from rich.progress import TextColumn
 from agent.assemble import open_agent
 from agent.batch import run_batch
 from agent.cli.common import (
-    DEMO_KB,
-    SERVED_NAME,
     ExamplesOpt,
     KgOpt,
     LlmModelOpt,
@@ -27,8 +25,10 @@ from agent.cli.common import (
     progress_bar,
     traces_path,
 )
+from agent.llm.server import SERVED_NAME
 from agent.runner import answer_question
 from agent.traces import TraceStore
+from kg.demo import DEMO_KB
 from kg.paths import render_path
 from kg.questions import read_questions
 from tools.base import Task, ToolName

@@ -9,9 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from agent.llm.server import SERVED_NAME
 from agent.settings import settings
-from kg.demo import DEMO_KB
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

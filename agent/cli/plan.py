@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 
 from agent.assemble import open_planner
-from agent.cli.common import DEMO_KB, SERVED_NAME, ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
+from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
+from agent.llm.server import SERVED_NAME
+from kg.demo import DEMO_KB
 from kg.store import KnowledgeGraph
 
 

@@ -7,22 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_service
-from agent.cli.common import (
-    DEMO_KB,
-    SERVED_NAME,
-    ExamplesOpt,
-    KgOpt,
-    LlmModelOpt,
-    ModelOpt,
-    PlannerOpt,
-    TracesOpt,
-    UrlOpt,
-    err,
-    traces_path,
-)
-from agent.llm.server import ServerError, port_in_use
-from agent.settings import settings
+from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, TracesOpt, UrlOpt, err, traces_path
+from agent.llm.server import SERVED_NAME, ServerError, port_in_use
+from agent.settings import Limits, settings
 from agent.traces import TraceStore
+from kg.demo import DEMO_KB
 from kg.store import KnowledgeGraph
 from tools.kg.search_planner import choose_scorer
 
@@ -52,9 +41,8 @@ def serve(
     from agent.api.app import create_app
 
     config = settings()
-    limits = config.limits.model_copy(update={k: v for k, v in {
-        "api_key": api_key or config.api_key, "max_in_flight": max_in_flight, "timeout_seconds": timeout}.items() if v is not None})
-    limits = type(limits).model_validate(limits.model_dump())  # validated again with the options applied
+    options = {"api_key": api_key or config.api_key, "max_in_flight": max_in_flight, "timeout_seconds": timeout}
+    limits = Limits.model_validate(config.limits.model_dump() | {k: v for k, v in options.items() if v is not None})
     if port_in_use(port):
         raise ServerError(f"port {port} is already in use: choose another with --port")
     store = TraceStore(traces_path(traces))

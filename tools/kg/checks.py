@@ -135,8 +135,9 @@ class QuestionForms(TrainedTable):
             raise ValueError("question forms need at least two distinct training questions")
         sample = random.Random(seed).sample(forms, min(len(forms), cls.CALIBRATION_SAMPLE))
         scores = process.cdist(sample, forms, scorer=fuzz.token_sort_ratio, workers=1)
+        position = {form: j for j, form in enumerate(forms)}
         for i, form in enumerate(sample):
-            scores[i, forms.index(form)] = -1  # leave itself out
+            scores[i, position[form]] = -1  # leave itself out
         nearest = sorted(float(s) for s in scores.max(axis=1))
         at = lambda share: round(nearest[int(share * (len(nearest) - 1))], 1)  # noqa: E731
         return cls(forms=forms, strict=at(0.05), loose=at(0.01))

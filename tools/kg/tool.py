@@ -104,8 +104,9 @@ class KGTool:
         for clause in question_clauses(masked_question):
             cue, expected = self.kinds.expected(clause) if self.kinds else (None, None)
             needs = self.forms.loose if expected is not None else self.forms.strict
+            words = content_words(clause)
             for form, similarity in self.forms.nearest(clause):
-                shared = content_words(clause) & content_words(form)
+                shared = words & content_words(form)
                 found = (similarity >= needs and bool(shared), similarity, form, shared, cue, expected is not None)
                 best = max(best or found, found, key=lambda f: f[:2])
         passed, similarity, form, shared, cue, known = best
