@@ -38,6 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/agent.py --memory-run 10000
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/search.py --ablation
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/lora.py
+	$(BIN)/python bench/faithful.py --calibrate
+	$(BIN)/python bench/faithful.py --per-hop 400
 
 clean:
 	rm -rf $(VENV) .pytest_cache

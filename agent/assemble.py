@@ -90,9 +90,10 @@ def open_planner(
                Backend(llm, server))
 
 
-def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None) -> KGTool:
-    """The KG tool over `planner`, with the answer kinds and question forms of its training data: from the
-    trained planner's folder, else learned from the example plans."""
+def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None, fallback: EmbeddingPlanner | None = None) -> KGTool:
+    """The KG tool over `planner` (and `fallback` for when its model server is down), with the answer kinds
+    and question forms of its training data: from the trained planner's folder, else learned from the
+    example plans."""
     kinds = forms = None
     if planner.folder:
         kinds, forms = AnswerKinds.load(planner.folder), QuestionForms.load(planner.folder)
@@ -100,7 +101,7 @@ def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None) -
         mined = read_mined_plans(examples)
         kinds = kinds or AnswerKinds.learn(mined, planner.schema)
         forms = forms or QuestionForms.learn(masked(m.question, m.topic) for m in mined if m.plan)
-    return KGTool(planner, kinds, forms)
+    return KGTool(planner, kinds, forms, fallback=fallback)
 
 
 @contextlib.contextmanager
@@ -115,12 +116,15 @@ def open_agent(kg_path: Path | KnowledgeGraph, *, config: AgentConfig | None = N
 @contextlib.contextmanager
 def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | None = None, **planner_options) -> Iterator[Service]:
     """The agents to serve: one with the chosen planner, and one with the embedding planner beside it
-    when an LLM planner is chosen and a shipped scorer fits the graph."""
+    when an LLM planner is chosen and a shipped scorer fits the graph. The embedding planner then also
+    stands in for the LLM planner while its model server is down (degraded answers, not errors)."""
     with contextlib.ExitStack() as stack:
         first, backend = stack.enter_context(open_planner(kg, planner=planner, examples=examples, watch_server=True,
                                                           **planner_options))
-        service = Service({first.name: Agent({"kg": kg_tool(first, examples)})}, backend)
+        search = None
         if first.name != "embedding" and find_scorer(kg, PLANNERS):
             search, _ = stack.enter_context(open_planner(kg, planner="embedding"))
+        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search)})}, backend)
+        if search:
             service.agents["embedding"] = Agent({"kg": kg_tool(search)})
         yield service

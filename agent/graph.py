@@ -10,6 +10,7 @@
 node calls the routed tool through its interface (tools/base.py): frame, propose, execute, check,
 conclude. A candidate that fails a check goes back to `plan` with the failure as feedback, which tries
 the next-best candidate, then asks the tool to propose again, up to `max_attempts` grounded candidates.
+When none passes, the tool says why (`abstain`): for the KG, what the graph lacks for the best reading.
 """
 
 from __future__ import annotations
@@ -23,13 +24,7 @@ from pydantic import BaseModel
 
 from agent.router import RouteDecision, Router
 from tools import TOOLS, capabilities
-from tools.base import Check, Conclusion, Proposal, Refusal, Status, Task, Tool
-
-
-class Attempt(BaseModel):
-    candidate: str  # as the tool describes it
-    answers: int
-    failed: list[str]  # names of the checks it failed
+from tools.base import Attempt, Check, Conclusion, Proposal, Refusal, Status, Task, Tool
 
 
 class AgentState(BaseModel):
@@ -109,21 +104,22 @@ class Agent:
         candidates = [c for c in state.candidates if tool.describe(c) not in tried]
         update: dict[str, Any] = {}
         if not candidates and len(state.proposals) < tool.max_proposals:
-            proposal = tool.propose(state.frame, state.feedback, len(state.proposals))
+            proposal = tool.propose(state.frame, state.feedback, state.proposals)
             candidates = [c for c in proposal.candidates if tool.describe(c) not in tried]
             update["proposals"] = state.proposals + [proposal]
         if not candidates:
-            return update | {"candidate": None, "candidates": [], "status": "no_plan", "message": _no_candidate(state.feedback)}
+            return update | {"candidate": None, "candidates": []}
         return update | {"candidate": candidates[0], "candidate_text": tool.describe(candidates[0]), "candidates": candidates[1:]}
 
     def ground(self, state: AgentState) -> dict:
         return {"result": self.tools[state.tool].execute(state.frame, state.candidate)}
 
     def check(self, state: AgentState) -> dict:
-        checks = self.tools[state.tool].check(state.frame, state.result)
+        checks = self.tools[state.tool].check(state.frame, state.candidate, state.result)
         failed = [c for c in checks if not c.passed]
         answers = getattr(state.result, "answers", [])
-        attempt = Attempt(candidate=state.candidate_text, answers=len(answers), failed=[c.name for c in failed])
+        attempt = Attempt(candidate=state.candidate_text, proposed=state.candidate, answers=len(answers),
+                          failed=[c.name for c in failed], checks=checks)
         update: dict[str, Any] = {"checks": checks, "attempts": state.attempts + [attempt]}
         if failed:
             update["feedback"] = state.feedback + [f"{state.candidate_text}: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)]
@@ -137,10 +133,13 @@ class Agent:
     def answer(self, state: AgentState) -> dict:
         if state.status != "running":
             return {}
+        tool = self.tools[state.tool]
         if state.checks and all(c.passed for c in state.checks):
-            conclusion = self.tools[state.tool].conclude(state.frame, state.result)
+            conclusion = tool.conclude(state.frame, state.candidate, state.result)
             return {"status": "answered", "answers": conclusion.answers, "message": conclusion.message, "conclusion": conclusion}
-        return {"status": "no_plan", "answers": [], "message": _no_candidate(state.feedback)}
+        refusal = tool.abstain(state.frame, state.attempts)
+        return {"status": refusal.status, "answers": [], "message": refusal.message,
+                "conclusion": Conclusion(answers=[], message=refusal.message, evidence=refusal.evidence)}
 
     # ---- running ------------------------------------------------------------------------------
 
@@ -166,6 +165,3 @@ class Agent:
                 final = update
         return AgentState.model_validate(final)
 
-
-def _no_candidate(feedback: list[str]) -> str:
-    return "no plan grounded and passed the checks" + (f": {'; '.join(feedback)}" if feedback else "")

@@ -4,7 +4,7 @@ An explicit `tool` wins; then the shape of a typed `input`; otherwise the messag
 what each tool needs, most specific first: a table of numbers (regress), input -> output examples
 (induce), premises with a question or conclusion (logic), an entity marked in [brackets] (kg, the
 graph's convention), or a question about a linked entity that reads like the graph's own questions
-(kg). What fits none of these is routed to `none`, which the executor answers by saying what the
+(kg; closer still when the link is weak, a common word like "Up"). What fits none of these is routed to `none`, which the executor answers by saying what the
 service can do; it is never sent to the KG to be answered anyway.
 """
 
@@ -97,17 +97,14 @@ class Router:
         return RouteDecision(tool="none", reason="no tool fits this message", signals=signals)
 
     def kg_checks(self, text: str) -> list[Check]:
-        """A KG route needs a confident entity link and a question that reads like the graph's questions."""
+        """A KG route needs an entity link and a question that reads like the graph's questions; a weak link
+        (a common word, a fuzzy match) needs the message to come closer to them."""
         links, masked_question = self.kg.planner.link(text)
         if not links:
             return [Check(name="entity", passed=False, detail="no entity of the graph is named")]
         best = links[0]
-        confident = confident_link(best.span, best.method, best.score)
-        checks = [Check(name="entity", passed=confident,
-                        detail=f"{best.entity!r} ({best.method} link of {best.span!r})" + ("" if confident else ", too weak a link"))]
-        if confident:
-            checks.append(self.kg.reads_like_a_question(masked_question))
-        return checks
+        link = f"{best.entity!r} ({best.method} link of {best.span!r}" + (f"; weak: {best.weak})" if best.weak else ")")
+        return [Check(name="entity", passed=True, detail=link), self.kg.reads_like_a_question(masked_question, strict=bool(best.weak))]
 
 
 # ---- what the text holds -------------------------------------------------------------------------
@@ -160,13 +157,3 @@ def logic_parts(text: str) -> tuple[int, bool]:
     if not statements and has_question and _CONDITION.search(text) and (_QUANTIFIER.search(text) or _QUESTION_MARKERS.search(text)):
         return 1, True  # the premise is a clause of the question: "does it follow, given that ...", "... if ...?"
     return len(statements), has_question and bool(statements) and (len(statements) >= 2 or reasoning)
-
-
-def confident_link(span: str, method: str, score: float) -> bool:
-    """A bracketed entity, or a name that is more than a short common word: a single word of three
-    letters or fewer ("Up", "Her", "It"), or a lowercase one of five or fewer ("alien"), is too weak."""
-    if method == "marked":
-        return True
-    if method == "fuzzy" and score < 0.8:
-        return False
-    return len(span.split()) > 1 or (len(span) > 3 and (span[:1].isupper() or span.isdigit() or len(span) > 5))

@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.graph import Agent, AgentState, Attempt
+from agent.graph import Agent, AgentState
 from agent.router import RouteDecision
 from agent.traces import TraceStore
 from kg.linking import LinkCandidate
 from kg.paths import Edge
-from tools.base import Check, Route, Status, Task
+from tools.base import Attempt, Check, Route, Status, Task
 from tools.kg.tool import KGGrounding
 
 # What each node reads, recorded as the step's input.
@@ -49,6 +49,7 @@ class Answer(BaseModel):
     evidence: dict[str, list[list[Edge]]] = {}  # answer -> witness paths from the topic
     link_candidates: list[LinkCandidate] = []
     planner: str | None = None  # which planner proposed the plans: llm | embedding
+    degraded: bool = False  # a fallback planner stood in for the usual one (the model server was down); see `message`
 
 
 def answer_question(
@@ -103,8 +104,12 @@ def _answer(agent: Agent, state: AgentState, question_id: str | None, trace_id: 
         attempts=state.attempts, route=state.route, trace_id=trace_id, seconds={k: round(v, 4) for k, v in seconds.items()},
         llm_tokens={kind: sum(c.usage.get(kind, 0) for c in calls) for kind in ("prompt_tokens", "completion_tokens")},
     )
+    degraded = next((p.degraded for p in state.proposals if p.degraded), None)
+    if degraded:
+        answer.degraded = True
+        answer.message += f" (degraded: {degraded})"
     if state.tool == "kg":
-        answer.planner = agent.planner_name
+        answer.planner = state.proposals[-1].by if state.proposals else agent.planner_name
         answer.link_candidates = getattr(state.frame, "link_candidates", [])
         answer.topic = getattr(state.frame, "topic", None)
         if isinstance(answer.grounding, KGGrounding):

@@ -32,7 +32,7 @@ from kg.questions import masked, read_questions  # noqa: E402
 from kg.schema import Schema  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 from tools.base import Constraint  # noqa: E402
-from tools.kg.llm_planner import PLANNERS, distilled_format, first_steps, plan_alternatives  # noqa: E402
+from tools.kg.llm_planner import PLANNERS, distilled_format, plan_alternatives, reading_steps  # noqa: E402
 
 ADAPTER = PLANNERS / "metaqa"
 
@@ -66,7 +66,7 @@ def main() -> None:
     kg = KnowledgeGraph.load(DEMO_KB)
     schema, fmt = Schema.derive(kg), distilled_format(ADAPTER)
     questions = [q for q in read_questions(DEMO_QUESTIONS) if q.marked_entity]
-    prompts = [(fmt.prompt(masked(q.question)), fmt.regex(plan_alternatives(schema, first_steps(kg, q.marked_entity))))
+    prompts = [(fmt.prompt(masked(q.question)), fmt.regex(plan_alternatives(schema, reading_steps(kg, schema, q.marked_entity))))
                for q in questions]
     prompts = (prompts * (args.requests // len(prompts) + 1))[: args.requests]
 

@@ -1,8 +1,12 @@
 """Entity linking: find the knowledge-graph entities a question is about.
 
 A bracketed entity (MetaQA marks the topic so) wins. Otherwise every word span of the question is
-looked up exactly, then normalised (case, accents, punctuation), then fuzzily; the longest match
-wins. Candidates come back ranked, with their scores, so a caller can show what was considered.
+looked up exactly, then normalised (case, accents, punctuation: "Amelie" finds *Amélie*), then
+fuzzily. A link is *weak* when the span is a fuzzy match, or ordinary words rather than a name: a
+common word ("Up", "Her", "if" for the film *If....*), or common words not written as the title.
+Strong links rank first, the longest first ("The Matrix Reloaded" over "The Matrix"), then weak
+links written as the name. Candidates come back ranked, with their scores and any weakness, so a
+caller can show what was considered and ask more evidence of a weak link.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
+from wordfreq import zipf_frequency
 
 from kg.questions import BRACKETED
 from kg.store import KnowledgeGraph
@@ -25,6 +30,10 @@ STOPWORDS = frozenset(
     "that the their them they this to was were what when where which who whom whose why with".split()
 )
 
+# On wordfreq's Zipf scale (log10 of uses per billion words), 4.5 is about once in 30,000 words:
+# "stars", "heat", "comedy", "crash" and every commoner word; "inception", "titanic", "socrates" are rarer.
+COMMON_ZIPF = 4.5
+
 Method = Literal["marked", "exact", "normalised", "fuzzy"]
 _QUALITY: dict[str, float] = {"marked": 1.0, "exact": 1.0, "normalised": 0.95}
 
@@ -34,12 +43,33 @@ class LinkCandidate(BaseModel):
     span: str  # the words of the question it matched
     method: Method
     score: float  # 1.0 exact; 0.95 normalised; fuzzy similarity in [0, 0.9)
+    weak: str | None = None  # why the link is weak, if it is: the span may be ordinary words, not this name
 
 
 def normalise(text: str) -> str:
+    return _letters(text).casefold()
+
+
+def _letters(text: str) -> str:
+    """The words of `text` without accents or punctuation, case kept."""
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def weakness(span: str, name: str, method: str) -> str | None:
+    """Why linking `span` to `name` is weak evidence that the question is about `name`, or None."""
+    if method == "marked":
+        return None
+    if method == "fuzzy":
+        return "a fuzzy match"
+    words = normalise(span).split()
+    if all(w.isdigit() for w in words):
+        return None  # "1999": numbers are written as they are named
+    as_written = _letters(span) == _letters(name)
+    if all(zipf_frequency(w, "en") >= COMMON_ZIPF for w in words) and not (as_written and len(words) > 1):
+        return ("a common word" if len(words) == 1 else "common words") + ("" if as_written else ", not written as the name")
+    return None
 
 
 class EntityLinker:
@@ -79,8 +109,15 @@ class EntityLinker:
                 ):
                     for name in self.by_normal[normal]:
                         _keep(found, LinkCandidate(entity=name, span=span, method="fuzzy", score=0.9 * similarity / 100))
-        # Longest match wins: "The Matrix Reloaded" over "The Matrix"; then the better match.
-        ranked = sorted(found.values(), key=lambda c: (-len(c.span), -c.score, c.entity))
+        for candidate in found.values():
+            candidate.weak = weakness(candidate.span, candidate.entity, candidate.method)
+        # Strong first, the longest of them ("The Matrix Reloaded" over "The Matrix"); among weak ones,
+        # those written as the name ("who stars in Up": "Up", not "stars"); then the better match.
+        def rank(c: LinkCandidate) -> tuple:
+            weak = c.weak is not None
+            return weak, weak and _letters(c.span) != _letters(c.entity), -len(c.span), -c.score, c.entity
+
+        ranked = sorted(found.values(), key=rank)
         return ranked[:limit]
 
 

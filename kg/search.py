@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from kg.mining import MinedPlan
 from kg.paths import DEFAULT_MAX_FRONTIER, MAX_HOPS
 from kg.questions import is_held_out, masked
+from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
 
 STOP = "STOP"
@@ -166,7 +167,8 @@ def graph_embeddings_cached(kg: KnowledgeGraph, config: SearchConfig, cache_dir:
 
 
 class StepTable:
-    """The graph's steps as ids (STOP and PAD after them) and every entity's out-degree by each step."""
+    """The graph's steps as ids (STOP and PAD after them), every entity's out-degree by each step, and
+    which steps the schema lets follow which (their kinds meet)."""
 
     def __init__(self, kg: KnowledgeGraph, steps: list[str] | None = None) -> None:
         self.kg = kg
@@ -179,10 +181,21 @@ class StepTable:
         # (entities, steps): a frontier's edges by each step are the sum of its rows.
         self.degrees = np.stack([np.diff(kg.adjacency[s].indptr) for s in self.steps], axis=1).astype(np.int32)
         self.adjacency = [kg.adjacency[s] for s in self.steps]
+        schema = Schema.derive(kg)
+        head = np.array([schema.relation(s).head_kind for s in self.steps])
+        tail = np.array([schema.relation(s).tail_kind for s in self.steps])
+        self.head_kinds = head
+        self.follows = tail[:, None] == head[None, :]  # (steps, steps): step b may follow step a
+
+    def starts(self, entity: int) -> np.ndarray:
+        """Steps a reading may start with from `entity`: those leaving an entity of its kinds, edge or not."""
+        return np.isin(self.head_kinds, self.head_kinds[self.degrees[entity] > 0])
 
     def edges_from(self, frontier: np.ndarray) -> np.ndarray:
         """Edges leaving `frontier` by each step: (steps,)."""
-        return self.degrees[frontier[0]] if len(frontier) == 1 else self.degrees[frontier].sum(axis=0)
+        if len(frontier) == 1:
+            return self.degrees[frontier[0]]
+        return self.degrees[frontier].sum(axis=0) if len(frontier) else np.zeros(len(self.steps), dtype=np.int32)
 
     def advance(self, frontier: np.ndarray, step: int, topic: int, limit: int = DEFAULT_MAX_FRONTIER) -> np.ndarray:
         """The next frontier (the topic excluded, MetaQA's convention), cut at `limit` like plan execution."""
@@ -500,8 +513,11 @@ class EdgeSearch:
                top: int | None = None) -> list[tuple[list[str], float]]:
         """Complete plans from `topic`, best first, by summed log-probability of their steps and STOP.
 
-        Beams are scored together, one matrix product per hop. A frontier is only computed for the
-        beams kept, and a beam is dropped once `top` complete plans already beat it (scores only fall).
+        The steps open at each hop are those the schema allows (kinds meet), not only those with edges
+        from the frontier: a plan is a reading of the question, and one the graph cannot ground is
+        found to be so when it is grounded, not replaced here by a plan that grounds. Beams are scored
+        together, one matrix product per hop. A frontier is only computed for the beams kept, and a
+        beam is dropped once `top` complete plans already beat it (scores only fall).
         """
         beam = beam or self.config.beam
         top = top or beam
@@ -517,11 +533,12 @@ class EdgeSearch:
         for hop in range(max_hops):
             h = self._head(question_part, paths)
             edges = np.stack([self.table.edges_from(f) for f in frontiers])  # (beams, steps)
-            sizes = np.array([len(f) for f in frontiers])[:, None]
+            sizes = np.array([max(1, len(f)) for f in frontiers])[:, None]
             degree = np.log1p(edges / sizes) if self.use_degree else np.zeros(edges.shape)
             logits = h @ self.candidate_base.T  # (beams, steps + 1)
             logits[:, :n] += degree * (h @ self.candidate_degree)[:, None]
-            valid = np.concatenate([edges > 0, np.full((len(paths), 1), hop > 0)], axis=1)
+            open_steps = np.stack([self.table.follows[p[-1]] if p else self.table.starts(topic_id) for p in paths])
+            valid = np.concatenate([open_steps, np.full((len(paths), 1), hop > 0)], axis=1)
             logits = np.where(valid, logits, -np.inf)
             peak = logits.max(axis=1, keepdims=True)
             logp = logits - peak - np.log(np.exp(logits - peak).sum(axis=1, keepdims=True))
@@ -541,11 +558,9 @@ class EdgeSearch:
                 if last:  # the last hop's only next move is STOP: no frontier needed
                     complete.append((float(flat[index]), path))
                     continue
-                frontier = self.table.advance(frontiers[row], step, topic_id)
-                if len(frontier):
-                    new_paths.append(path)
-                    new_scores.append(flat[index])
-                    new_frontiers.append(frontier)
+                new_paths.append(path)
+                new_scores.append(flat[index])
+                new_frontiers.append(self.table.advance(frontiers[row], step, topic_id))
             if not new_paths:
                 break
             paths, scores, frontiers = new_paths, np.array(new_scores), new_frontiers

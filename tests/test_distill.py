@@ -61,4 +61,4 @@ def test_short_distillation_is_served_and_plans(small_kg, tmp_path):
         result = planner.plan("who directed [Heat]")
     assert result.messages == [{"role": "prompt", "content": "who directed [ENT] =>"}]
     assert result.candidates, result.raw
-    assert all(Schema.derive(small_kg).chains(c.plan) and c.plan[0] in planner.first_steps("Heat") for c in result.candidates)
+    assert all(Schema.derive(small_kg).chains(c.plan) and c.plan[0] in planner.reading_steps("Heat") for c in result.candidates)

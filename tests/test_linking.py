@@ -25,6 +25,15 @@ def test_normalised_match_ignores_case_accents_and_punctuation(linker):
     assert normalise("Jean-Pierre  JEUNET") == "jean pierre jeunet"
 
 
+def test_ordinary_words_are_a_weak_link_and_rank_after_a_name(linker):
+    ranked = linker.link("did michael mann direct heat")
+    assert ranked[0].entity == "Michael Mann" and ranked[0].weak is None
+    heat = next(c for c in ranked if c.entity == "Heat")
+    assert heat.weak == "a common word, not written as the name"
+    assert linker.link("who directed Amelie")[0].weak is None  # a name, only its accent left out
+    assert linker.link("films by Micheal Man")[0].weak == "a fuzzy match"
+
+
 def test_longest_match_wins(linker):
     # "Taxi Driver" beats any shorter span; "Martin Scorsese" is a longer match than "Taxi" alone would be.
     ranked = linker.link("was martin scorsese in taxi driver")

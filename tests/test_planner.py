@@ -42,7 +42,7 @@ def test_planner_returns_ranked_plans_that_chain(demo_kg, llm):
     for candidate in result.candidates:
         assert 1 <= len(candidate.plan) <= 3
         assert all(step in demo_kg.adjacency for step in candidate.plan)
-        assert candidate.plan[0] in planner.first_steps("Inception")
+        assert candidate.plan[0] in planner.reading_steps("Inception")
         assert schema.chains(candidate.plan)
     assert sum(c.votes for c in result.candidates) <= 4
     assert result.messages[-1] == {"role": "user", "content": result.masked_question}

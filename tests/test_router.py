@@ -17,6 +17,7 @@ class Linking:
     """The part of a KG planner the router uses: linking (no LLM is involved in routing)."""
 
     name = "llm"
+    folder = None
 
     def __init__(self, kg):
         self.kg, self.schema, self.linker = kg, Schema.derive(kg), EntityLinker(kg)
@@ -56,6 +57,9 @@ def test_a_kg_route_records_its_checks(router):
     assert [c.name for c in decision.checks] == ["entity", "question"] and all(c.passed for c in decision.checks)
     weak = router.route(Task(question="If you could travel anywhere, where would you go?"))
     assert weak.tool == "none" and "not a knowledge-graph question" in weak.reason
+    # Common words for a title are a weak link, taken when the message reads like the graph's questions.
+    fits = router.route(Task(question="who directed bad company"))
+    assert fits.tool == "kg" and "weak: common words" in fits.checks[0].detail
 
 
 def test_an_explicit_tool_or_a_typed_input_wins(router):

@@ -156,7 +156,7 @@ def test_the_run_list_searches_and_filters(page, service):
     expect(runs).not_to_have_count(0)
     page.fill("#search", "")
     statuses = page.locator("#status option").all_text_contents()
-    assert statuses[1:] == ["running", "answered", "no_entity", "no_plan", "no_tool", "error"]
+    assert statuses[1:] == ["running", "answered", "not_in_graph", "no_entity", "no_plan", "no_tool", "error"]
     page.select_option("#tool", "logic")
     expect(runs.locator(".tool").filter(has_not_text="logic")).to_have_count(0)
     expect(runs).not_to_have_count(0)
@@ -170,7 +170,19 @@ def test_the_form_can_ask_the_embedding_planner(page, service):
     ask(page, service, "what movies did [Christopher Nolan] direct", planner="embedding")
     expect(page.locator("#run .meta")).to_contain_text("embedding planner")
     expect(page.locator("#answer")).to_contain_text("Inception")
-    expect(page.locator("#steps [data-node=plan] > details > summary").first).to_contain_text("(embedding search)")
+    expect(page.locator("#steps [data-node=plan] > details > summary").first).to_contain_text("(embedding search")
+
+
+def test_a_fact_the_graph_lacks_shows_the_reading_and_the_missing_edge(page, service):
+    ask(page, service, "what language is [Inception] in", status="not_in_graph")  # the demo graph has no language for it
+    expect(page.locator("#answer")).to_contain_text("The graph has no `in_language` edge from Inception")
+    missing = page.locator("#evidence[data-kind=kg] #missing")
+    expect(missing).to_contain_text("The question was read as in_language from Inception")
+    expect(missing).to_contain_text("No answer is given")
+    expect(page.locator("#graph")).to_have_count(0)
+    expect(page.locator("#steps [data-node=check] .node.fail").first).to_be_visible()  # grounded: failed
+    assert page.evaluate(NULL_TEXTS) == []
+    page.screenshot(path=ARTIFACTS / "viewer-not-in-graph.png")
 
 
 def test_a_replan_shows_as_a_second_attempt_with_its_reason(page, service):

@@ -2,7 +2,7 @@
 
 A tool frames a task (parse, link), proposes candidates (the LLM's part, every call recorded as an
 `LLMCall`), executes a candidate symbolically, checks the result, and concludes with answers and
-typed evidence. The executor (agent/graph.py) drives any tool through these five methods; the LLM
+typed evidence, or, when no candidate passes, abstains with the reason and its evidence. The executor (agent/graph.py) drives any tool through these five methods; the LLM
 client is passed in (the `LLM` protocol), so tools never import the agent.
 """
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 ToolName = Literal["kg", "logic", "induce", "regress"]
 Route = Literal["kg", "logic", "induce", "regress", "none"]  # "none": no tool serves the message
 # Every status a run can end with, in one place (traces, API and viewer read this list).
-Status = Literal["running", "answered", "no_entity", "no_plan", "no_tool", "error"]
+Status = Literal["running", "answered", "not_in_graph", "no_entity", "no_plan", "no_tool", "error"]
 STATUSES: tuple[str, ...] = Status.__args__
 
 
@@ -39,6 +39,10 @@ class LLMCall(BaseModel):
     constraint: str | None = None  # its kind
     usage: dict[str, int] = {}  # prompt_tokens, completion_tokens
     seconds: float = 0.0
+
+
+class LLMUnavailable(RuntimeError):
+    """The model server does not answer (down, restarting, unreachable): a tool may fall back, or fail."""
 
 
 class LLM(Protocol):
@@ -67,10 +71,12 @@ class Check(BaseModel):
 
 
 class Refusal(BaseModel):
-    """A task the tool cannot take up, with the status and the reason the answer gives."""
+    """A task the tool cannot take up or answer, with the status, the reason the answer gives, and the
+    evidence for that reason (the reading tried, what the graph lacks)."""
 
     status: Status
     message: str
+    evidence: Any = None
 
 
 class Proposal(BaseModel):
@@ -80,7 +86,19 @@ class Proposal(BaseModel):
     candidates: list[Any]
     calls: list[LLMCall] = []
     raw: list[str] = []  # what the proposer produced, as text (the model's outputs, or a search's scores)
+    rejected: list[str] = []  # candidates the tool dropped before grounding, each with the reason
+    degraded: str | None = None  # why a fallback proposer stood in for the usual one (the model server is down)
     seconds: float = 0.0
+
+
+class Attempt(BaseModel):
+    """One candidate grounded and checked."""
+
+    candidate: str  # as the tool describes it
+    proposed: Any = None  # the candidate as proposed, with its score
+    answers: int
+    failed: list[str]  # names of the checks it failed
+    checks: list[Check] = []
 
 
 class Conclusion(BaseModel):
@@ -95,12 +113,14 @@ class Tool(Protocol):
 
     def frame(self, task: Task) -> Any | Refusal: ...
 
-    def propose(self, frame: Any, feedback: list[str], round: int) -> Proposal: ...
+    def propose(self, frame: Any, feedback: list[str], earlier: list[Proposal]) -> Proposal: ...  # earlier rounds first
 
     def describe(self, candidate: Any) -> str: ...  # one line, for attempts and feedback
 
     def execute(self, frame: Any, candidate: Any) -> Any: ...
 
-    def check(self, frame: Any, result: Any) -> list[Check]: ...
+    def check(self, frame: Any, candidate: Any, result: Any) -> list[Check]: ...
 
-    def conclude(self, frame: Any, result: Any) -> Conclusion: ...
+    def conclude(self, frame: Any, candidate: Any, result: Any) -> Conclusion: ...
+
+    def abstain(self, frame: Any, attempts: list[Attempt]) -> Refusal: ...  # no candidate passed: why not

@@ -134,8 +134,12 @@ function renderRun(record) {
     el("div", { class: "meta" },
       el("span", { class: `status ${record.status}`, id: "run-status" }, record.status),
       " · tool ", el("b", { id: "run-tool" }, tool || "…"),
-      planner ? ` · ${planner} planner` : "", " · ", latency(record), " · trace ", el("code", {}, record.id)),
+      planner ? ` · ${planner} planner` : "",
+      result.degraded ? el("span", { class: "degraded", id: "degraded" }, " (degraded: the model server was down)") : "",
+      " · ", latency(record), " · trace ", el("code", {}, record.id)),
   ];
+  const link = result.link_candidates?.[0];
+  if (link?.weak) parts.push(el("p", { class: "weak", id: "weak-link" }, `Weak link: ${link.entity} for “${link.span}” (${link.weak}).`));
   if (record.status === "answered") {
     const shown = answers.slice(0, 30).join(", ") + (answers.length > 30 ? ` (and ${answers.length - 30} more)` : "");
     parts.push(el("p", { class: "answer", id: "answer" }, "Answer: ", el("b", {}, shown)));
@@ -226,7 +230,9 @@ function stepSummary(step, tool) {
       return out.frame ? [out.frame.topic ? `topic: ${out.frame.topic}` : "framed", false] : [out.message || out.status || "", true];
     case "plan": {
       const proposal = newProposal(step);
-      return [(out.candidate ? out.candidate_text : "no candidate left") + (proposal ? ` (${proposedBy(proposal)})` : ""), !out.candidate];
+      const rejected = proposal?.rejected?.length ? `; ${proposal.rejected.length} dropped as readings of another question` : "";
+      return [(out.candidate ? out.candidate_text : "no candidate left") + (proposal ? ` (${proposedBy(proposal)}${rejected})` : ""),
+        !out.candidate];
     }
     case "ground": {
       const result = out.result || {};
@@ -244,8 +250,11 @@ function stepSummary(step, tool) {
 
 function stepItem(step, tool) {
   const body = [];
-  const calls = newProposal(step)?.calls || [];
+  const proposal = newProposal(step);
+  const calls = proposal?.calls || [];
   if (calls.length) body.push(llmToggle(calls));
+  if (proposal?.rejected?.length) body.push(el("ul", { class: "checks" }, ...proposal.rejected.map((r) => el("li", { class: "fail" }, `dropped: ${r}`))));
+  if (proposal?.degraded) body.push(el("p", { class: "degraded" }, `degraded: ${proposal.degraded}`));
   const checks = step.node === "check" ? step.output?.checks : step.node === "route" ? step.output?.route?.checks : null;
   if (checks?.length) body.push(el("ul", { class: "checks" }, ...checks.map(checkItem)));
   if (step.input) body.push(el("div", {}, "Input"), jsonBlock(step.input));
@@ -317,6 +326,7 @@ function evidenceCard({ kind, evidence, answers }) {
 // limited, not paginated: the paths of the first GRAPH_STEP answers (ranked by support) are drawn,
 // and a button adds as many again. `answers` gives the ranking (object keys would sort years first).
 function kgCard(evidence, answers) {
+  if (evidence.missing) return missingCard(evidence);
   const witnesses = evidence.witnesses || {};
   const ranked = answers || evidence.answers || Object.keys(witnesses);
   const topic = evidence.topic || evidence.topics?.[0];
@@ -335,6 +345,18 @@ function kgCard(evidence, answers) {
   };
   draw();
   return card;
+}
+
+// An abstention: the reading of the question that was tried, and the edge the graph lacks for it.
+function missingCard(evidence) {
+  const { missing, topic, plan } = evidence;
+  const relation = missing.step.replace(/^~/, ""), direction = missing.step.startsWith("~") ? "to" : "from";
+  const where = missing.hop === 1 ? topic
+    : `${missing.count} entities that ${missing.before.join(" → ")} reaches from ${topic} (${missing.sources.join(", ")}${missing.count > missing.sources.length ? ", …" : ""})`;
+  return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
+    el("p", {}, "The question was read as ", el("code", {}, plan.join(" → ")), ` from ${topic}.`),
+    el("p", {}, `Hop ${missing.hop} needs a `, el("code", {}, relation), ` edge ${direction} ${where}; the graph has none`
+      + (missing.only_topic ? ` other than back to ${topic}, which a path never revisits` : "") + ". No answer is given.")));
 }
 
 function edgeKey(e) { return `${e.source}\t${e.relation}\t${e.target}`; }

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from openai import APIConnectionError, APIError
+from openai import APIError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,7 +25,7 @@ from agent.graph import Agent
 from agent.runner import Answer, answer_question
 from agent.settings import Limits
 from agent.traces import TraceStore
-from tools.base import Task
+from tools.base import LLMUnavailable, Task
 from tools.inputs import check_input
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class AppState:
             self.store.finish_run(run_id, "error", [], {"error": message})
             raise HTTPException(504, message) from None
         except Exception as e:  # say what failed, record it, stay up
-            if isinstance(e, APIConnectionError):
+            if isinstance(e, LLMUnavailable):
                 code, message = 502, f"the model server does not answer ({e}); it may be restarting: retry shortly, GET /healthz tells"
             elif isinstance(e, APIError):
                 code, message = 502, f"the model server failed: {e}"

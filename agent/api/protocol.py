@@ -151,7 +151,8 @@ def answer_text(answer: Answer, max_answers: int = 20, max_paths: int = 3) -> st
                                                        if len(answer.answers) > max_answers else "")
     lines = [shown, ""]
     if answer.tool == "kg":
-        lines.append(f"Plan: {' -> '.join(answer.plan)} from {answer.topic}.")
+        lines.append(f"Plan: {' -> '.join(answer.plan)} from {answer.topic}" + (f", by the {answer.planner} planner "
+                     "standing in while the model server is down (degraded)." if answer.degraded else "."))
         for a in answer.answers[:max_paths]:
             for path in answer.evidence.get(a, [])[:1]:
                 lines.append("Evidence: " + render_path(path))

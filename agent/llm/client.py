@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 import time
 
-from openai import OpenAI
+from openai import APIConnectionError, InternalServerError, OpenAI
 
-from tools.base import Constraint, LLMCall
+from tools.base import Constraint, LLMCall, LLMUnavailable
 
 
 class LLMClient:
@@ -22,7 +22,16 @@ class LLMClient:
     def sample(self, *, messages: list[dict] | None = None, prompt: str | None = None, n: int = 1,
                temperature: float = 0.0, max_tokens: int = 64, constraint: Constraint | None = None,
                model: str | None = None) -> LLMCall:
-        """`n` samples for a chat (`messages`) or a plain completion (`prompt`), decoding constrained by `constraint`."""
+        """`n` samples for a chat (`messages`) or a plain completion (`prompt`), decoding constrained by `constraint`.
+        A server that cannot be reached, times out or fails (5xx) raises `LLMUnavailable`."""
+        try:
+            return self._sample(messages=messages, prompt=prompt, n=n, temperature=temperature, max_tokens=max_tokens,
+                                constraint=constraint, model=model)
+        except (APIConnectionError, InternalServerError) as e:
+            raise LLMUnavailable(f"{type(e).__name__}: {e}") from e
+
+    def _sample(self, *, messages: list[dict] | None, prompt: str | None, n: int, temperature: float, max_tokens: int,
+                constraint: Constraint | None, model: str | None) -> LLMCall:
         if (messages is None) == (prompt is None):
             raise ValueError("give either messages (a chat) or prompt (a plain completion)")
         model = model or self.model

@@ -1,5 +1,7 @@
 """The KG tool's checks on a grounded plan, run before any answer is given.
 
+- the plan is a reading of the question: the planner scores it within `Readings.max_gap` of its best
+  reading (checked when plans are proposed, so a plan that merely grounds is never tried);
 - the plan chains in the schema (each relation starts at the kind the previous one ends at);
 - the answers are not the topic entity;
 - the kind of the answers is one the question asks for. What a question asks for is read from its
@@ -147,3 +149,18 @@ class QuestionForms(TrainedTable):
         found = process.extract(utils.default_process(masked_question), self.forms, scorer=fuzz.token_sort_ratio,
                                 processor=None, limit=limit)
         return [(form, similarity) for form, similarity, _ in found]
+
+
+DEFAULT_MAX_GAP = 2.0  # nats, for a planner shipped without a calibrated table
+
+
+class Readings(TrainedTable):
+    """How far (in log-probability, nats) a plan may score below the planner's best reading of a question
+    and still count as a reading of that question: another way to ask the same thing, not another
+    question. Calibrated on questions the planner never trained on, on the complete graph and on graphs
+    with the edges those questions need deleted (bench/faithful.py --calibrate)."""
+
+    max_gap: float
+    calibration: dict = {}
+
+    FILE: ClassVar[str] = "readings.json"

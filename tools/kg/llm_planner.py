@@ -3,8 +3,10 @@
 The prompt (prompts/kg_plan.txt) shows the graph's schema and, when mined plans are given,
 the most similar training questions with their plans as earlier turns of the chat. The topic
 entity is masked as [ENT] everywhere, so the model learns question shapes, not names. Decoding is
-constrained by a JSON schema built from the graph schema: the first relation must leave the topic
-entity, and each next one must start where the previous one ends.
+constrained by the graph's schema, not by the topic's own edges: the first relation must leave an
+entity of the topic's kind, and each next one must start where the previous one ends. A plan is
+thus a reading of the question; whether the graph holds its edges is for grounding to find out, and
+a missing edge is reported as such instead of steering the model to another question.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class RankedPlan(BaseModel):
     plan: list[str]
     logprob: float  # of the most likely sample that produced it
     votes: int  # samples that produced it
+    by: str = ""  # the planner that proposed it
+    gap: float | None = None  # log-probability below the planner's best reading of the question
 
 
 class PlanResult(BaseModel):
@@ -223,8 +227,8 @@ class Planner:
         self.compact = compact
         self.system = system_prompt(self.schema)
 
-    def first_steps(self, topic: str) -> list[str]:
-        return first_steps(self.kg, topic)
+    def reading_steps(self, topic: str) -> list[str]:
+        return reading_steps(self.kg, self.schema, topic)
 
     def link(self, question: str) -> tuple[list[LinkCandidate], str]:
         return link_and_mask(self.linker, question)
@@ -232,7 +236,7 @@ class Planner:
     def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
                 temperature: float | None = None) -> Proposal:
         """One constrained LLM call: `samples` plans from `topic`, ranked by votes then log-probability."""
-        alternatives = plan_alternatives(self.schema, self.first_steps(topic))
+        alternatives = plan_alternatives(self.schema, self.reading_steps(topic))
         samples = samples or self.samples
         temperature = (self.temperature if samples > 1 else 0.0) if temperature is None else temperature
         if self.compact:
@@ -255,7 +259,7 @@ class Planner:
                 seen.votes += 1
                 seen.logprob = max(seen.logprob, logprob)
             else:
-                ranked[tuple(plan)] = RankedPlan(plan=plan, logprob=logprob, votes=1)
+                ranked[tuple(plan)] = RankedPlan(plan=plan, logprob=logprob, votes=1, by=self.name)
         candidates = sorted(ranked.values(), key=lambda p: (-p.votes, -p.logprob))
         return Proposal(by=self.name, candidates=candidates, calls=[call], raw=call.raw, seconds=call.seconds)
 
@@ -263,12 +267,15 @@ class Planner:
         return plan_question(self, question)
 
 
-# ---- shared by both planners: linking, the steps leaving the topic, `reasoner plan` ------------------
+# ---- shared by both planners: linking, the steps a reading starts with, `reasoner plan` ------------
 
 
-def first_steps(kg: KnowledgeGraph, topic: str) -> list[str]:
+def reading_steps(kg: KnowledgeGraph, schema: Schema, topic: str) -> list[str]:
+    """The steps a plan from `topic` may start with: every step leaving an entity of the topic's kinds
+    (the kinds at the head of the steps the topic has), whether or not the topic has that edge itself."""
     entity = kg.entity_id(topic)
-    return [s for s, adj in kg.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
+    kinds = {schema.relation(s).head_kind for s, adj in kg.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]}
+    return [r.name for r in schema.relations if r.head_kind in kinds]
 
 
 def link_and_mask(linker: EntityLinker, question: str) -> tuple[list[LinkCandidate], str]:

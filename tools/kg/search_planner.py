@@ -18,7 +18,7 @@ from kg.search import CARD_FILE, EdgeSearch, SearchCard, SearchConfig, TextEncod
 from kg.store import KnowledgeGraph
 from tools.base import Proposal
 from tools.kg.checks import AnswerKinds, QuestionForms
-from tools.kg.llm_planner import PLANNERS, PlanResult, RankedPlan, first_steps, link_and_mask, plan_question
+from tools.kg.llm_planner import PLANNERS, PlanResult, RankedPlan, link_and_mask, plan_question, reading_steps
 
 REPLAN_WIDENING = 2  # asked again, the beam is this many times wider
 
@@ -40,8 +40,8 @@ class EmbeddingPlanner:
     def link(self, question: str) -> tuple[list[LinkCandidate], str]:
         return link_and_mask(self.linker, question)
 
-    def first_steps(self, topic: str) -> list[str]:
-        return first_steps(self.kg, topic)
+    def reading_steps(self, topic: str) -> list[str]:
+        return reading_steps(self.kg, self.schema, topic)
 
     def plan(self, question: str) -> PlanResult:
         return plan_question(self, question)
@@ -57,7 +57,7 @@ class EmbeddingPlanner:
         vector = self.encoder.encode([masked_question])[0]
         width = self.search.config.beam * (REPLAN_WIDENING if samples and samples > 1 and temperature else 1)
         found = self.search.search(vector, topic, beam=width, top=max(self.top, width))
-        candidates = [RankedPlan(plan=plan, logprob=round(score, 4), votes=1) for plan, score in found]
+        candidates = [RankedPlan(plan=plan, logprob=round(score, 4), votes=1, by=self.name) for plan, score in found]
         raw = [f"{' -> '.join(plan)}  {score:.4f}" for plan, score in found]
         return Proposal(by=self.name, candidates=candidates, raw=raw, seconds=round(time.perf_counter() - started, 4))
 

@@ -1,29 +1,39 @@
 """The KG tool behind the common tool interface.
 
-frame: link the topic entity and mask it -> propose: the planner's ranked relation plans (asked again
-with wider sampling) -> execute: the plan breadth-first over the graph, answers with witness paths ->
-check: chains, grounded, not the topic, answer kind -> conclude: the answers and their witness paths.
+frame: link the topic entity and mask it (a weak link must come with a question that reads like the
+graph's own) -> propose: the planner's readings of the question, ranked (asked again with wider
+sampling); a plan scored far below the best reading is another question, and is dropped before it is
+grounded -> execute: the plan breadth-first over the graph, answers with witness paths -> check:
+chains, grounded, not the topic, answer kind -> conclude: the answers and their witness paths; or
+abstain: when the best reading grounds to nothing, say which edge the graph lacks.
+
+With a fallback planner (the edge scorer beside an LLM planner), a model server that does not answer
+makes the fallback propose instead, and the answer says it was degraded.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal, Protocol
 
+import numpy as np
 from pydantic import BaseModel
 
 from kg.linking import STOPWORDS, LinkCandidate
 from kg.paths import Edge, PathResult, execute_plan
 from kg.questions import MASK, masked
 from kg.schema import Schema
-from kg.store import KnowledgeGraph
-from tools.base import Check, Conclusion, Proposal, Refusal, Task
+from kg.store import INVERSE, KnowledgeGraph
+from tools.base import Attempt, Check, Conclusion, LLMUnavailable, Proposal, Refusal, Task
 from tools.inputs import KGInput
-from tools.kg.checks import AnswerKinds, QuestionForms, check_grounding
+from tools.kg.checks import DEFAULT_MAX_GAP, AnswerKinds, QuestionForms, Readings, check_grounding
 from tools.kg.llm_planner import RankedPlan
 
 NO_ENTITY = "no entity of the knowledge graph found in the question"
+DOWN_SECONDS = 5.0  # after the model server failed to answer, the fallback proposes for this long before it is tried again
 _NOT_CONTENT = STOPWORDS | {"ent", "can", "you", "tell", "me", "please", "also", "did", "many", "much", "same", "other"}
 
 
@@ -49,6 +59,7 @@ class Planner(Protocol):
     name: str
     kg: KnowledgeGraph
     schema: Schema
+    folder: Path | None  # where its trained tables are, if it was trained
 
     def link(self, question: str) -> tuple[list[LinkCandidate], str]: ...
 
@@ -63,14 +74,37 @@ class KGFrame(BaseModel):
     link_candidates: list[LinkCandidate]
 
 
+class MissingEdge(BaseModel):
+    """Where the best reading of a question found nothing: the step at `hop` has no edge from the entities
+    it was taken from (the topic at hop 1; at a later hop, the entities the steps before it reached)."""
+
+    hop: int  # 1-based
+    step: str
+    sources: list[str]  # up to three of them
+    count: int  # how many there were
+    before: list[str] = []  # the steps before `hop`
+    only_topic: bool = False  # the step's edges from there all lead back to the topic, where a path never returns
+
+    def sentence(self, topic: str) -> str:
+        relation, direction = self.step.removeprefix(INVERSE), ("to" if self.step.startswith(INVERSE) else "from")
+        back = f" other than back to {topic}" if self.only_topic else ""
+        if self.hop == 1:
+            return f"The graph has no `{relation}` edge {direction} {topic}."
+        names = ", ".join(self.sources) + (", ..." if self.count > len(self.sources) else "")
+        return (f"The graph has no `{relation}` edge {direction} any of the {self.count} entities that "
+                f"{' -> '.join(self.before)} reaches from {topic} ({names}){back}.")
+
+
 class KGGrounding(BaseModel):
-    """The KG tool's evidence: the plan from the topic, and per answer the paths that reach it."""
+    """The KG tool's evidence: the plan from the topic, and per answer the paths that reach it; for an
+    abstention, the reading tried and the edge the graph lacks."""
 
     kind: Literal["kg"] = "kg"
     topic: str
     plan: list[str]
     witnesses: dict[str, list[list[Edge]]]
     planner: str
+    missing: MissingEdge | None = None
 
 
 class KGTool:
@@ -78,15 +112,20 @@ class KGTool:
     max_proposals = 2  # the planner's first call, then one wider call when its plans are used up
 
     def __init__(self, planner: Planner, kinds: AnswerKinds | None = None, forms: QuestionForms | None = None, *,
-                 replan_samples: int = 4, replan_temperature: float = 1.0, max_witnesses: int = 3) -> None:
+                 fallback: Planner | None = None, replan_samples: int = 4, replan_temperature: float = 1.0,
+                 max_witnesses: int = 3) -> None:
         self.planner = planner
+        self.fallback = fallback  # proposes when the planner's model server does not answer
         self.kg = planner.kg
         self.schema = planner.schema
         self.kinds = kinds  # what each question cue asks for, from the training plans
-        self.forms = forms  # the training questions' forms, for routing
+        self.forms = forms  # the training questions' forms, for routing and weak links
+        # How far below its best reading a planner's plan may score and still be a reading of the question.
+        self.max_gap = {p.name: _max_gap(p) for p in (planner, fallback) if p is not None}
         self.replan_samples = replan_samples
         self.replan_temperature = replan_temperature
         self.max_witnesses = max_witnesses
+        self._down_until = 0.0  # monotonic time until which the model server counts as down
 
     def prepare(self, questions: Sequence[str]) -> None:
         """Let a planner that works faster on many questions at once (the embedding planner) see them."""
@@ -94,26 +133,27 @@ class KGTool:
         if prepare:
             prepare(questions)
 
-    def reads_like_a_question(self, masked_question: str) -> Check:
+    def reads_like_a_question(self, masked_question: str, strict: bool = False) -> Check:
         """Whether a message with its entity masked is close to a question the planner was trained on: the
         message, or its clause that names the entity ("hey, quick one: who wrote [ENT]?"), comes near a
-        training question and shares a content word with it (the words that name a relation)."""
+        training question and shares a content word with it (the words that name a relation). `strict`
+        (for a weak link) asks the closeness that suffices without a known cue."""
         if self.forms is None:
             return Check(name="question", passed=True, detail="not checked: the planner ships no question forms")
         best = None  # (passed, similarity, form, shared words, cue, cue known)
         for clause in question_clauses(masked_question):
             cue, expected = self.kinds.expected(clause) if self.kinds else (None, None)
-            needs = self.forms.loose if expected is not None else self.forms.strict
+            needs = self.forms.loose if expected is not None and not strict else self.forms.strict
             words = content_words(clause)
             for form, similarity in self.forms.nearest(clause):
                 shared = words & content_words(form)
                 found = (similarity >= needs and bool(shared), similarity, form, shared, cue, expected is not None)
                 best = max(best or found, found, key=lambda f: f[:2])
         passed, similarity, form, shared, cue, known = best
+        needs = f"needs {self.forms.strict:g}" + ("" if strict else f", or {self.forms.loose:g} with a known cue")
         return Check(name="question", passed=passed,
-                     detail=f"nearest training question {form!r} at {similarity:.0f} (needs {self.forms.strict:g}, "
-                            f"or {self.forms.loose:g} with a known cue; cue {cue!r} {'known' if known else 'unknown'}); "
-                            f"shared words: {', '.join(sorted(shared)) or 'none'}")
+                     detail=f"nearest training question {form!r} at {similarity:.0f} ({needs}; cue {cue!r} "
+                            f"{'known' if known else 'unknown'}); shared words: {', '.join(sorted(shared)) or 'none'}")
 
     def frame(self, task: Task) -> KGFrame | Refusal:
         topic = KGInput.model_validate(task.input or {}).topic
@@ -126,13 +166,49 @@ class KGTool:
         links, masked_question = self.planner.link(task.question)
         if not links:
             return Refusal(status="no_entity", message=NO_ENTITY)
-        return KGFrame(question=task.question, topic=links[0].entity, masked_question=masked_question, link_candidates=links)
+        best = links[0]
+        if best.weak:
+            fits = self.reads_like_a_question(masked_question, strict=True)
+            if not fits.passed:
+                return Refusal(status="no_entity",
+                               message=f"{NO_ENTITY}: the only candidate, {best.entity!r} for {best.span!r}, is a weak link "
+                                       f"({best.weak}) and the message does not read like a question about it ({fits.detail})")
+        return KGFrame(question=task.question, topic=best.entity, masked_question=masked_question, link_candidates=links)
 
-    def propose(self, frame: KGFrame, feedback: list[str], round: int) -> Proposal:
-        again = round > 0  # the first plans were used up: sample more widely
-        return self.planner.propose(frame.masked_question, frame.topic,
-                                    samples=self.replan_samples if again else None,
-                                    temperature=self.replan_temperature if again else None)
+    def propose(self, frame: KGFrame, feedback: list[str], earlier: list[Proposal]) -> Proposal:
+        """The planner's readings of the question, best first; asked again, it samples more widely. A plan
+        scored more than `max_gap` below the best reading so far is dropped: it reads another question."""
+        again = bool(earlier)  # the first plans were used up: sample more widely
+        options = {"samples": self.replan_samples if again else None, "temperature": self.replan_temperature if again else None}
+        proposal = self._propose(frame, options)
+        best = max(c.logprob for p in [*earlier, proposal] if p.by == proposal.by for c in p.candidates) \
+            if proposal.candidates else 0.0
+        max_gap = self.max_gap[proposal.by]
+        kept = []
+        for candidate in proposal.candidates:
+            candidate.gap = round(best - candidate.logprob, 4)
+            if candidate.gap <= max_gap:
+                kept.append(candidate)
+            else:
+                proposal.rejected.append(f"{self.describe(candidate)}: {candidate.gap:.2f} below the best reading of the "
+                                         f"question (at most {max_gap:g}): it reads another question")
+        proposal.candidates = kept
+        return proposal
+
+    def _propose(self, frame: KGFrame, options: dict) -> Proposal:
+        if self.fallback is None:
+            return self.planner.propose(frame.masked_question, frame.topic, **options)
+        if time.monotonic() >= self._down_until:
+            try:
+                return self.planner.propose(frame.masked_question, frame.topic, **options)
+            except LLMUnavailable as e:
+                self._down_until = time.monotonic() + DOWN_SECONDS
+                why = f"the model server does not answer ({e})"
+        else:
+            why = "the model server did not answer moments ago"
+        proposal = self.fallback.propose(frame.masked_question, frame.topic, **options)
+        proposal.degraded = f"{why}; the {self.fallback.name} planner proposed instead of the {self.planner.name} planner"
+        return proposal
 
     def describe(self, candidate: RankedPlan) -> str:
         return " -> ".join(candidate.plan)
@@ -140,11 +216,50 @@ class KGTool:
     def execute(self, frame: KGFrame, candidate: RankedPlan) -> PathResult:
         return execute_plan(self.kg, [frame.topic], candidate.plan, max_witnesses=self.max_witnesses)
 
-    def check(self, frame: KGFrame, result: PathResult) -> list[Check]:
-        return check_grounding(frame.question, result, self.schema, self.kinds)
+    def check(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> list[Check]:
+        checks = check_grounding(frame.question, result, self.schema, self.kinds)
+        if not result.answers:
+            missing = self.missing_edge(frame, result)
+            checks = [c.model_copy(update={"detail": missing.sentence(frame.topic)}) if c.name == "grounded" else c
+                      for c in checks]
+        return checks
 
-    def conclude(self, frame: KGFrame, result: PathResult) -> Conclusion:
-        grounding = KGGrounding(topic=frame.topic, plan=result.plan, planner=self.planner.name,
+    def missing_edge(self, frame: KGFrame, result: PathResult) -> MissingEdge:
+        """The first step of a plan that grounded to nothing with no edge from the entities before it."""
+        hop = next((i for i, size in enumerate(result.frontier_sizes, 1) if size == 0), len(result.plan))
+        step = result.plan[hop - 1]
+        sources = [frame.topic] if hop == 1 else execute_plan(self.kg, [frame.topic], result.plan[: hop - 1]).answers
+        _, targets = self.kg.step(step).expand(np.array([self.kg.entity_id(s) for s in sources], dtype=np.int32))
+        return MissingEdge(hop=hop, step=step, sources=sources[:3], count=len(sources), before=result.plan[: hop - 1],
+                           only_topic=len(targets) > 0)
+
+    def conclude(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> Conclusion:
+        grounding = KGGrounding(topic=frame.topic, plan=result.plan, planner=candidate.by or self.planner.name,
                                 witnesses={a: result.witnesses.get(a, []) for a in result.answers})
         return Conclusion(answers=result.answers, message=f"{len(result.answers)} answer(s) via {' -> '.join(result.plan)}",
                           evidence=grounding)
+
+    def abstain(self, frame: KGFrame, attempts: list[Attempt]) -> Refusal:
+        """No plan passed. When the best reading of the question grounded to nothing, the answer is not in the
+        graph, and the message names the edge it lacks; otherwise no plan fits the question."""
+        if not attempts:
+            return Refusal(status="no_plan", message="the planner proposed no plan for this question")
+        best = attempts[0]
+        failures = "; ".join(f"{a.candidate}: " + "; ".join(f"{c.name}: {c.detail}" for c in a.checks if not c.passed)
+                             for a in attempts)
+        if best.failed != ["grounded"]:
+            return Refusal(status="no_plan", message=f"no plan grounded and passed the checks: {failures}")
+        candidate = RankedPlan.model_validate(best.proposed)
+        missing = self.missing_edge(frame, self.execute(frame, candidate))
+        others = [a.candidate for a in attempts[1:]]
+        message = (f"{missing.sentence(frame.topic)} The question was read as {best.candidate} from {frame.topic}"
+                   + (f" (other readings tried: {'; '.join(others)})" if others else "")
+                   + "; no answer is given rather than an answer to another question.")
+        evidence = KGGrounding(topic=frame.topic, plan=candidate.plan, witnesses={}, planner=candidate.by or self.planner.name,
+                               missing=missing)
+        return Refusal(status="not_in_graph", message=message, evidence=evidence)
+
+
+def _max_gap(planner: Planner) -> float:
+    readings = Readings.load(planner.folder) if planner.folder else None
+    return readings.max_gap if readings else DEFAULT_MAX_GAP
