@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # vLLM's CPU build unless a CUDA GPU answers.
 FLAVOUR ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
-.PHONY: run test bench browser clean
+.PHONY: run test bench browser prover clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,17 @@ $(STAMP): pyproject.toml Makefile
 run: $(STAMP)
 	$(BIN)/reasoner serve
 
-test: $(STAMP) browser
+test: $(STAMP) browser prover
 	$(BIN)/pytest
 
 # Debian's Chromium for the trace viewer's browser test (Playwright drives it; it downloads no browser).
 APT := $(if $(filter 0,$(shell id -u)),,sudo )env DEBIAN_FRONTEND=noninteractive apt-get
 browser:
 	@command -v chromium >/dev/null || { $(APT) install -y -qq chromium || { $(APT) update -qq && $(APT) install -y -qq chromium; }; }
+
+# Debian's E theorem prover for the logic tool.
+prover:
+	@command -v eprover >/dev/null || { $(APT) install -y -qq eprover || { $(APT) update -qq && $(APT) install -y -qq eprover; }; }
 
 bench: $(STAMP)
 	$(BIN)/python bench/kg_core.py

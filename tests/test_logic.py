@@ -1,0 +1,50 @@
+"""The logic tool's foundations: FOLIO-syntax formulas parsed and checked, rendered as TPTP, decided by E."""
+
+import pytest
+
+from tools.logic.fol import FormulaError, parse, signature, tptp
+from tools.logic.prover import consistent, decide, run
+
+PREMISES = ["∀x (Man(x) → Mortal(x))", "Man(socrates)"]
+
+
+def test_connectives_bind_in_folio_order():
+    # ¬ ∧ ∨ ⊕ → ↔: "A → B ⊕ C" is A → (B ⊕ C).
+    assert tptp(parse("¬P(a) → Q(a) ⊕ R(a)")) == "(~p_P(c_a) => (p_Q(c_a) <~> p_R(c_a)))"
+    assert tptp(parse("∀x ∃y (Likes(x, y) ∧ x ≠ y)")) == "(! [X_x] : (? [X_y] : (p_Likes(X_x, X_y) & ~(X_x = X_y))))"
+
+
+@pytest.mark.parametrize("text", ["Code(burger) ∧ Mac(burger))", "Superhero(captain america)", "", "∀x (P(x) Q(x))"])
+def test_a_formula_that_does_not_parse_says_where(text):
+    with pytest.raises(FormulaError, match="does not parse at column"):
+        parse(text)
+
+
+def test_a_name_used_with_two_arities_is_caught():
+    symbols: dict = {}
+    signature(parse("Value(a, b)"), out=symbols)
+    with pytest.raises(FormulaError, match="Value is used with 2 and with 1"):
+        signature(parse("Value(c)"), out=symbols)
+    assert signature(parse("∀x (P(x) → Q(x, bob))")) == {"pred P": 1, "pred Q": 2, "const bob": 0}  # x is bound
+
+
+def test_the_prover_gives_three_valued_answers_with_a_proof():
+    premises = [parse(p) for p in PREMISES]
+    proved = decide(premises, parse("Mortal(socrates)"))
+    assert proved.label == "True" and "SZS output start" in proved.calls[0].proof
+    assert decide(premises, parse("¬Mortal(socrates)")).label == "False"
+    unknown = decide(premises, parse("Mortal(plato)"))
+    assert unknown.label == "Unknown" and [c.goal for c in unknown.calls] == ["conclusion", "negation"]
+
+
+def test_contradictory_premises_are_found():
+    assert consistent([parse(p) for p in PREMISES]).status == "Satisfiable"
+    assert consistent([parse(p) for p in [*PREMISES, "¬Mortal(socrates)"]]).status == "Unsatisfiable"
+
+
+def test_a_problem_that_runs_long_is_stopped_at_its_limit():
+    # Numbers without end and no counter-model E can find: it searches until its limit, then says so.
+    endless = ("fof(a, axiom, ![X]: (n(X) => n(s(X)))).\nfof(b, axiom, n(z)).\nfof(c, axiom, ![X, Y]: (lt(X, Y) => lt(X, s(Y)))).\n"
+               "fof(d, axiom, ![X]: lt(X, s(X))).\nfof(g, conjecture, ?[X]: (n(X) & lt(X, X))).\n")
+    call = run(endless, "conclusion", seconds=1)
+    assert call.status in ("ResourceOut", "Timeout") and 0.5 < call.seconds < 7

@@ -1,0 +1,153 @@
+"""First-order logic formulas: the one syntax the logic tool reads, and its TPTP rendering for a prover.
+
+The syntax is FOLIO's: `∀x (Dog(x) → Animal(x))`, `∃x ∃y (Likes(x, y) ∧ ¬Likes(y, x))`, connectives
+¬ ∧ ∨ ⊕ (exclusive or) → ↔, binding in that order, predicates and functions applied to terms, `=`. A single lowercase
+letter (optionally followed by digits) is a variable where a quantifier binds it; every other name is
+a constant. The grammar is written for lark, so the same text can later constrain decoding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from lark import Lark, Transformer, UnexpectedInput
+
+GRAMMAR = r"""
+?formula: iff
+?iff: implies ("↔" implies)*                 -> iff
+?implies: xor ("→" implies)?                  -> implies
+?xor: disj ("⊕" disj)*                        -> xor
+?disj: conj ("∨" conj)*                       -> disj
+?conj: unary ("∧" unary)*                     -> conj
+?unary: "¬" unary                             -> neg
+      | QUANT VAR unary                       -> quantified
+      | atom
+      | "(" formula ")"
+atom: NAME "(" term ("," term)* ")"           -> predicate
+    | term "=" term                           -> equal
+    | term "≠" term                           -> unequal
+    | NAME                                    -> proposition
+?term: NAME "(" term ("," term)* ")"          -> function
+     | NAME                                   -> name
+QUANT: "∀" | "∃"
+VAR: /[a-z][0-9]*/
+NAME: /[A-Za-z0-9_][A-Za-z0-9_\-.']*/
+%import common.WS
+%ignore WS
+"""
+
+
+class FormulaError(ValueError):
+    """A formula that does not parse, or uses a name inconsistently."""
+
+
+@dataclass(frozen=True)
+class Node:
+    op: str  # not and or implies iff xor forall exists pred eq fn name prop
+    args: tuple  # sub-nodes, or (name, args...) for predicates and functions
+
+
+class _Build(Transformer):
+    def neg(self, c): return Node("not", (c[0],))
+    def conj(self, c): return _chain("and", c)
+    def disj(self, c): return _chain("or", c)
+    def implies(self, c): return _chain("implies", c)
+    def iff(self, c): return _chain("iff", c)
+    def xor(self, c): return _chain("xor", c)
+    def quantified(self, c): return Node("forall" if c[0] == "∀" else "exists", (str(c[1]), c[2]))
+    def predicate(self, c): return Node("pred", (str(c[0]), *c[1:]))
+    def proposition(self, c): return Node("pred", (str(c[0]),))
+    def equal(self, c): return Node("eq", tuple(c))
+    def unequal(self, c): return Node("not", (Node("eq", tuple(c)),))
+    def function(self, c): return Node("fn", (str(c[0]), *c[1:]))
+    def name(self, c): return Node("name", (str(c[0]),))
+
+
+def _chain(op: str, children: list) -> Node:
+    return children[0] if len(children) == 1 else Node(op, tuple(children))
+
+
+@cache
+def _parser() -> Lark:
+    return Lark(GRAMMAR, start="formula", parser="lalr", transformer=_Build())
+
+
+def parse(text: str) -> Node:
+    """A formula's tree; FormulaError with the position when it does not parse."""
+    cleaned = text.strip().rstrip(".")
+    try:
+        return _parser().parse(cleaned)
+    except UnexpectedInput as e:
+        raise FormulaError(f"does not parse at column {e.column}: {cleaned!r}") from None
+
+
+def signature(node: Node, bound: frozenset[str] = frozenset(), out: dict | None = None) -> dict[str, int]:
+    """Every predicate and function symbol with its arity (`P/2`), and constants (`c/0`); raises
+    FormulaError when one name is used with two arities."""
+    out = {} if out is None else out
+
+    def note(key: str, arity: int) -> None:
+        if out.setdefault(key, arity) != arity:
+            raise FormulaError(f"{key} is used with {out[key]} and with {arity} arguments")
+
+    if node.op in ("forall", "exists"):
+        signature(node.args[1], bound | {node.args[0]}, out)
+    elif node.op in ("pred", "fn"):
+        note(("pred " if node.op == "pred" else "fn ") + node.args[0], len(node.args) - 1)
+        for term in node.args[1:]:
+            signature(term, bound, out)
+    elif node.op == "name":
+        if node.args[0] not in bound:
+            note("const " + node.args[0], 0)
+    else:
+        for child in node.args:
+            signature(child, bound, out)
+    return out
+
+
+# ---- TPTP (first-order form) for E and other provers ------------------------------------------
+
+_TPTP_OP = {"and": "&", "or": "|", "implies": "=>", "iff": "<=>", "xor": "<~>"}
+
+
+def tptp(node: Node, bound: frozenset[str] = frozenset()) -> str:
+    if node.op in _TPTP_OP:
+        return "(" + f" {_TPTP_OP[node.op]} ".join(tptp(a, bound) for a in node.args) + ")"
+    if node.op == "not":
+        return f"~{tptp(node.args[0], bound)}"
+    if node.op in ("forall", "exists"):
+        var, body = node.args
+        return f"({'!' if node.op == 'forall' else '?'} [{_var(var)}] : {tptp(body, bound | {var})})"
+    if node.op == "eq":
+        return f"({tptp(node.args[0], bound)} = {tptp(node.args[1], bound)})"
+    if node.op in ("pred", "fn"):
+        name, *args = node.args
+        symbol = ("p_" if node.op == "pred" else "f_") + _symbol(name)
+        return symbol + (f"({', '.join(tptp(a, bound) for a in args)})" if args else "")
+    if node.op == "name":
+        return _var(node.args[0]) if node.args[0] in bound else "c_" + _symbol(node.args[0])
+    raise FormulaError(f"cannot render {node.op}")
+
+
+def _var(name: str) -> str:
+    return "X_" + name
+
+
+def _symbol(name: str) -> str:
+    """A TPTP lower word for any name (TPTP names start lowercase and hold [A-Za-z0-9_])."""
+    return re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", name)
+
+
+def problem(premises: list[Node], goal: Node | None) -> str:
+    """A TPTP problem: the premises as axioms, and the goal as the conjecture (none: check consistency)."""
+    lines = [f"fof(p{i}, axiom, {tptp(p)})." for i, p in enumerate(premises)]
+    if goal is not None:
+        lines.append(f"fof(goal, conjecture, {tptp(goal)}).")
+    return "\n".join(lines) + "\n"
+
+
+def negate(node: Node) -> Node:
+    return Node("not", (node,))
+
