@@ -10,8 +10,9 @@ client, cycling through the demo graph's questions (kg/demo/questions.txt, gold 
    or as a clear 503; latency p50/p95, peak memory of the app and of the model server, and any
    ERROR or traceback in the service's log.
 2. Outage: the same, but after `--kill-after` answers the model server's process group is killed
-   (SIGKILL). Requests must fail fast with a clear error, the app must stay up, `/healthz` must say
-   what is wrong, and after the service restarts its model server, requests must be answered again.
+   (SIGKILL). Requests must be answered in degraded mode (the embedding planner stands in, and the
+   answer says so) or fail fast with a clear error, the app must stay up, `/healthz` must say what is
+   wrong, and after the service restarts its model server, requests must be answered by the LLM again.
 
 Prints the figures and writes bench/results/api_load.json.
 """
@@ -126,12 +127,14 @@ def ask(client: openai.OpenAI, question: str, gold: set[str]) -> dict:
         reply = client.chat.completions.create(model="reasoner", messages=[{"role": "user", "content": question}])
         answers = set(reply.model_extra["reasoner"]["answers"])
         outcome, message = ("correct" if answers == gold else "wrong"), ""
+        degraded = reply.model_extra["reasoner"].get("degraded", False)
     except openai.APIStatusError as e:
         outcome, message = ("503" if e.status_code == 503 else f"http {e.status_code}"), str(e.body.get("message") if isinstance(e.body, dict) else e)
+        degraded = False
     except openai.APIError as e:
-        outcome, message = "error", str(e)
+        outcome, message, degraded = "error", str(e), False
     return {"outcome": outcome, "seconds": time.perf_counter() - started, "message": message, "question": question,
-            "at": time.monotonic()}
+            "at": time.monotonic(), "degraded": degraded}
 
 
 def load(url: str, questions: list, n: int, concurrency: int, on_result=None) -> list[dict]:
@@ -242,6 +245,8 @@ def run_outage(service: Service, questions: list, args) -> dict:
         "requests": during, "app_stayed_up": app_alive,
         "failed_after_kill": sum(r["outcome"] not in ("correct", "wrong") for r in after_kill),
         "answered_after_kill": sum(r["outcome"] in ("correct", "wrong") for r in after_kill),
+        "degraded_after_kill": sum(r["degraded"] for r in after_kill),
+        "degraded_after_recovery": sum(r["degraded"] for r in again),
         "healthz_while_down": list(dict.fromkeys(body["model_server"] for body in degraded)),  # each distinct reason, in order
         "seconds_to_recover": round(recovered_at - killed["at"], 1) if killed else None,
         "after_recovery": summary(again, 1.0) | {"wall_s": None, "requests_per_s": None},

@@ -40,6 +40,7 @@ class Linking:
     """The KG tool's planner as far as routing uses it: linking and masking (no LLM is called)."""
 
     name = "llm"
+    folder = None
 
     def __init__(self, kg: KnowledgeGraph) -> None:
         self.kg, self.schema, self.linker = kg, Schema.derive(kg), EntityLinker(kg)
