@@ -48,3 +48,19 @@ def test_a_problem_that_runs_long_is_stopped_at_its_limit():
                "fof(d, axiom, ![X]: lt(X, s(X))).\nfof(g, conjecture, ?[X]: (n(X) & lt(X, X))).\n")
     call = run(endless, "conclusion", seconds=1)
     assert call.status in ("ResourceOut", "Timeout") and 0.5 < call.seconds < 7
+
+
+def test_proofwriter_sentences_become_formulas_the_prover_decides():
+    from tools.logic.templates import Untranslatable, context, sentence, statement
+
+    text = ("The bald eagle is big. Bob does not chase the bald eagle. If something is quiet and cold then it is smart. "
+            "Red, cold things are round. If someone chases the cat and they are not red then the cat sees them. Bob is quiet. Bob is cold.")
+    assert context(text) == [
+        "Big(bald_eagle)", "¬Chase(bob, bald_eagle)", "∀x ((Quiet(x) ∧ Cold(x)) → (Smart(x)))",
+        "∀x (Red(x) ∧ Cold(x) → Round(x))", "∀x ((Chase(x, cat) ∧ ¬Red(x)) → (See(cat, x)))", "Quiet(bob)", "Cold(bob)"]
+    premises = [parse(f) for f in context(text)]
+    assert statement("Is the following statement true, false, or unknown? Bob is smart.") == "Smart(bob)"
+    assert decide(premises, parse(statement("...? Bob is smart."))).label == "True"
+    assert decide(premises, parse(statement("...? Bob is round."))).label == "Unknown"
+    with pytest.raises(Untranslatable, match="no rule"):
+        sentence("Bob wonders whether the cat is red.")

@@ -1,0 +1,97 @@
+"""ProofWriter's templated English to FOL, by rules: training targets for the translator, never answers.
+
+ProofWriter writes facts and rules from a small grammar ("Bob is not red.", "The cat chases the dog.",
+"If someone is big and they chase the cat then the cat is red.", "All red, cold things are round.").
+These rules turn such sentences into formulas in the logic tool's syntax; a problem is kept as a
+training example only when the prover, given them, reproduces the gold label (bench/logic_data.py).
+A sentence outside the grammar raises `Untranslatable`, and the problem is left out.
+"""
+
+from __future__ import annotations
+
+import re
+
+VARIABLE = "x"
+_PRONOUNS = {"someone", "something", "they", "them", "it", "he", "she", "him", "her"}
+_BASE = {"chases": "chase", "eats": "eat", "likes": "like", "needs": "need", "sees": "see", "visits": "visit"}
+_BASE |= {base: base for base in list(_BASE.values())}
+_VERB_WORDS = "|".join(_BASE)
+_NEGATED_VERB = re.compile(rf"^(?P<subj>.+?) (?:does|do) not (?P<verb>{_VERB_WORDS}) (?P<obj>.+)$")
+_VERB = re.compile(rf"^(?P<subj>.+?) (?P<verb>{_VERB_WORDS}) (?P<obj>.+)$")
+_IS = re.compile(r"^(?P<subj>.+?) (?:is|are) (?P<neg>not )?(?P<adj>[a-z]+)$")
+_ALL = re.compile(r"^(?:all )?(?P<adjs>[a-z]+(?:,? [a-z]+)*) (?:things|people) are (?P<neg>not )?(?P<adj>[a-z]+)$")
+
+
+class Untranslatable(ValueError):
+    pass
+
+
+def term(words: str) -> str:
+    """An entity or the variable: "the bald eagle" -> bald_eagle, "Bob" -> bob, "someone" -> x."""
+    words = words.strip().lower()
+    if words in _PRONOUNS:
+        return VARIABLE
+    return re.sub(r"^the ", "", words).replace(" ", "_")
+
+
+def _predicate(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
+def clause(text: str) -> str:
+    """One atomic statement, possibly negated: "Bob is not red" -> ¬Red(bob)."""
+    text = text.strip().rstrip(".")
+    for pattern, negated in ((_NEGATED_VERB, True), (_VERB, False)):
+        match = pattern.match(text)
+        if match:
+            atom = f"{_predicate(_BASE[match['verb']])}({term(match['subj'])}, {term(match['obj'])})"
+            return ("¬" if negated else "") + atom
+    match = _IS.match(text)
+    if match:
+        return ("¬" if match["neg"] else "") + f"{_predicate(match['adj'])}({term(match['subj'])})"
+    raise Untranslatable(f"no rule for the statement {text!r}")
+
+
+def _conjuncts(text: str) -> list[str]:
+    """ "X is big and they are red" -> two clauses; "X is quiet and cold" -> the second said of X too."""
+    clauses, subject = [], None
+    for part in (p.strip() for p in re.split(r"\band\b", text)):
+        try:
+            clauses.append(clause(part))
+        except Untranslatable:
+            if subject is None:
+                raise
+            clauses.append(clause(f"{subject} is {part}"))  # "something is quiet and cold": cold is said of it too
+        found = re.match(rf"^(.+?) (?:is|are|does|do|{_VERB_WORDS}) ", part)
+        subject = found.group(1) if found else subject
+    return clauses
+
+
+def sentence(text: str) -> str:
+    """One ProofWriter sentence as a formula."""
+    text = text.strip().rstrip(".")
+    lower = text[:1].lower() + text[1:]
+    if lower.startswith("if "):
+        condition, sep, conclusion = lower[3:].partition(" then ")
+        if not sep:
+            raise Untranslatable(f"an 'if' without 'then': {text!r}")
+        body = " ∧ ".join(_conjuncts(condition))
+        head = " ∧ ".join(_conjuncts(conclusion))
+        formula = f"({body}) → ({head})"
+        return f"∀{VARIABLE} ({formula})" if re.search(rf"\b{VARIABLE}\b", formula) else formula
+    match = _ALL.match(lower)
+    if match:
+        adjs = [a for a in re.split(r",? ", match["adjs"]) if a]
+        body = " ∧ ".join(f"{_predicate(a)}({VARIABLE})" for a in adjs)
+        return f"∀{VARIABLE} ({body} → {'¬' if match['neg'] else ''}{_predicate(match['adj'])}({VARIABLE}))"
+    return clause(text)
+
+
+def context(text: str) -> list[str]:
+    """Every sentence of a ProofWriter context, as formulas."""
+    return [sentence(s) for s in re.split(r"(?<=\.)\s+", text.strip()) if s.strip()]
+
+
+def statement(question: str) -> str:
+    """The statement a ProofWriter question asks about ("... true, false, or unknown? Bob is red.")."""
+    return sentence(question.rsplit("?", 1)[-1])
