@@ -16,9 +16,11 @@ _PRONOUNS = {"someone", "something", "they", "them", "it", "he", "she", "him", "
 _BASE = {"chases": "chase", "eats": "eat", "likes": "like", "needs": "need", "sees": "see", "visits": "visit"}
 _BASE |= {base: base for base in list(_BASE.values())}
 _VERB_WORDS = "|".join(_BASE)
-_NEGATED_VERB = re.compile(rf"^(?P<subj>.+?) (?:does|do) not (?P<verb>{_VERB_WORDS}) (?P<obj>.+)$")
-_VERB = re.compile(rf"^(?P<subj>.+?) (?P<verb>{_VERB_WORDS}) (?P<obj>.+)$")
-_IS = re.compile(r"^(?P<subj>.+?) (?:is|are) (?P<neg>not )?(?P<adj>[a-z]+)$")
+# Who a clause is about: a pronoun, "the" and one or two words ("the bald eagle"), or a capitalised name.
+_ENTITY = r"(?:[Ss]ome(?:one|thing)|[Tt]hey|[Tt]hem|[Ii]t|[Tt]he [a-z]+(?: [a-z]+)?|[A-Z][a-z]+)"
+_NEGATED_VERB = re.compile(rf"^(?P<subj>{_ENTITY}) (?:does|do) not (?P<verb>{_VERB_WORDS}) (?P<obj>{_ENTITY})$")
+_VERB = re.compile(rf"^(?P<subj>{_ENTITY}) (?P<verb>{_VERB_WORDS}) (?P<obj>{_ENTITY})$")
+_IS = re.compile(rf"^(?P<subj>{_ENTITY}) (?:is|are) (?P<neg>not )?(?P<adj>[a-z]+)$")
 _ALL = re.compile(r"^(?:all )?(?P<adjs>[a-z]+(?:,? [a-z]+)*) (?:things|people) are (?P<neg>not )?(?P<adj>[a-z]+)$")
 
 
