@@ -2,6 +2,8 @@
 instead of answering another question; weak links need a question that fits; a dead model server
 gives degraded answers, not errors."""
 
+import os
+import signal
 import time
 
 import pytest
@@ -95,7 +97,8 @@ def test_a_killed_model_server_gives_degraded_answers_not_errors(demo_kg, distil
         with TestClient(app) as client:
             before = client.post("/api/ask", json={"question": "who directed [Heat]"}).json()
             assert (before["status"], before["planner"], before["degraded"]) == ("answered", "llm", False)
-            server.process.kill()
+            group = server.process.pid
+            os.killpg(group, signal.SIGKILL)  # the server and its engine processes, as a crash would
             server.process.wait()
             started = time.monotonic()
             after = client.post("/api/ask", json={"question": "who directed [Heat]"})
@@ -107,3 +110,17 @@ def test_a_killed_model_server_gives_degraded_answers_not_errors(demo_kg, distil
             chat = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "who directed [Heat]"}]})
             assert chat.status_code == 200 and "degraded" in chat.json()["choices"][0]["message"]["content"]
             assert client.get("/healthz").status_code == 503  # the outage is still reported
+    assert not _in_group(group), "no process of the killed server is left"
+
+
+def _in_group(group: int) -> list[int]:
+    import psutil
+
+    left = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == group and process.status() != psutil.STATUS_ZOMBIE:
+                left.append(process.pid)
+        except (ProcessLookupError, psutil.Error):
+            pass
+    return left

@@ -118,6 +118,7 @@ class ModelServer:
                 self.problem = (f"the model server exited (code {code}) at {time.strftime('%H:%M:%S')} and is restarting "
                                 f"(about 30 s; log: {self.log_path})")
                 try:
+                    self._kill()  # what is left of the old one (its engine processes hold memory)
                     self.start()
                     self.problem = None
                     log.warning("the model server is back after %.0fs", self.startup_seconds)
@@ -167,7 +168,11 @@ class ModelServer:
 
     def _kill(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
+            return
+        if process.poll() is not None:  # the leader is gone; its engine processes may not be
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
