@@ -64,3 +64,21 @@ def test_proofwriter_sentences_become_formulas_the_prover_decides():
     assert decide(premises, parse(statement("...? Bob is round."))).label == "Unknown"
     with pytest.raises(Untranslatable, match="no rule"):
         sentence("Bob wonders whether the cat is red.")
+
+
+def test_an_ordering_puzzle_is_an_answer_set_program_and_an_option_holds_in_every_answer_set():
+    from tools.logic.asp import AspError, entailed, solve
+    from tools.logic.templates import ordering
+
+    context = ("The following paragraphs each describe a set of three objects arranged in a fixed order.\n\n"
+               "In an antique car show, there are three vehicles: a bus, a truck, and a sedan. "
+               "The sedan is older than the truck. The bus is the newest.")
+    options = ["A) The bus is the oldest.", "B) The truck is the second-newest.", "C) The sedan is the newest."]
+    program, conditions = ordering(context, options)
+    assert ":- not at(bus, 1)." in program and ":- at(sedan, P), at(truck, Q), not P > Q." in program
+    assert solve(program).models == 1
+    assert [letter for letter, condition in conditions.items() if entailed(program, condition)] == ["B"]
+    loose = program.replace(":- not at(bus, 1).\n", "")  # without it, three orders remain (solve stops counting at 2)
+    assert solve(loose).models == 2 and not entailed(loose, conditions["B"])
+    with pytest.raises(AspError, match="unsafe"):
+        solve("p(X).")

@@ -97,3 +97,78 @@ def context(text: str) -> list[str]:
 def statement(question: str) -> str:
     """The statement a ProofWriter question asks about ("... true, false, or unknown? Bob is red.")."""
     return sentence(question.rsplit("?", 1)[-1])
+
+
+# ---- BIG-bench logical deduction: ordering puzzles as answer-set programs -------------------------
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7}
+# Position 1 is the end these words point to; their opposites count from the other end.
+_RELATIONS = {"to the left of": "<", "above": "<", "newer than": "<", "more expensive than": "<",
+              "to the right of": ">", "below": ">", "older than": ">", "less expensive than": ">"}
+_ENDS = {"leftmost": "first", "newest": "first", "most expensive": "first",
+         "rightmost": "last", "oldest": "last", "cheapest": "last"}
+_STATEMENT = re.compile(r"^(?P<subj>.+?) (?:is|are|finished) (?P<rest>.+)$")
+_FROM = re.compile(r"^(?P<ord>\w+) from the (?P<side>left|right)$")
+_COUNTED = re.compile(r"^(?P<ord>\w+)-(?P<word>to-last|newest|oldest|most expensive|cheapest)$")
+
+
+def _object(words: str) -> str:
+    words = re.sub(r"^(?:the|a|an) ", "", words.strip().lower())
+    return re.sub(r"[^a-z0-9]+", "_", words).strip("_")
+
+
+def _position(phrase: str, n: int) -> int:
+    """ "the third from the right" -> n - 2; "second-to-last" -> n - 1; "the cheapest" -> n."""
+    phrase = re.sub(r"^the ", "", phrase)
+    if phrase in _ORDINALS:
+        return _ORDINALS[phrase]
+    if phrase == "last":
+        return n
+    if phrase in _ENDS:
+        return 1 if _ENDS[phrase] == "first" else n
+    if match := _FROM.match(phrase):
+        k = _ORDINALS.get(match["ord"])
+        if k:
+            return k if match["side"] == "left" else n + 1 - k
+    if match := _COUNTED.match(phrase):
+        k = _ORDINALS.get(match["ord"])
+        if k:
+            return k if _ENDS.get(match["word"], "last") == "first" else n + 1 - k
+    raise Untranslatable(f"no rule for the position {phrase!r}")
+
+
+def ordering_statement(text: str, objects: list[str]) -> tuple[str, str]:
+    """(the constraint that makes the statement true, the condition that it is) in the program's terms."""
+    match = _STATEMENT.match(text.strip().rstrip("."))
+    if not match:
+        raise Untranslatable(f"no rule for the statement {text!r}")
+    subject, rest = _object(match["subj"]), match["rest"]
+    if subject not in objects:
+        raise Untranslatable(f"{match['subj']!r} is not one of the objects")
+    for words, order in _RELATIONS.items():
+        if rest.startswith(words + " "):
+            other = _object(rest[len(words) + 1:])
+            if other not in objects:
+                raise Untranslatable(f"{rest[len(words) + 1:]!r} is not one of the objects")
+            condition = f"at({subject}, P), at({other}, Q), P {order} Q"
+            return f":- at({subject}, P), at({other}, Q), not P {order} Q.", condition
+    k = _position(rest, len(objects))
+    return f":- not at({subject}, {k}).", f"at({subject}, {k})"
+
+
+def ordering(context_text: str, options: list[str]) -> tuple[str, dict[str, str]]:
+    """A logical-deduction puzzle as an answer-set program, and each option (by letter) as a condition."""
+    body = context_text.split("\n\n", 1)[-1]
+    sentences = [s for s in re.split(r"(?<=\.)\s+", body.strip()) if s]
+    listing = sentences[0].partition(":")[2].rstrip(".")
+    if not listing:
+        raise Untranslatable("the puzzle does not list its objects after a colon")
+    objects = [_object(o) for o in re.split(r",\s*(?:and\s+)?|\s+and\s+", listing) if o.strip()]
+    lines = [f"obj({';'.join(objects)}).", f"pos(1..{len(objects)}).",
+             "1 { at(O, P) : pos(P) } 1 :- obj(O).", ":- at(O1, P), at(O2, P), O1 != O2."]
+    lines += [ordering_statement(s, objects)[0] for s in sentences[1:]]
+    conditions = {}
+    for option in options:
+        letter, _, text = option.partition(") ")
+        conditions[letter.strip()] = ordering_statement(text, objects)[1]
+    return "\n".join(lines + ["#show at/2."]), conditions
