@@ -82,3 +82,29 @@ def test_an_ordering_puzzle_is_an_answer_set_program_and_an_option_holds_in_ever
     assert solve(loose).models == 2 and not entailed(loose, conditions["B"])
     with pytest.raises(AspError, match="unsafe"):
         solve("p(X).")
+
+
+def test_constrained_translations_always_parse(llm):
+    """The embedded model, not trained for this, still writes only formulas the parser reads: the grammar
+    binds. (Untrained, it rambles until max_tokens; each premise line it finishes must parse.)"""
+    from tools.base import Constraint
+    from tools.logic.translate import Problem, Translation, grammar, prompt, read, render
+
+    problem = Problem(premises=["All men are mortal.", "Socrates is a man."], conclusion="Socrates is mortal.")
+    call = llm.sample(prompt=prompt(problem), n=8, temperature=1.0, max_tokens=120,
+                      constraint=Constraint(kind="grammar", value=grammar(problem)))
+    complete_lines = 0
+    for raw, why in zip(call.raw, call.finish):
+        if why == "stop":
+            read(raw, problem)
+        lines = raw.split("\n")[:-1]  # the lines it finished; the last one may be cut
+        for line in lines:
+            parse(line.removeprefix("conclusion: "))
+        complete_lines += len(lines)
+        assert len(lines) <= 2 and all(not line.startswith("conclusion") for line in lines)
+    assert complete_lines > 0, call.raw
+    gold = Translation(premises=["∀x (Man(x) → Mortal(x))", "Man(socrates)"], conclusion="Mortal(socrates)")
+    premises, conclusion = read(render(gold), problem)
+    assert decide(premises, conclusion).label == "True"
+    with pytest.raises(FormulaError, match="expected 2 premise lines"):
+        read("Man(socrates)\nconclusion: Mortal(socrates)", problem)

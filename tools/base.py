@@ -36,6 +36,7 @@ class LLMCall(BaseModel):
     messages: list[dict]  # the prompt as sent (a plain completion prompt is one message of role "prompt")
     raw: list[str]  # one output per sample
     logprobs: list[float] = []  # of each sample
+    finish: list[str] = []  # why each sample ended: "stop", or "length" when cut at max_tokens
     constraint: str | None = None  # its kind
     usage: dict[str, int] = {}  # prompt_tokens, completion_tokens
     seconds: float = 0.0

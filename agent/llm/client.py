@@ -52,7 +52,8 @@ class LLMClient:
                         for c in response.choices]
             sent = [{"role": "prompt", "content": prompt}]
         usage = response.usage
-        return LLMCall(model=model, messages=sent, raw=raw, logprobs=logprobs, constraint=constraint.kind if constraint else None,
+        return LLMCall(model=model, messages=sent, raw=raw, logprobs=logprobs, finish=[c.finish_reason or "" for c in response.choices],
+                       constraint=constraint.kind if constraint else None,
                        usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens} if usage else {},
                        seconds=round(time.perf_counter() - started, 4))
 
