@@ -9,7 +9,8 @@ as a training example only when the prover reproduces the gold label; the rest a
 a sentence outside the rules, or a label the prover does not reproduce (ProofWriter's gold comes
 from forward chaining only, so a conclusion that needs a contrapositive is "Unknown" there and
 provable in first-order logic). Writes bench/out/proofwriter_fol_<split>.jsonl (the kept examples:
-sentences, formulas, label) and bench/results/logic_data.json.
+sentences, formulas, label, and the translator's prompt and target in tools/logic/translate.py's
+format) and bench/results/logic_data.json.
 
 BIG-bench logical deduction (train) is translated the same way into an answer-set program
 (tools/logic/templates.py `ordering`) and solved with clingo; a puzzle is kept when exactly one
@@ -32,7 +33,8 @@ sys.path.insert(0, str(HERE.parent))
 from tools.logic.asp import entailed  # noqa: E402
 from tools.logic.fol import parse  # noqa: E402
 from tools.logic.prover import decide  # noqa: E402
-from tools.logic.templates import Untranslatable, context, ordering, statement  # noqa: E402
+from tools.logic.templates import Untranslatable, asked, context, ordering, sentences, statement  # noqa: E402
+from tools.logic.translate import Problem, Translation, prompt, read, render  # noqa: E402
 
 PROOFWRITER = HERE.parent.parent / "shared" / "data" / "proofwriter"
 DEDUCTION = HERE.parent.parent / "shared" / "data" / "logical_deduction" / "train.json"
@@ -62,8 +64,12 @@ def convert(split: str, limit: int | None, seconds: float) -> dict:
                 disagreements[f"gold {gold}, prover {verdict.label}"] += 1
                 continue
             outcome["kept"] += 1
+            problem = Problem(premises=sentences(item["context"]), conclusion=asked(item["question"]))
+            target = render(Translation(premises=premises, conclusion=conclusion))
+            read(target, problem)  # the target is what the translator must write, in its own format
             sink.write(json.dumps({"id": item["id"], "context": item["context"], "question": item["question"],
-                                   "premises": premises, "conclusion": conclusion, "label": gold}, ensure_ascii=False) + "\n")
+                                   "premises": premises, "conclusion": conclusion, "label": gold,
+                                   "prompt": prompt(problem), "target": target}, ensure_ascii=False) + "\n")
     return {"n": len(items), **dict(outcome), "kept_share": round(outcome["kept"] / len(items), 4),
             "disagreements": dict(disagreements), "prover_seconds_per_problem": {
                 "median": round(statistics.median(times), 3), "max": round(max(times), 3)} if times else {},

@@ -89,14 +89,23 @@ def sentence(text: str) -> str:
     return clause(text)
 
 
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=\.)\s+", text.strip()) if s.strip()]
+
+
 def context(text: str) -> list[str]:
     """Every sentence of a ProofWriter context, as formulas."""
-    return [sentence(s) for s in re.split(r"(?<=\.)\s+", text.strip()) if s.strip()]
+    return [sentence(s) for s in sentences(text)]
+
+
+def asked(question: str) -> str:
+    """The statement a ProofWriter question asks about ("... true, false, or unknown? Bob is red.")."""
+    return question.rsplit("?", 1)[-1].strip()
 
 
 def statement(question: str) -> str:
-    """The statement a ProofWriter question asks about ("... true, false, or unknown? Bob is red.")."""
-    return sentence(question.rsplit("?", 1)[-1])
+    """The formula of the statement a ProofWriter question asks about."""
+    return sentence(asked(question))
 
 
 # ---- BIG-bench logical deduction: ordering puzzles as answer-set programs -------------------------
