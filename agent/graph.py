@@ -122,7 +122,7 @@ class Agent:
                           failed=[c.name for c in failed], checks=checks)
         update: dict[str, Any] = {"checks": checks, "attempts": state.attempts + [attempt]}
         if failed:
-            update["feedback"] = state.feedback + [f"{state.candidate_text}: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)]
+            update["feedback"] = state.feedback + [attempt.why()]
         return update
 
     def after_check(self, state: AgentState) -> str:

@@ -4,8 +4,9 @@ An explicit `tool` wins; then the shape of a typed `input`; otherwise the messag
 what each tool needs, most specific first: a table of numbers (regress), input -> output examples
 (induce), premises with a question or conclusion (logic), an entity marked in [brackets] (kg, the
 graph's convention), or a question about a linked entity that reads like the graph's own questions
-(kg; closer still when the link is weak, a common word like "Up"). What fits none of these is routed to `none`, which the executor answers by saying what the
-service can do; it is never sent to the KG to be answered anyway.
+(kg; closer still when the link is weak, a common word like "Up"). What fits none of these is routed
+to `none`, which the executor answers by saying what the service can do; it is never sent to the KG
+to be answered anyway.
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ class StepTable:
     """The graph's steps as ids (STOP and PAD after them), every entity's out-degree by each step, and
     which steps the schema lets follow which (their kinds meet)."""
 
-    def __init__(self, kg: KnowledgeGraph, steps: list[str] | None = None) -> None:
+    def __init__(self, kg: KnowledgeGraph, steps: list[str] | None = None, schema: Schema | None = None) -> None:
         self.kg = kg
         self.steps = steps or kg.steps
         missing = [s for s in self.steps if s not in kg.adjacency]
@@ -181,7 +181,7 @@ class StepTable:
         # (entities, steps): a frontier's edges by each step are the sum of its rows.
         self.degrees = np.stack([np.diff(kg.adjacency[s].indptr) for s in self.steps], axis=1).astype(np.int32)
         self.adjacency = [kg.adjacency[s] for s in self.steps]
-        schema = Schema.derive(kg)
+        schema = schema or Schema.derive(kg)
         head = np.array([schema.relation(s).head_kind for s in self.steps])
         tail = np.array([schema.relation(s).tail_kind for s in self.steps])
         self.head_kinds = head
@@ -474,12 +474,12 @@ class EdgeSearch:
     """A trained scorer over one graph: `search(question vector, topic)` -> [(plan, log-probability)]."""
 
     def __init__(self, kg: KnowledgeGraph, folder: Path, *, config: SearchConfig | None = None,
-                 steps: list[str] | None = None) -> None:
+                 steps: list[str] | None = None, schema: Schema | None = None) -> None:
         if config is None or steps is None:
             card = json.loads((folder / CARD_FILE).read_text())
             config, steps = SearchConfig.model_validate(card["config"]), card["steps"]
         self.config = config
-        self.table = StepTable(kg, steps)
+        self.table = StepTable(kg, steps, schema)
         self.kg = kg
         w = dict(np.load(folder / SCORER_FILE))
         n = len(steps)

@@ -101,6 +101,10 @@ class Attempt(BaseModel):
     failed: list[str]  # names of the checks it failed
     checks: list[Check] = []
 
+    def why(self) -> str:
+        """`candidate: check: detail; ...` for the checks it failed (feedback, and the reason no answer was given)."""
+        return f"{self.candidate}: " + "; ".join(f"{c.name}: {c.detail}" for c in self.checks if not c.passed)
+
 
 class Conclusion(BaseModel):
     answers: list[str]

@@ -33,7 +33,7 @@ class EmbeddingPlanner:
         self.schema = Schema.derive(kg)
         self.linker = EntityLinker(kg)
         self.folder = folder
-        self.search = EdgeSearch(kg, folder)
+        self.search = EdgeSearch(kg, folder, schema=self.schema)
         self.encoder = encoder or TextEncoder()
         self.top = top
 

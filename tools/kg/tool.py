@@ -196,16 +196,15 @@ class KGTool:
         return proposal
 
     def _propose(self, frame: KGFrame, options: dict) -> Proposal:
-        if self.fallback is None:
-            return self.planner.propose(frame.masked_question, frame.topic, **options)
-        if time.monotonic() >= self._down_until:
+        why = "the model server did not answer moments ago"
+        if self.fallback is None or time.monotonic() >= self._down_until:
             try:
                 return self.planner.propose(frame.masked_question, frame.topic, **options)
             except LLMUnavailable as e:
+                if self.fallback is None:
+                    raise
                 self._down_until = time.monotonic() + DOWN_SECONDS
                 why = f"the model server does not answer ({e})"
-        else:
-            why = "the model server did not answer moments ago"
         proposal = self.fallback.propose(frame.masked_question, frame.topic, **options)
         proposal.degraded = f"{why}; the {self.fallback.name} planner proposed instead of the {self.planner.name} planner"
         return proposal
@@ -245,10 +244,8 @@ class KGTool:
         if not attempts:
             return Refusal(status="no_plan", message="the planner proposed no plan for this question")
         best = attempts[0]
-        failures = "; ".join(f"{a.candidate}: " + "; ".join(f"{c.name}: {c.detail}" for c in a.checks if not c.passed)
-                             for a in attempts)
         if best.failed != ["grounded"]:
-            return Refusal(status="no_plan", message=f"no plan grounded and passed the checks: {failures}")
+            return Refusal(status="no_plan", message="no plan grounded and passed the checks: " + "; ".join(a.why() for a in attempts))
         candidate = RankedPlan.model_validate(best.proposed)
         missing = self.missing_edge(frame, self.execute(frame, candidate))
         others = [a.candidate for a in attempts[1:]]
