@@ -77,14 +77,6 @@ def distill(
     on_step: Callable[[int, float], None] | None = None,
     log: Callable[[str], None] = print,
 ) -> DistillCard:
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    random.seed(config.seed)
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
     fmt = CompactFormat.for_schema(Schema.derive(kg))
 
     # ---- data -------------------------------------------------------------------------------
@@ -100,43 +92,10 @@ def distill(
     }
     log(f"pairs: {json.dumps(data)}")
 
-    base = embedded_model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    layers = model.config.num_hidden_layers
-    top = list(range(layers - config.lora_layers, layers)) if config.lora_layers else None
-    model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=2 * config.lora_rank, lora_dropout=0.0,
-                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-                                             layers_to_transform=top, task_type="CAUSAL_LM"))
-    encoded = [_encode(tokenizer, prompt, target) for prompt, target, _, _ in train]
-
-    # ---- training loop -------------------------------------------------------------------------
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=0.0)
-    model.train()
-    started = time.perf_counter()
-    order: list[int] = []
-    loss_value = math.nan
-    for step in range(config.steps):
-        lr = config.learning_rate * _schedule(step, config.warmup_steps, config.steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        if len(order) < config.batch_size:
-            order += random.sample(range(len(encoded)), len(encoded))
-        batch, order = [encoded[i] for i in order[: config.batch_size]], order[config.batch_size :]
-        input_ids, labels, attention = _collate(batch, tokenizer.pad_token_id)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bfloat16):
-            loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        loss_value = loss.item()
-        if on_step:
-            on_step(step + 1, loss_value)
-    train_seconds = time.perf_counter() - started
+    model, tokenizer, loss_value, train_seconds = finetune([(prompt, target) for prompt, target, _, _ in train], config,
+                                                          on_step=on_step)
 
     # ---- evaluation on the run's own validation split -----------------------------------------
-    model.eval()
     scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
     predictions = generate_plans(model, tokenizer, [p[0] for p in scored])
     figures: dict[str, dict] = {}
@@ -168,6 +127,52 @@ def distill(
     return card
 
 
+
+def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Callable[[int, float], None] | None = None):
+    """LoRA-tune the embedded model on (prompt, target) pairs, loss on the target only: (model, tokenizer,
+    final loss, seconds). The one training loop of every distilled job (planner, translator)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    base = embedded_model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    layers = model.config.num_hidden_layers
+    top = list(range(layers - config.lora_layers, layers)) if config.lora_layers else None
+    model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=2 * config.lora_rank, lora_dropout=0.0,
+                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+                                             layers_to_transform=top, task_type="CAUSAL_LM"))
+    encoded = [_encode(tokenizer, prompt, target) for prompt, target in pairs]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=0.0)
+    model.train()
+    started = time.perf_counter()
+    batches: list[list[int]] = []
+    loss_value = math.nan
+    for step in range(config.steps):
+        lr = config.learning_rate * _schedule(step, config.warmup_steps, config.steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        if not batches:
+            batches = _batches([len(ids) for ids, _ in encoded], config.batch_size)
+        batch = [encoded[i] for i in batches.pop()]
+        input_ids, labels, attention = _collate(batch, tokenizer.pad_token_id)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bfloat16):
+            loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss_value = loss.item()
+        if on_step:
+            on_step(step + 1, loss_value)
+    model.eval()
+    return model, tokenizer, loss_value, time.perf_counter() - started
+
 def generate_plans(model, tokenizer, prompts: list[str], batch_size: int = 64) -> list[str]:
     """Greedy, unconstrained completions (the model's own preference), for validation."""
     import torch
@@ -181,6 +186,17 @@ def generate_plans(model, tokenizer, prompts: list[str], batch_size: int = 64) -
             for row in generated[:, batch["input_ids"].shape[1] :]:
                 outputs.append(tokenizer.decode(row, skip_special_tokens=True).split("\n")[0])
     return outputs
+
+
+def _batches(lengths: list[int], size: int) -> list[list[int]]:
+    """One epoch of batches in random order, each of examples of similar length (little padding to compute)."""
+    order = random.sample(range(len(lengths)), len(lengths))
+    batches = []
+    for start in range(0, len(order), size * 16):
+        pool = sorted(order[start : start + size * 16], key=lambda i: lengths[i])
+        batches += [pool[i : i + size] for i in range(0, len(pool), size)]
+    random.shuffle(batches)
+    return batches
 
 
 def _encode(tokenizer, prompt: str, target: str) -> tuple[list[int], int]:
