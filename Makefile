@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	@if [ "$(FLAVOUR)" = cpu ]; then $(BIN)/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec; fi
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) prover
 	$(BIN)/reasoner serve
 
 test: $(STAMP) browser prover
@@ -35,7 +35,7 @@ browser:
 prover:
 	@command -v eprover >/dev/null || { $(APT) install -y -qq eprover || { $(APT) update -qq && $(APT) install -y -qq eprover; }; }
 
-bench: $(STAMP)
+bench: $(STAMP) prover
 	$(BIN)/python bench/kg_core.py
 	$(BIN)/python bench/planner.py
 	$(BIN)/python bench/planner.py --distilled tools/kg/planners/metaqa --per-hop 1100 --samples 1 --name distilled
@@ -46,6 +46,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/lora.py
 	$(BIN)/python bench/faithful.py --calibrate
 	$(BIN)/python bench/faithful.py --per-hop 400
+	$(BIN)/python bench/prover.py
+	$(BIN)/python bench/logic_data.py
+	$(BIN)/python bench/logic.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent.graph import Agent, AgentConfig
 from agent.llm import LLMClient
+from agent.llm.lazy import LazyLLM
 from agent.llm.server import SERVED_NAME, ModelServer, model_server
 from agent.llm.weights import merged_model_dir
 from agent.settings import settings
@@ -25,6 +26,8 @@ from tools.kg.checks import AnswerKinds, QuestionForms
 from tools.kg.llm_planner import PLANNERS, ExampleIndex, Planner, distilled_format, find_distilled
 from tools.kg.search_planner import EmbeddingPlanner, choose_scorer
 from tools.kg.tool import KGTool
+from tools.logic.tool import LogicTool
+from tools.logic.translate import TRANSLATOR
 
 
 @dataclass
@@ -104,13 +107,50 @@ def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None, f
     return KGTool(planner, kinds, forms, fallback=fallback)
 
 
+TRANSLATOR_NAME = "translator"  # the served model name of the logic translator
+
+
+@contextlib.contextmanager
+def open_logic(*, translator: Path | None = None, llm_url: str | None = None, llm_model: str = SERVED_NAME,
+               eager: bool = False, **options) -> Iterator[LogicTool]:
+    """The logic tool: on the distilled translator (shipped, or `translator`) merged and served by its own
+    model server, started on first use (`eager`: at once, in the background); or on the model at `llm_url`."""
+    config = settings()
+    if llm_url:
+        yield LogicTool(LLMClient(llm_url, llm_model, timeout=config.llm_timeout, max_retries=config.llm_retries),
+                        model=llm_model, **options)
+        return
+    folder = translator or TRANSLATOR
+    if not (folder / "translator.json").is_file():
+        raise FileNotFoundError(f"{folder} is not a distilled translator (no translator.json); train one with `reasoner distill-logic`")
+
+    @contextlib.contextmanager
+    def start() -> Iterator[LLMClient]:
+        with ModelServer(str(merged_model_dir(folder)), served_name=TRANSLATOR_NAME) as server:
+            yield LLMClient(server.base_url, TRANSLATOR_NAME, timeout=config.llm_timeout, max_retries=config.llm_retries)
+
+    llm = LazyLLM(start, "the logic translator")
+    if eager:
+        llm.warm()
+    try:
+        yield LogicTool(llm, model=TRANSLATOR_NAME, **options)
+    finally:
+        llm.close()
+
+
 @contextlib.contextmanager
 def open_agent(kg_path: Path | KnowledgeGraph, *, config: AgentConfig | None = None, examples: Path | None = None,
                **planner_options) -> Iterator[Agent]:
     """An agent over `kg_path` (a triple file, or a graph already loaded to share between agents)."""
     kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
-    with open_planner(kg, examples=examples, **planner_options) as (planner, _):
-        yield Agent({"kg": kg_tool(planner, examples)}, config)
+    with open_planner(kg, examples=examples, **planner_options) as (planner, _), open_logic(**_remote(planner_options)) as logic:
+        yield Agent({"kg": kg_tool(planner, examples), "logic": logic}, config)
+
+
+def _remote(planner_options: dict) -> dict:
+    """The logic tool's share of the planner's options: the remote model server, if one is named."""
+    url = planner_options.get("llm_url")
+    return {"llm_url": url, "llm_model": planner_options.get("llm_model", SERVED_NAME)} if url else {}
 
 
 @contextlib.contextmanager
@@ -124,7 +164,8 @@ def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | 
         search = None
         if first.name != "embedding" and find_scorer(kg, PLANNERS):
             search, _ = stack.enter_context(open_planner(kg, planner="embedding"))
-        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search)})}, backend)
+        logic = stack.enter_context(open_logic(eager=True, **_remote(planner_options)))
+        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), "logic": logic})}, backend)
         if search:
-            service.agents["embedding"] = Agent({"kg": kg_tool(search)})
+            service.agents["embedding"] = Agent({"kg": kg_tool(search), "logic": logic})
         yield service

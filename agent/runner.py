@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.graph import Agent, AgentState
 from agent.router import RouteDecision
@@ -15,6 +15,7 @@ from kg.linking import LinkCandidate
 from kg.paths import Edge
 from tools.base import Attempt, Check, Route, Status, Task
 from tools.kg.tool import KGGrounding
+from tools.logic.tool import LogicResult
 
 # What each node reads, recorded as the step's input.
 STEP_INPUTS = {
@@ -36,7 +37,7 @@ class Answer(BaseModel):
     status: Status
     answers: list[str]  # ranked, best supported first
     message: str
-    grounding: KGGrounding | None = None  # the tool's typed evidence, with its `kind`
+    grounding: Annotated[KGGrounding | LogicResult, Field(discriminator="kind")] | None = None  # the tool's typed evidence, by its `kind`
     checks: list[Check]
     attempts: list[Attempt]
     route: RouteDecision | None = None

@@ -62,10 +62,12 @@ def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
 
 @pytest.fixture(scope="session")
 def model_server():
-    """The real vLLM server with the embedded model, started once for the whole session."""
+    """The real vLLM server with the embedded model, started once for the whole session; it also serves
+    the shipped logic translator as a LoRA adapter (model name "translator"), so no third server is needed."""
     from agent.llm.server import ModelServer
+    from tools.logic.translate import TRANSLATOR
 
-    server = ModelServer().start()
+    server = ModelServer(extra_args=["--enable-lora", "--max-lora-rank", "16", "--lora-modules", f"translator={TRANSLATOR}"]).start()
     yield server
     process = server.process
     server.stop()
@@ -108,7 +110,16 @@ def distilled_server(distilled):
 
 
 @pytest.fixture(scope="session")
-def agent(demo_kg, distilled, distilled_server):
+def logic_tool(model_server):
+    """The logic tool on the shipped translator (served as a LoRA adapter), three translations per problem."""
+    from agent.llm import LLMClient
+    from tools.logic.tool import LogicTool
+
+    return LogicTool(LLMClient(model_server.base_url, "translator"), model="translator", samples=3)
+
+
+@pytest.fixture(scope="session")
+def agent(demo_kg, distilled, distilled_server, logic_tool):
     from agent.assemble import kg_tool
     from agent.graph import Agent
     from agent.llm import LLMClient
@@ -117,7 +128,7 @@ def agent(demo_kg, distilled, distilled_server):
 
     llm = LLMClient(distilled_server.base_url, SERVED_NAME)
     planner = Planner(demo_kg, llm, samples=1, compact=distilled_format(distilled), folder=distilled)
-    return Agent({"kg": kg_tool(planner)})
+    return Agent({"kg": kg_tool(planner), "logic": logic_tool})
 
 
 @pytest.fixture(scope="session")

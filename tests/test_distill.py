@@ -62,3 +62,29 @@ def test_short_distillation_is_served_and_plans(small_kg, tmp_path):
     assert result.messages == [{"role": "prompt", "content": "who directed [ENT] =>"}]
     assert result.candidates, result.raw
     assert all(Schema.derive(small_kg).chains(c.plan) and c.plan[0] in planner.reading_steps("Heat") for c in result.candidates)
+
+
+def test_a_short_translator_distillation_writes_an_adapter_and_its_card(tmp_path):
+    """The translator's data and training path on a few hand-written problems (the shipped one trains on the
+    shared benchmarks' training parts): rule-made targets kept only when the solver agrees, a few steps."""
+    from collections import Counter
+
+    from agent.translator import deduction_pairs, folio_pairs, mixture, proofwriter_pairs, train_translator
+
+    rules = "The cat is big. If something is big then it is red. The dog is not red."
+    proofwriter = [{"id": f"pw{i}", "context": rules, "question": f"Is the following statement true, false, or unknown? {q}",
+                    "answer": a} for i, (q, a) in enumerate([("The cat is red.", "A"), ("The dog is big.", "B"), ("The cat is small.", "C")])]
+    proofwriter.append({"id": "pw-wrong", "context": rules, "question": "Is it true, false, or unknown? The cat is red.", "answer": "C"})
+    deduction = [{"id": "ld", "context": "On a shelf, there are two books: a red book and a blue book. The red book is the leftmost.",
+                  "options": ["A) The red book is the rightmost.", "B) The blue book is the rightmost."], "answer": "B"}]
+    folio = [{"story_id": 1, "premises": ["All dogs are animals.", "Rex is a dog."], "premises-FOL": ["∀x (Dog(x) → Animal(x))", "Dog(rex)"]}]
+    tally = Counter()
+    pairs = proofwriter_pairs(proofwriter, tally=tally) + deduction_pairs(deduction, tally) + folio_pairs(folio, tally)
+    assert tally == {"proofwriter prover disagrees": 1}  # the item whose gold the prover does not reproduce is left out
+    assert {p.target for p in pairs} >= {"Big(cat)", "∀x (Big(x) → Red(x))", "obj(red_book; blue_book)", "at(blue_book, n)", "Dog(rex)"}
+    config = DistillConfig(steps=3, batch_size=4, warmup_steps=1, validation_share=0.5, max_validation=4)
+    card = train_translator(mixture(pairs, seed=0), {"pairs": {}, "left_out": dict(tally)}, tmp_path / "translator", config,
+                            command="test", log=lambda line: None)
+    assert (tmp_path / "translator" / "adapter_model.safetensors").is_file()
+    assert json.loads((tmp_path / "translator" / "translator.json").read_text())["config"]["steps"] == 3
+    assert card.train_seconds > 0 and set(card.validation) <= {"proofwriter", "deduction", "folio"}

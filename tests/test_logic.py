@@ -67,44 +67,42 @@ def test_proofwriter_sentences_become_formulas_the_prover_decides():
 
 
 def test_an_ordering_puzzle_is_an_answer_set_program_and_an_option_holds_in_every_answer_set():
-    from tools.logic.asp import AspError, entailed, solve
+    from tools.logic.asp import AspError, entailed, ordering_program, solve
     from tools.logic.templates import ordering
 
     context = ("The following paragraphs each describe a set of three objects arranged in a fixed order.\n\n"
                "In an antique car show, there are three vehicles: a bus, a truck, and a sedan. "
                "The sedan is older than the truck. The bus is the newest.")
     options = ["A) The bus is the oldest.", "B) The truck is the second-newest.", "C) The sedan is the newest."]
-    program, conditions = ordering(context, options)
-    assert ":- not at(bus, 1)." in program and ":- at(sedan, P), at(truck, Q), not P > Q." in program
+    lines, conditions = ordering(context, options)
+    assert lines == ["obj(bus; truck; sedan)", "at(sedan, P), at(truck, Q), P > Q", "at(bus, 1)"]
+    assert conditions["B"] == "at(truck, 2)" and conditions["A"] == "at(bus, n)"
+    program = ordering_program(lines[0], lines[1:])
     assert solve(program).models == 1
     assert [letter for letter, condition in conditions.items() if entailed(program, condition)] == ["B"]
-    loose = program.replace(":- not at(bus, 1).\n", "")  # without it, three orders remain (solve stops counting at 2)
+    loose = ordering_program(lines[0], lines[1:2])  # without "the bus is the newest", three orders remain (solve stops counting at 2)
     assert solve(loose).models == 2 and not entailed(loose, conditions["B"])
     with pytest.raises(AspError, match="unsafe"):
         solve("p(X).")
 
 
 def test_constrained_translations_always_parse(llm):
-    """The embedded model, not trained for this, still writes only formulas the parser reads: the grammar
-    binds. (Untrained, it rambles until max_tokens; each premise line it finishes must parse.)"""
+    """The embedded model, not trained for this, still writes only what the parsers read: the grammars
+    bind. (Untrained, it may ramble until max_tokens; each sample it finishes must parse.)"""
     from tools.base import Constraint
-    from tools.logic.translate import Problem, Translation, grammar, prompt, read, render
+    from tools.logic.asp import objects
+    from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, fol_prompt
 
-    problem = Problem(premises=["All men are mortal.", "Socrates is a man."], conclusion="Socrates is mortal.")
-    call = llm.sample(prompt=prompt(problem), n=8, temperature=1.0, max_tokens=120,
-                      constraint=Constraint(kind="grammar", value=grammar(problem)))
-    complete_lines = 0
-    for raw, why in zip(call.raw, call.finish):
-        if why == "stop":
-            read(raw, problem)
-        lines = raw.split("\n")[:-1]  # the lines it finished; the last one may be cut
-        for line in lines:
-            parse(line.removeprefix("conclusion: "))
-        complete_lines += len(lines)
-        assert len(lines) <= 2 and all(not line.startswith("conclusion") for line in lines)
-    assert complete_lines > 0, call.raw
-    gold = Translation(premises=["∀x (Man(x) → Mortal(x))", "Man(socrates)"], conclusion="Mortal(socrates)")
-    premises, conclusion = read(render(gold), problem)
-    assert decide(premises, conclusion).label == "True"
-    with pytest.raises(FormulaError, match="expected 2 premise lines"):
-        read("Man(socrates)\nconclusion: Mortal(socrates)", problem)
+    call = llm.sample(prompt=[fol_prompt("All men are mortal."), fol_prompt("Socrates is a man.")], n=6, temperature=1.0,
+                      max_tokens=60, constraint=Constraint(kind="grammar", value=FOL_GBNF))
+    assert len(call.raw) == 12 and [m["content"] for m in call.messages] == [fol_prompt("All men are mortal."), fol_prompt("Socrates is a man.")]
+    finished = [raw for raw, why in zip(call.raw, call.finish) if why == "stop"]
+    assert finished, call.raw
+    for raw in finished:
+        parse(raw)
+    listing = llm.sample(prompt=asp_prompt("On a shelf, there are three books: a red book, a blue book, and a green book."),
+                         n=4, temperature=1.0, max_tokens=60, constraint=Constraint(kind="grammar", value=ASP_GBNF))
+    assert all(line.startswith(("obj(", "at(")) for line in listing.raw), listing.raw
+    for line, why in zip(listing.raw, listing.finish):
+        if why == "stop" and line.startswith("obj("):
+            objects(line)

@@ -1,5 +1,5 @@
 """The package installs whole: a wheel built from the project carries the prompts, the viewer's files,
-the shipped planners and the demo graph, so a non-editable install finds them."""
+the shipped planners and translator and the demo graph, so a non-editable install finds them."""
 
 import subprocess
 import sys
@@ -21,5 +21,6 @@ def test_the_wheel_carries_every_data_file(tmp_path):
     for needed in ["serve.py", "prompts/kg_plan.txt", "viewer/index.html", "viewer/app.js", "viewer/style.css",
                    "kg/demo/movies.txt", "tools/kg/planners/metaqa/adapter_model.safetensors",
                    "tools/kg/planners/metaqa/question_forms.json", "tools/kg/planners/metaqa-search/scorer.npz",
+                   "tools/logic/translator/adapter_model.safetensors", "tools/logic/translator/translator.json",
                    "agent/api/app.py", "tools/base.py"]:
         assert needed in names, needed

@@ -127,7 +127,7 @@ def test_the_evidence_panel_fits_each_kind_of_run(page, service):
     expect(routing).to_contain_text("no tool fits this message")
     expect(routing.locator(".checks li.fail").first).to_contain_text("✗")
     expect(routing.locator("tr[data-tool=kg]")).to_contain_text("questions about the entities of the knowledge graph")
-    expect(routing.locator("tr[data-tool=logic]")).to_contain_text("not available yet")
+    expect(routing.locator("tr[data-tool=induce]")).to_contain_text("not available yet")
     expect(page.locator("#answer")).to_contain_text("This service answers")
     expect(page.locator("#graph")).to_have_count(0)
     expect(page.locator("#evidence")).to_have_count(0)
@@ -136,14 +136,27 @@ def test_the_evidence_panel_fits_each_kind_of_run(page, service):
     page.screenshot(path=ARTIFACTS / "viewer-routed-to-none.png")
 
     # A task for a tool that is routed to but not built yet.
-    ask(page, service, "All men are mortal. Socrates is a man. Is Socrates mortal?", status="no_tool")
-    expect(page.locator("#run-tool")).to_have_text("logic")
+    ask(page, service, "f(1)=2, f(2)=4, f(3)=6. What is f(4)?", status="no_tool")
+    expect(page.locator("#run-tool")).to_have_text("induce")
     expect(page.locator("#answer")).to_contain_text("not available yet")
-    expect(routing).to_contain_text("Routing: → logic")
-    expect(routing).to_contain_text("the message gives premises and a question")
-    expect(routing.locator(".checks li.pass")).to_have_count(2)
-    expect(routing.locator("tr.routed")).to_have_attribute("data-tool", "logic")
+    expect(routing).to_contain_text("Routing: → induce")
+    expect(routing.locator("tr.routed")).to_have_attribute("data-tool", "induce")
     expect(page.locator("#graph")).to_have_count(0)
+
+    # A logic problem: each premise beside its formula, every translation's checks and verdict, the vote, the proof.
+    ask(page, service, "The cat is big. If something is big then it is red. "
+                       "Is the following statement true, false, or unknown? The cat is red.", status="answered")
+    expect(page.locator("#run-tool")).to_have_text("logic")
+    expect(routing).to_contain_text("the message gives premises and a question")
+    card = page.locator("#evidence[data-kind=logic]")
+    expect(card.locator("#formulas tr")).to_have_count(4)  # the header, two premises, the conclusion
+    expect(card.locator("#formulas")).to_contain_text("Big(cat)")
+    expect(card.locator("#formulas tr.conclusion")).to_contain_text("Red(cat)")
+    expect(card.locator("#votes")).to_contain_text("True")
+    expect(card.locator("#samples tr[data-verdict=True]").first).to_contain_text("✓ consistency")
+    card.locator("#proof summary").click()
+    expect(card.locator("#proof pre")).to_contain_text("SZS output start")
+    assert page.evaluate(NULL_TEXTS) == []
     page.screenshot(path=ARTIFACTS / "viewer-routed-to-logic.png")
 
 
@@ -156,7 +169,7 @@ def test_the_run_list_searches_and_filters(page, service):
     expect(runs).not_to_have_count(0)
     page.fill("#search", "")
     statuses = page.locator("#status option").all_text_contents()
-    assert statuses[1:] == ["running", "answered", "not_in_graph", "no_entity", "no_plan", "no_tool", "error"]
+    assert statuses[1:] == ["running", "answered", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
     page.select_option("#tool", "logic")
     expect(runs.locator(".tool").filter(has_not_text="logic")).to_have_count(0)
     expect(runs).not_to_have_count(0)

@@ -24,7 +24,7 @@ class ToolInfo(BaseModel):
 TOOLS: dict[str, ToolInfo] = {
     "kg": ToolInfo(name="kg", available=True,
                    answers="questions about the entities of the knowledge graph (e.g. 'who directed [Inception]')"),
-    "logic": ToolInfo(name="logic", available=False,
+    "logic": ToolInfo(name="logic", available=True,
                       answers="premises with a question or conclusion to decide (true, false or uncertain)"),
     "induce": ToolInfo(name="induce", available=False,
                        answers="input -> output examples, explained by a program that is then applied to new inputs"),

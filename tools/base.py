@@ -15,7 +15,7 @@ from pydantic import BaseModel
 ToolName = Literal["kg", "logic", "induce", "regress"]
 Route = Literal["kg", "logic", "induce", "regress", "none"]  # "none": no tool serves the message
 # Every status a run can end with, in one place (traces, API and viewer read this list).
-Status = Literal["running", "answered", "not_in_graph", "no_entity", "no_plan", "no_tool", "error"]
+Status = Literal["running", "answered", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
 STATUSES: tuple[str, ...] = Status.__args__
 
 
@@ -49,7 +49,7 @@ class LLMUnavailable(RuntimeError):
 class LLM(Protocol):
     """Samples from the served model; `agent.llm.LLMClient` is the implementation."""
 
-    def sample(self, *, messages: list[dict] | None = None, prompt: str | None = None, n: int = 1,
+    def sample(self, *, messages: list[dict] | None = None, prompt: str | list[str] | None = None, n: int = 1,
                temperature: float = 0.0, max_tokens: int = 64, constraint: Constraint | None = None,
                model: str | None = None) -> LLMCall: ...
 

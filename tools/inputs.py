@@ -21,6 +21,14 @@ class LogicInput(BaseModel):
     premises: list[str] = Field(min_length=1)
     conclusion: str | None = None  # decide it: true, false or uncertain
     options: list[str] | None = None  # or pick the option that must hold
+    premises_fol: list[str] | None = None  # the premises' formulas, when known: no translation then
+    conclusion_fol: str | None = None  # the conclusion's formula, when known (with premises_fol: the prover alone)
+
+    @model_validator(mode="after")
+    def _aligned(self) -> LogicInput:
+        if self.premises_fol is not None and len(self.premises_fol) != len(self.premises):
+            raise ValueError(f"premises_fol: {len(self.premises_fol)} formulas for {len(self.premises)} premises")
+        return self
 
 
 class InduceInput(BaseModel):

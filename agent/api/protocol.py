@@ -13,6 +13,7 @@ from agent.runner import Answer
 from kg.paths import render_path
 from tools.base import Status, ToolName
 from tools.inputs import INPUT_SHAPES
+from tools.logic.tool import LogicResult
 
 MODEL_NAME = "reasoner"
 
@@ -158,4 +159,10 @@ def answer_text(answer: Answer, max_answers: int = 20, max_paths: int = 3) -> st
                 lines.append("Evidence: " + render_path(path))
     else:
         lines.append(answer.message)
+    result = answer.grounding
+    if isinstance(result, LogicResult) and result.winner is not None:  # the translation that carried the vote
+        chosen = result.samples[result.winner]
+        lines += [f"{sentence} -> {formula}" for sentence, formula in zip(result.premises, chosen.premises)]
+        if chosen.conclusion is not None:
+            lines.append(f"Conclusion: {result.conclusion} -> {chosen.conclusion}")
     return "\n".join(lines)

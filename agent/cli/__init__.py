@@ -11,9 +11,11 @@ from rich.console import Console
 from agent.cli import kg as kg_commands
 from agent.cli.answer import ask, batch
 from agent.cli.distill import distill
+from agent.cli.logic import logic
 from agent.cli.plan import plan
 from agent.cli.search import train_search
 from agent.cli.serve import serve
+from agent.cli.translator import distill_logic
 from agent.llm.server import ServerError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
@@ -23,8 +25,10 @@ app.add_typer(kg_commands.app, name="kg")
 app.command()(plan)
 app.command()(distill)
 app.command("train-search")(train_search)
+app.command("distill-logic")(distill_logic)
 app.command()(ask)
 app.command()(batch)
+app.command()(logic)
 app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.

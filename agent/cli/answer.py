@@ -33,6 +33,7 @@ from kg.paths import render_path
 from kg.questions import read_questions
 from tools.base import Task, ToolName
 from tools.inputs import check_input
+from tools.logic.tool import LogicResult
 
 
 def ask(
@@ -67,6 +68,9 @@ def ask(
         console.print(f"[yellow]{answer.message}[/]", highlight=False)
         for c in answer.link_candidates:
             console.print(f"  considered: {c.entity} ({c.method}, {c.score:.2f})", highlight=False)
+    elif isinstance(answer.grounding, LogicResult):
+        console.print(f"[bold]{answer.message}[/]", highlight=False)
+        show_logic(answer.grounding)
     else:
         console.print(f"[bold]{', '.join(answer.answers[:20])}[/]" + (f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""), highlight=False)
         console.print(f"[dim]topic:[/] {answer.topic}   [dim]plan:[/] {' -> '.join(answer.plan)}", highlight=False)
@@ -77,6 +81,18 @@ def ask(
         if attempt.failed:
             console.print(f"[dim]rejected {attempt.candidate}: failed {', '.join(attempt.failed)}[/]", highlight=False)
     err.print(f"trace {answer.trace_id} in {store.path}; {answer.seconds['total']:.2f}s", highlight=False)
+
+
+def show_logic(result: LogicResult) -> None:
+    """The premises beside the winning translation's formulas, and the vote."""
+    chosen = result.samples[result.winner] if result.winner is not None else result.samples[0]
+    for sentence, formula in zip(result.premises, chosen.premises):
+        console.print(f"  {sentence}  [dim]->[/] {formula}", highlight=False)
+    if result.conclusion is not None:
+        console.print(f"  conclusion: {result.conclusion}  [dim]->[/] {chosen.conclusion}", highlight=False)
+    for letter, condition in chosen.options.items():
+        console.print(f"  option {letter}: {dict(result.options).get(letter, '')}  [dim]->[/] {condition}", highlight=False)
+    console.print(f"[dim]{result.why}; votes: {result.votes}[/]", highlight=False)
 
 
 def typed_input(text: str | None, tool: str | None) -> dict | None:

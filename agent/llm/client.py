@@ -19,10 +19,11 @@ class LLMClient:
         self.model = model
         self.openai = OpenAI(base_url=base_url, api_key="unused", timeout=timeout, max_retries=max_retries)
 
-    def sample(self, *, messages: list[dict] | None = None, prompt: str | None = None, n: int = 1,
+    def sample(self, *, messages: list[dict] | None = None, prompt: str | list[str] | None = None, n: int = 1,
                temperature: float = 0.0, max_tokens: int = 64, constraint: Constraint | None = None,
                model: str | None = None) -> LLMCall:
-        """`n` samples for a chat (`messages`) or a plain completion (`prompt`), decoding constrained by `constraint`.
+        """`n` samples for a chat (`messages`) or a plain completion (`prompt`; a list of prompts is one batch, its
+        outputs `n` per prompt in order), decoding constrained by `constraint`.
         A server that cannot be reached, times out or fails (5xx) raises `LLMUnavailable`."""
         try:
             return self._sample(messages=messages, prompt=prompt, n=n, temperature=temperature, max_tokens=max_tokens,
@@ -30,7 +31,7 @@ class LLMClient:
         except (APIConnectionError, InternalServerError) as e:
             raise LLMUnavailable(f"{type(e).__name__}: {e}") from e
 
-    def _sample(self, *, messages: list[dict] | None, prompt: str | None, n: int, temperature: float, max_tokens: int,
+    def _sample(self, *, messages: list[dict] | None, prompt: str | list[str] | None, n: int, temperature: float, max_tokens: int,
                 constraint: Constraint | None, model: str | None) -> LLMCall:
         if (messages is None) == (prompt is None):
             raise ValueError("give either messages (a chat) or prompt (a plain completion)")
@@ -47,12 +48,13 @@ class LLMClient:
         else:
             response = self.openai.completions.create(model=model, prompt=prompt, n=n, temperature=temperature,
                                                       max_tokens=max_tokens, logprobs=1, extra_body=extra)
-            raw = [c.text for c in response.choices]
+            choices = sorted(response.choices, key=lambda c: c.index)
+            raw = [c.text for c in choices]
             logprobs = [sum(x for x in c.logprobs.token_logprobs if x is not None) if c.logprobs else -math.inf
-                        for c in response.choices]
-            sent = [{"role": "prompt", "content": prompt}]
+                        for c in choices]
+            sent = [{"role": "prompt", "content": p} for p in ([prompt] if isinstance(prompt, str) else prompt)]
         usage = response.usage
-        return LLMCall(model=model, messages=sent, raw=raw, logprobs=logprobs, finish=[c.finish_reason or "" for c in response.choices],
+        return LLMCall(model=model, messages=sent, raw=raw, logprobs=logprobs, finish=[c.finish_reason or "" for c in sorted(response.choices, key=lambda c: c.index)],
                        constraint=constraint.kind if constraint else None,
                        usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens} if usage else {},
                        seconds=round(time.perf_counter() - started, 4))

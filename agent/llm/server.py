@@ -58,8 +58,10 @@ class ModelServer:
         log_path: Path | None = None,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         extra_args: list[str] | None = None,
+        served_name: str = SERVED_NAME,
     ) -> None:
         self.model = resolve_model(model)
+        self.served_name = served_name
         if port is not None and port_in_use(port):
             raise ServerError(f"port {port} is already in use: choose another with --port, or omit it to pick a free one")
         self.port = port or free_port()
@@ -78,7 +80,7 @@ class ModelServer:
     def command(self) -> list[str]:
         # The `vllm` console script fails on package metadata here; the module entry point works.
         args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model,
-                "--served-model-name", SERVED_NAME, "--host", "127.0.0.1", "--port", str(self.port),
+                "--served-model-name", self.served_name, "--host", "127.0.0.1", "--port", str(self.port),
                 "--max-model-len", str(settings().max_model_len), "--disable-uvicorn-access-log"]
         if not _has_cuda():
             # float32: bfloat16 gives garbage text on this CPU build; eager mode starts in ~40 s instead of ~4 min.

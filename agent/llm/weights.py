@@ -94,12 +94,12 @@ def merged_model_dir(adapter: Path) -> Path:
     """The embedded model with a distilled LoRA adapter merged in, built once per adapter file."""
     weights = adapter / "adapter_model.safetensors"
     if not weights.is_file():
-        raise FileNotFoundError(f"no adapter_model.safetensors in {adapter}: not a distilled planner")
+        raise FileNotFoundError(f"no adapter_model.safetensors in {adapter}: not a distilled adapter (planner or translator)")
     base = embedded_model_dir()
     target = settings().cache / "models" / f"{base.name}-{adapter.name}-{_sha256(weights)[:16]}"
     if (target / "config.json").is_file():
         return target
-    log.warning("merging the planner adapter %s into the base model in %s (once)", adapter, target)
+    log.warning("merging the adapter %s into the base model in %s (once)", adapter, target)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".merging-"))
     try:
         import torch

@@ -7,6 +7,7 @@ consistent), and every call runs under a time limit.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -49,3 +50,39 @@ def solve(program: str, *, models: int = 2, seconds: float = 5.0) -> Solved:
 def entailed(program: str, option: str, seconds: float = 5.0) -> bool | None:
     """Whether `option` (a rule body, e.g. `at(owl, 1)`) holds in every answer set; None if out of time."""
     return None if (s := solve(f"{program}\n:- {option}.", models=1, seconds=seconds)).satisfiable is None else not s.satisfiable
+
+
+# ---- ordering puzzles -----------------------------------------------------------------------------
+
+_OBJECTS = re.compile(r"^obj\(([a-z][a-z0-9_]*(?:; [a-z][a-z0-9_]*)*)\)$")
+_ATOM_OBJECT = re.compile(r"\bat\(([a-z][a-z0-9_]*),")
+# Objects in a fixed order: each at exactly one position, one object per position, n the number of objects.
+ORDER = """pos(1..n).
+1 { at(O, P) : pos(P) } 1 :- obj(O).
+:- at(O1, P), at(O2, P), O1 != O2.
+#show at/2."""
+
+
+def objects(line: str) -> list[str]:
+    """The objects an `obj(a; b; c)` line lists; AspError when the line is not one, or lists one twice."""
+    match = _OBJECTS.match(line.strip())
+    if not match:
+        raise AspError(f"expected the objects as obj(a; b; ...), got {line.strip()!r}")
+    names = match.group(1).split("; ")
+    if len(set(names)) != len(names):
+        raise AspError(f"an object is listed twice: {line.strip()!r}")
+    return names
+
+
+def unknown_objects(condition: str, names: list[str]) -> list[str]:
+    """Objects a condition mentions that the listing does not have."""
+    return [o for o in _ATOM_OBJECT.findall(condition) if o not in names]
+
+
+def ordering_program(listing: str, conditions: list[str]) -> str:
+    """The program of an ordering puzzle: its objects, the order's rules, and each statement required to hold."""
+    names = objects(listing)
+    lines = [f"{listing}.", f"#const n = {len(names)}.", ORDER]
+    for i, condition in enumerate(conditions, 1):
+        lines += [f"s{i} :- {condition}.", f":- not s{i}."]
+    return "\n".join(lines)

@@ -151,3 +151,50 @@ def problem(premises: list[Node], goal: Node | None) -> str:
 def negate(node: Node) -> Node:
     return Node("not", (node,))
 
+
+
+# ---- the translator's canonical text ----------------------------------------------------------
+
+_SHOW_OP = {"and": " ∧ ", "or": " ∨ ", "implies": " → ", "iff": " ↔ ", "xor": " ⊕ "}
+
+
+def show(node: Node, bound: frozenset[str] = frozenset()) -> str:
+    """A formula in the one spelling the translator writes (translate.FORMULA_GBNF): every binary
+    sub-formula in parentheses, predicates capitalised, constants lowercase_with_underscores.
+    FormulaError for what that spelling lacks (function terms, names it cannot hold)."""
+    if node.op in _SHOW_OP:
+        return _SHOW_OP[node.op].join(_operand(a, bound) for a in node.args)
+    if node.op == "not":
+        return "¬" + _operand(node.args[0], bound)
+    if node.op in ("forall", "exists"):
+        var, body = node.args
+        if not re.fullmatch(r"[a-z]", var):
+            raise FormulaError(f"variable {var!r} is not a single letter")
+        return ("∀" if node.op == "forall" else "∃") + var + " " + _operand(body, bound | {var})
+    if node.op == "eq":
+        return f"{_term(node.args[0], bound)} = {_term(node.args[1], bound)}"
+    if node.op == "pred":
+        name, *args = node.args
+        text = re.sub(r"[^A-Za-z0-9]", "", name)
+        text = text[:1].upper() + text[1:]
+        if not re.fullmatch(r"[A-Z][A-Za-z0-9]{0,30}", text):
+            raise FormulaError(f"predicate {name!r} has no canonical spelling")
+        return text + (f"({', '.join(_term(a, bound) for a in args)})" if args else "")
+    raise FormulaError(f"{node.op} is outside the translator's syntax")
+
+
+def _operand(node: Node, bound: frozenset[str]) -> str:
+    text = show(node, bound)
+    return f"({text})" if node.op in _SHOW_OP else text
+
+
+def _term(node: Node, bound: frozenset[str]) -> str:
+    if node.op != "name":
+        raise FormulaError("function terms are outside the translator's syntax")
+    name = node.args[0]
+    if name in bound:
+        return name
+    text = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", text):
+        raise FormulaError(f"constant {name!r} has no canonical spelling")
+    return text

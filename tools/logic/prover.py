@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from tools.logic.fol import Node, negate, problem
 
 EPROVER = "eprover"
-_STATUS = re.compile(r"^# SZS status (\w+)", re.M)
+_STATUS = re.compile(r"^# SZS status (\w+)", re.MULTILINE)
 
 Label = Literal["True", "False", "Unknown"]
 
@@ -49,7 +49,7 @@ def run(tptp: str, goal: str, seconds: float = 5.0) -> Call:
     started = time.perf_counter()
     command = [EPROVER, "--auto", "--silent", "--proof-object", f"--cpu-limit={max(1, round(seconds))}", "--memory-limit=1024"]
     try:
-        done = subprocess.run(command, input=tptp, capture_output=True, text=True, timeout=seconds + 5)
+        done = subprocess.run(command, check=False, input=tptp, capture_output=True, text=True, timeout=seconds + 5)
     except subprocess.TimeoutExpired:
         return Call(goal=goal, status="Timeout", seconds=round(time.perf_counter() - started, 3))
     found = _STATUS.search(done.stdout)

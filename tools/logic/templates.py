@@ -3,7 +3,7 @@
 ProofWriter writes facts and rules from a small grammar ("Bob is not red.", "The cat chases the dog.",
 "If someone is big and they chase the cat then the cat is red.", "All red, cold things are round.").
 These rules turn such sentences into formulas in the logic tool's syntax; a problem is kept as a
-training example only when the prover, given them, reproduces the gold label (bench/logic_data.py).
+training example only when the prover, given them, reproduces the gold label (agent/translator.py).
 A sentence outside the grammar raises `Untranslatable`, and the problem is left out.
 """
 
@@ -126,58 +126,65 @@ def _object(words: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", words).strip("_")
 
 
-def _position(phrase: str, n: int) -> int:
-    """ "the third from the right" -> n - 2; "second-to-last" -> n - 1; "the cheapest" -> n."""
+def _position(phrase: str) -> str:
+    """ "the third from the right" -> n-2; "second-to-last" -> n-1; "the cheapest" -> n (n: the number of objects)."""
     phrase = re.sub(r"^the ", "", phrase)
     if phrase in _ORDINALS:
-        return _ORDINALS[phrase]
+        return str(_ORDINALS[phrase])
     if phrase == "last":
-        return n
+        return "n"
     if phrase in _ENDS:
-        return 1 if _ENDS[phrase] == "first" else n
+        return "1" if _ENDS[phrase] == "first" else "n"
     if match := _FROM.match(phrase):
         k = _ORDINALS.get(match["ord"])
         if k:
-            return k if match["side"] == "left" else n + 1 - k
+            return str(k) if match["side"] == "left" else _from_end(k)
     if match := _COUNTED.match(phrase):
         k = _ORDINALS.get(match["ord"])
         if k:
-            return k if _ENDS.get(match["word"], "last") == "first" else n + 1 - k
+            return str(k) if _ENDS.get(match["word"], "last") == "first" else _from_end(k)
     raise Untranslatable(f"no rule for the position {phrase!r}")
 
 
-def ordering_statement(text: str, objects: list[str]) -> tuple[str, str]:
-    """(the constraint that makes the statement true, the condition that it is) in the program's terms."""
+def _from_end(k: int) -> str:
+    return "n" if k == 1 else f"n-{k - 1}"
+
+
+def ordering_condition(text: str) -> str:
+    """A statement about the order as an ASP rule body that holds when it is true:
+    "The owl is the leftmost." -> `at(owl, 1)`; "The robin is left of the raven." -> `at(robin, P), at(raven, Q), P < Q`."""
     match = _STATEMENT.match(text.strip().rstrip("."))
     if not match:
         raise Untranslatable(f"no rule for the statement {text!r}")
     subject, rest = _object(match["subj"]), match["rest"]
-    if subject not in objects:
-        raise Untranslatable(f"{match['subj']!r} is not one of the objects")
     for words, order in _RELATIONS.items():
         if rest.startswith(words + " "):
-            other = _object(rest[len(words) + 1:])
-            if other not in objects:
-                raise Untranslatable(f"{rest[len(words) + 1:]!r} is not one of the objects")
-            condition = f"at({subject}, P), at({other}, Q), P {order} Q"
-            return f":- at({subject}, P), at({other}, Q), not P {order} Q.", condition
-    k = _position(rest, len(objects))
-    return f":- not at({subject}, {k}).", f"at({subject}, {k})"
+            return f"at({subject}, P), at({_object(rest[len(words) + 1:])}, Q), P {order} Q"
+    return f"at({subject}, {_position(rest)})"
 
 
-def ordering(context_text: str, options: list[str]) -> tuple[str, dict[str, str]]:
-    """A logical-deduction puzzle as an answer-set program, and each option (by letter) as a condition."""
-    body = context_text.split("\n\n", 1)[-1]
-    sentences = [s for s in re.split(r"(?<=\.)\s+", body.strip()) if s]
-    listing = sentences[0].partition(":")[2].rstrip(".")
+def ordering_objects(text: str) -> str:
+    """The sentence listing the objects as an ASP fact: "... there are three birds: a quail, an owl, and a robin." ->
+    `obj(quail; owl; robin)`."""
+    listing = text.partition(":")[2].strip().rstrip(".")
     if not listing:
         raise Untranslatable("the puzzle does not list its objects after a colon")
-    objects = [_object(o) for o in re.split(r",\s*(?:and\s+)?|\s+and\s+", listing) if o.strip()]
-    lines = [f"obj({';'.join(objects)}).", f"pos(1..{len(objects)}).",
-             "1 { at(O, P) : pos(P) } 1 :- obj(O).", ":- at(O1, P), at(O2, P), O1 != O2."]
-    lines += [ordering_statement(s, objects)[0] for s in sentences[1:]]
-    conditions = {}
-    for option in options:
-        letter, _, text = option.partition(") ")
-        conditions[letter.strip()] = ordering_statement(text, objects)[1]
-    return "\n".join(lines + ["#show at/2."]), conditions
+    return "obj(" + "; ".join(_object(o) for o in re.split(r",\s*(?:and\s+)?|\s+and\s+", listing) if o.strip()) + ")"
+
+
+def ordering_sentences(context_text: str) -> list[str]:
+    """A puzzle's sentences after its preamble: the listing of the objects first, then the statements."""
+    return sentences(context_text.split("\n\n", 1)[-1])
+
+
+def option_text(option: str) -> tuple[str, str]:
+    """ "A) The quail is the rightmost." -> ("A", "The quail is the rightmost.")."""
+    letter, _, text = option.partition(") ")
+    return letter.strip(), text.strip()
+
+
+def ordering(context_text: str, options: list[str]) -> tuple[list[str], dict[str, str]]:
+    """A logical-deduction puzzle by rules: the ASP line of each sentence, and each option's condition by letter."""
+    lines = ordering_sentences(context_text)
+    targets = [ordering_objects(lines[0])] + [ordering_condition(s) for s in lines[1:]]
+    return targets, {letter: ordering_condition(text) for letter, text in map(option_text, options)}

@@ -1,68 +1,70 @@
-"""The translator's format: a problem in words in, one formula per premise and one for the conclusion out.
+"""The translator's format: one sentence in, one formula (FOL) or one ASP line out.
 
-The prompt numbers the premises and ends with the conclusion; the model answers one formula per
-line, in order, then `conclusion: <formula>`. Decoding is constrained by a grammar built for the
-problem (as many premise lines as it has premises, each a formula of tools/logic/fol.py's syntax), so
-every sample parses; `read` turns a sample back into formulas, or says what is wrong with it.
+Each premise is translated on its own, so a problem's sentences go to the model in one batch; the
+conclusion is translated after them, shown the names the premises' formulas use, so it speaks their
+vocabulary. Decoding is constrained by a grammar (GBNF, as vLLM's structured outputs take it) of the
+formula syntax of tools/logic/fol.py in its canonical spelling (`fol.show`), or of the ASP lines an
+ordering puzzle needs, so every sample parses.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pathlib import Path
 
-from tools.logic.fol import FormulaError, Node, parse, signature
+from tools.logic.fol import Node, signature
 
-# GBNF (what vLLM's structured outputs take as `grammar`) for one formula, FOLIO's binding order:
-# ¬ ∧ ∨ ⊕ → ↔. Names: predicates capitalised, constants and variables lowercase.
+TRANSLATOR = Path(__file__).resolve().parent / "translator"  # the shipped distilled translator (LoRA adapter and card)
+
+# One formula, FOLIO's binding order ¬ ∧ ∨ ⊕ → ↔, with every binary sub-formula in parentheses.
 FORMULA_GBNF = r"""
-formula ::= implies (" ↔ " implies)*
-implies ::= xor (" → " implies)?
-xor ::= disj (" ⊕ " disj)*
-disj ::= conj (" ∨ " conj)*
-conj ::= unary (" ∧ " unary)*
-unary ::= "¬" unary | quant var " " unary | atom | "(" formula ")"
+formula ::= operand (" ∧ " operand)* | operand (" ∨ " operand)* | operand (" ⊕ " operand)* | operand " → " operand | operand " ↔ " operand
+operand ::= "(" formula ")" | unary
+unary ::= "¬" operand | quant var " " operand | atom
 quant ::= "∀" | "∃"
 var ::= [a-z]
-atom ::= pred "(" term (", " term)* ")"
+atom ::= pred ("(" term (", " term)* ")")? | term " = " term
 pred ::= [A-Z] [A-Za-z0-9]{0,30}
 term ::= [a-z] [a-z0-9_]{0,30}
 """
+FOL_GBNF = "root ::= formula\n" + FORMULA_GBNF
+
+# An ordering puzzle's lines: the objects, or a condition on their positions (n: the number of objects).
+ASP_GBNF = r"""
+root ::= objects | position | relation
+objects ::= "obj(" name ("; " name)* ")"
+position ::= "at(" name ", " place ")"
+relation ::= "at(" name ", P), at(" name ", Q), P " ("<" | ">") " Q"
+place ::= [1-9] | "n" | "n-" [1-9]
+name ::= [a-z] [a-z0-9_]{0,40}
+"""
 
 
-class Problem(BaseModel):
-    premises: list[str]
-    conclusion: str
+def fol_prompt(sentence: str, names: str | None = None) -> str:
+    """A sentence to translate into a formula; `names`: the vocabulary to use (for a conclusion)."""
+    head = f"Names: {names}\n" if names else ""
+    return f"{head}Sentence: {sentence.strip()}\nFOL:\n"
 
 
-class Translation(BaseModel):
-    premises: list[str]
-    conclusion: str
+def asp_prompt(sentence: str) -> str:
+    return f"Sentence: {sentence.strip()}\nASP:\n"
 
 
-def prompt(problem: Problem) -> str:
-    lines = [f"{i}. {p.strip()}" for i, p in enumerate(problem.premises, 1)]
-    return "Premises:\n" + "\n".join(lines) + f"\nConclusion: {problem.conclusion.strip()}\nFOL:\n"
+def vocabulary(formulas: list[Node]) -> str:
+    """The names formulas use, for the conclusion's prompt: `Big/1, Chase/2, bob, cat`."""
+    symbols: dict[str, int] = {}
+    for formula in formulas:
+        for key, arity in signature(formula).items():
+            symbols.setdefault(key, arity)
+    predicates = sorted(f"{key.split(' ', 1)[1]}/{a}" for key, a in symbols.items() if key.startswith("pred "))
+    constants = sorted(key.split(" ", 1)[1] for key in symbols if key.startswith("const "))
+    return ", ".join(predicates + constants)
 
 
-def grammar(problem: Problem) -> str:
-    """The grammar of a translation of `problem`: one formula line per premise, then the conclusion's."""
-    lines = " ".join(['formula "\\n"'] * len(problem.premises))
-    return f'root ::= {lines} "conclusion: " formula\n' + FORMULA_GBNF
-
-
-def render(translation: Translation) -> str:
-    """A translation as the model writes it (the distillation target)."""
-    return "".join(f"{p}\n" for p in translation.premises) + f"conclusion: {translation.conclusion}"
-
-
-def read(text: str, problem: Problem) -> tuple[list[Node], Node]:
-    """A sample's formulas; FormulaError when it is cut short, does not parse, or mixes a name's arities."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if len(lines) != len(problem.premises) + 1 or not lines[-1].startswith("conclusion:"):
-        raise FormulaError(f"expected {len(problem.premises)} premise lines and a conclusion line, got {len(lines)} lines")
-    premises = [parse(line) for line in lines[:-1]]
-    conclusion = parse(lines[-1].removeprefix("conclusion:"))
-    symbols: dict = {}
-    for node in [*premises, conclusion]:
-        signature(node, out=symbols)
-    return premises, conclusion
+def conclusion_grammar(names: str) -> str:
+    """FOL_GBNF with predicates limited to those in `names` (a `vocabulary` line): for a conclusion re-sampled
+    after it used predicates no premise has."""
+    predicates = [n.split("/")[0] for n in names.split(", ") if "/" in n]
+    if not predicates:
+        return FOL_GBNF
+    choice = " | ".join(f'"{p}"' for p in sorted(predicates, key=len, reverse=True))
+    return FOL_GBNF.replace("pred ::= [A-Z] [A-Za-z0-9]{0,30}", f"pred ::= {choice}")

@@ -1,0 +1,315 @@
+"""The logic tool: the LLM translates, the prover (or clingo) decides, the samples vote.
+
+LINC's design on the tool interface (tools/base.py). One proposal is an *ensemble*: `samples`
+translations of the whole problem, drawn sentence by sentence under a grammar, so every line parses
+(tools/logic/translate.py). Executing it checks each translation before it may vote:
+
+- parse: every line is a formula (ASP: an objects line, then conditions);
+- names: one arity per name, and the conclusion (options) speaks the premises' vocabulary;
+- consistency: the premises have a model (E finds no contradiction; clingo finds an answer set);
+- decided: the prover answered (a time-out is not "Unknown"); for options, exactly one holds.
+
+The translations that pass vote; the majority is the answer, with its proof. The vote stops early: a
+majority's worth is drawn first, and when they all agree the rest could not overturn them. Otherwise the
+rest of the vote is drawn; when it still ties or nothing passes, the feedback says why and a fresh vote
+is drawn, hotter; when that fails too, the tool says it cannot decide, with what it tried.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel
+
+from tools.base import LLM, Check, Conclusion, Constraint, LLMCall, Proposal, Refusal, Task
+from tools.inputs import LogicInput
+from tools.logic import prover
+from tools.logic.asp import AspError, entailed, objects, ordering_program, solve, unknown_objects
+from tools.logic.fol import FormulaError, Node, parse, signature
+from tools.logic.problem import LogicProblem, choose, from_text
+from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, conclusion_grammar, fol_prompt, vocabulary
+
+
+class Sample(BaseModel):
+    """One translation of the whole problem: a line per premise, and the conclusion's (FOL) or one
+    condition per option (ASP)."""
+
+    premises: list[str]
+    conclusion: str | None = None
+    options: dict[str, str] = {}
+    finish: list[str] = []  # per line: "length" when the model was cut at max_tokens
+
+
+class Ensemble(BaseModel):
+    mode: Literal["fol", "asp"]
+    samples: list[Sample]
+    temperature: float  # of the samples drawn last
+    needed: int = 0  # votes that settle it early (a majority of the whole vote); 0: the plurality of those drawn
+
+
+class Outcome(BaseModel):
+    """One sample checked and decided."""
+
+    checks: list[Check]
+    verdict: str | None = None  # True / False / Unknown, or an option's letter; None when a check failed
+    calls: list[prover.Call] = []  # the prover's runs (FOL)
+    proof: str = ""  # E's proof, or the answer set that clingo found
+    seconds: float = 0.0
+
+
+class LogicResult(BaseModel):
+    """The logic tool's evidence: the problem, every translation with its checks and verdict, the vote."""
+
+    kind: Literal["logic"] = "logic"  # the viewer's renderer
+    mode: str
+    why: str
+    premises: list[str]
+    conclusion: str | None = None
+    options: list[tuple[str, str]] = []
+    samples: list[Sample]
+    outcomes: list[Outcome]
+    votes: dict[str, int]
+    answers: list[str]  # the majority, when there is one
+    winner: int | None = None  # a sample that voted for it
+
+
+class LogicTool:
+    name = "logic"
+    max_proposals = 3  # a majority's worth of translations, the rest of the vote, then a fresh vote drawn hotter
+
+    def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 3, temperature: float = 0.5,
+                 seconds: float = 3.0, max_tokens: int = 160) -> None:
+        self.llm = llm
+        self.model = model
+        self.samples = samples
+        self.temperature = temperature
+        self.seconds = seconds  # per prover or solver call
+        self.max_tokens = max_tokens
+
+    # ---- frame ------------------------------------------------------------------------------------
+
+    def frame(self, task: Task) -> LogicProblem | Refusal:
+        try:
+            if task.input:
+                given = LogicInput.model_validate(task.input)
+                options = [(chr(ord("A") + i), o) for i, o in enumerate(given.options or [])]
+                return choose(given.premises, given.conclusion, options, premise_formulas=given.premises_fol,
+                              conclusion_formula=given.conclusion_fol)
+            return from_text(task.question)
+        except ValueError as e:
+            return Refusal(status="undecided", message=f"cannot read the problem: {e}")
+
+    # ---- propose: an ensemble of translations ----------------------------------------------------
+
+    def propose(self, frame: LogicProblem, feedback: list[str], earlier: list[Proposal]) -> Proposal:
+        """A vote of `samples` translations, drawn so that it can stop early: first a majority's worth (all
+        agreeing settles it: the rest could not overturn them), then the rest; after that, a fresh vote drawn
+        hotter, the failures' reasons as feedback. Each ensemble carries the earlier samples of its vote."""
+        majority = self.samples // 2 + 1
+        carried = [s for p in earlier[-1:] for c in p.candidates for s in c.samples] if len(earlier) == 1 else []
+        given = frame.premise_formulas is not None and frame.conclusion_formula is not None
+        if given and earlier:
+            return Proposal(by="llm", candidates=[])  # the prover alone: nothing to draw again
+        if not earlier:
+            count, needed, temperature = majority, (majority if self.samples > 1 else 0), self.temperature
+        elif len(earlier) == 1 and self.samples > majority:
+            count, needed, temperature = self.samples - majority, 0, self.temperature
+        else:
+            count, needed, temperature = self.samples, 0, self.temperature + 0.3 * len(earlier)
+        samples, calls = self._draw(frame, count, temperature, feedback)
+        ensemble = Ensemble(mode=frame.mode, samples=carried + samples, temperature=temperature, needed=needed)
+        return Proposal(by="llm", candidates=[ensemble], calls=calls, raw=[_render(s) for s in samples],
+                        seconds=round(sum(c.seconds for c in calls), 4))
+
+    def _draw(self, frame: LogicProblem, count: int, temperature: float, feedback: list[str]) -> tuple[list[Sample], list[LLMCall]]:
+        """`count` translations of the whole problem, each line under the grammar."""
+        calls = []
+        if frame.mode == "asp":
+            texts = frame.premises + [text for _, text in frame.options]
+            call = self._call([asp_prompt(s) for s in texts], ASP_GBNF, temperature, count)
+            calls.append(call)
+            size = len(frame.premises)
+            return [Sample(premises=ls[:size], options={letter: ls[size + i] for i, (letter, _) in enumerate(frame.options)},
+                           finish=fs) for ls, fs in _by_sample(call, len(texts), count)], calls
+        if frame.premise_formulas is not None:  # given: translate at most the conclusion
+            if frame.conclusion_formula is not None:
+                return [Sample(premises=frame.premise_formulas, conclusion=frame.conclusion_formula)], calls
+            samples = [Sample(premises=frame.premise_formulas) for _ in range(count)]
+        else:
+            call = self._call([fol_prompt(s) for s in frame.premises], FOL_GBNF, temperature, count)
+            calls.append(call)
+            samples = [Sample(premises=ls, finish=fs) for ls, fs in _by_sample(call, len(frame.premises), count)]
+        # The conclusion, once per sample, shown the names its premises use (a sample that does not parse: none).
+        # Told that a conclusion used predicates no premise has, the re-sample may use only the premises' predicates.
+        restrict = any(_NEW_PREDICATES in f for f in feedback)
+        names = [_names(s.premises) for s in samples]
+        groups: dict[str, list[int]] = {}
+        for i, n in enumerate(names):
+            if n is not None:
+                groups.setdefault(conclusion_grammar(n) if restrict else FOL_GBNF, []).append(i)
+        for grammar, asked in groups.items():
+            call = self._call([fol_prompt(frame.conclusion or "", names[i]) for i in asked], grammar, temperature, 1)
+            calls.append(call)
+            for i, text, finish in zip(asked, call.raw, call.finish):
+                samples[i].conclusion, samples[i].finish = text.strip(), samples[i].finish + [finish]
+        return samples, calls
+
+    def _call(self, prompts: list[str], grammar: str, temperature: float, n: int) -> LLMCall:
+        return self.llm.sample(prompt=prompts, n=n, temperature=temperature, max_tokens=self.max_tokens,
+                               constraint=Constraint(kind="grammar", value=grammar), model=self.model)
+
+    def describe(self, candidate: Ensemble) -> str:
+        settle = f", settled by {candidate.needed} agreeing" if candidate.needed else ""
+        return f"{len(candidate.samples)} {candidate.mode.upper()} translations at temperature {candidate.temperature:g}{settle}"
+
+    # ---- execute: check and decide every sample, then vote -----------------------------------------
+
+    def execute(self, frame: LogicProblem, candidate: Ensemble) -> LogicResult:
+        decided: dict[str, Outcome] = {}  # equal translations are decided once
+        outcomes = []
+        for sample in candidate.samples:
+            key = _render(sample)
+            if key not in decided:
+                decided[key] = self._decide_asp(sample) if frame.mode == "asp" else self._decide_fol(sample)
+            outcomes.append(decided[key])
+        votes = Counter(o.verdict for o in outcomes if o.verdict is not None)
+        ranked = votes.most_common()
+        answer = ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
+        if answer and ranked[0][1] < candidate.needed:
+            answer = None  # not settled yet: the rest of the vote is drawn
+        return LogicResult(mode=frame.mode, why=frame.why, premises=frame.premises, conclusion=frame.conclusion,
+                           options=frame.options, samples=candidate.samples, outcomes=outcomes, votes=dict(ranked),
+                           answers=[answer] if answer else [],
+                           winner=next((i for i, o in enumerate(outcomes) if o.verdict == answer), None) if answer else None)
+
+    def _decide_fol(self, sample: Sample) -> Outcome:
+        checks = []
+        try:
+            premises = [parse(p) for p in sample.premises]
+            conclusion = parse(sample.conclusion or "")
+        except FormulaError as e:
+            cut = " (cut at max_tokens)" if "length" in sample.finish else ""
+            return Outcome(checks=[Check(name="parse", passed=False, detail=f"{e}{cut}")])
+        checks.append(Check(name="parse", passed=True, detail=f"{len(premises)} premises and the conclusion parse"))
+        problem = _names_check(premises, conclusion)
+        checks.append(Check(name="names", passed=problem is None, detail=problem or "one arity per name; the conclusion uses the premises' predicates"))
+        if problem:
+            return Outcome(checks=checks)
+        consistency = prover.consistent(premises, self.seconds)
+        calls = [consistency]
+        if consistency.status == "Unsatisfiable":
+            checks.append(Check(name="consistency", passed=False, detail="the premises contradict each other (E derives false)"))
+            return Outcome(checks=checks, calls=calls, proof=consistency.proof, seconds=consistency.seconds)
+        checks.append(Check(name="consistency", passed=True, detail=f"E finds no contradiction ({consistency.status})"))
+        verdict = prover.decide(premises, conclusion, self.seconds)
+        calls += verdict.calls
+        seconds = round(sum(c.seconds for c in calls), 3)
+        timed_out = [c.goal for c in verdict.calls if c.status not in ("Theorem", "CounterSatisfiable")]
+        if verdict.label == "Unknown" and timed_out:
+            statuses = ", ".join(f"{c.goal}: {c.status}" for c in verdict.calls)
+            checks.append(Check(name="decided", passed=False, detail=f"the prover could not settle it within {self.seconds:g} s ({statuses})"))
+            return Outcome(checks=checks, calls=calls, seconds=seconds)
+        checks.append(Check(name="decided", passed=True, detail=_label_detail(verdict.label)))
+        proof = next((c.proof for c in verdict.calls if c.status == "Theorem"), "")
+        return Outcome(checks=checks, verdict=verdict.label, calls=calls, proof=proof, seconds=seconds)
+
+    def _decide_asp(self, sample: Sample) -> Outcome:
+        checks = []
+        try:
+            names = objects(sample.premises[0])
+            conditions = sample.premises[1:]
+            if any(c.startswith("obj(") for c in [*conditions, *sample.options.values()]):
+                raise AspError("only the first line lists objects; the others are conditions")
+            program = ordering_program(sample.premises[0], conditions)
+        except AspError as e:
+            return Outcome(checks=[Check(name="parse", passed=False, detail=str(e))])
+        checks.append(Check(name="parse", passed=True, detail=f"{len(names)} objects, {len(conditions)} conditions"))
+        strangers = sorted({o for c in [*conditions, *sample.options.values()] for o in unknown_objects(c, names)})
+        checks.append(Check(name="names", passed=not strangers,
+                            detail=f"not among the objects: {', '.join(strangers)}" if strangers else "every condition names listed objects"))
+        if strangers:
+            return Outcome(checks=checks)
+        try:
+            solved = solve(program, models=1, seconds=self.seconds)
+        except AspError as e:
+            return Outcome(checks=checks + [Check(name="consistency", passed=False, detail=f"clingo: {e}")])
+        if not solved.satisfiable:
+            detail = "the statements exclude every order" if solved.satisfiable is False else f"clingo ran out of {self.seconds:g} s"
+            return Outcome(checks=checks + [Check(name="consistency", passed=False, detail=detail)], seconds=solved.seconds)
+        checks.append(Check(name="consistency", passed=True, detail="an order satisfies every statement"))
+        held = [letter for letter, condition in sample.options.items() if entailed(program, condition, self.seconds)]
+        passed = len(held) == 1
+        checks.append(Check(name="decided", passed=passed,
+                            detail=f"{held[0]} holds in every order" if passed else f"options holding in every order: {held or 'none'}"))
+        return Outcome(checks=checks, verdict=held[0] if passed else None, proof=program + "\n% an order: " + " ".join(solved.first),
+                       seconds=solved.seconds)
+
+    # ---- check, conclude, abstain ----------------------------------------------------------------
+
+    def check(self, frame: LogicProblem, candidate: Ensemble, result: LogicResult) -> list[Check]:
+        passed = [o for o in result.outcomes if o.verdict is not None]
+        reasons = Counter(f"{c.name}: {c.detail}" for o in result.outcomes for c in o.checks if not c.passed)
+        dropped = "; ".join(f"{r} (×{n})" for r, n in reasons.most_common(3))
+        checks = [Check(name="translations", passed=bool(passed),
+                        detail=f"{len(passed)} of {len(result.outcomes)} translations passed the checks" + (f"; dropped: {dropped}" if dropped else ""))]
+        if passed:
+            votes = ", ".join(f"{k} {v}" for k, v in result.votes.items())
+            unsettled = " (a tie)" if not candidate.needed else f" (not {candidate.needed} agreeing: the rest of the vote is drawn)"
+            checks.append(Check(name="vote", passed=bool(result.answers), detail=f"votes: {votes}" + ("" if result.answers else unsettled)))
+        return checks
+
+    def conclude(self, frame: LogicProblem, candidate: Ensemble, result: LogicResult) -> Conclusion:
+        answer = result.answers[0]
+        share = f"{result.votes[answer]} of {len(result.outcomes)} translations"
+        if frame.mode == "asp":
+            text = dict(frame.options)[answer]
+            message = f"{answer}) {text} — it holds in every order the statements allow ({share})."
+        else:
+            message = f"{answer}: {_label_detail(answer)} ({share})."
+        return Conclusion(answers=[answer], message=message, evidence=result)
+
+    def abstain(self, frame: LogicProblem, attempts: list) -> Refusal:
+        tried = "; ".join(a.why() for a in attempts) or "no translation was proposed"
+        return Refusal(status="undecided", message=f"The problem could not be decided: {tried}.")
+
+
+def _by_sample(call: LLMCall, lines: int, samples: int) -> list[tuple[list[str], list[str]]]:
+    """The outputs of a batch of `lines` prompts × `samples`, regrouped as one (lines, finishes) per sample."""
+    raw = [r.strip() for r in call.raw]
+    finish = call.finish or [""] * len(raw)
+    return [([raw[i * samples + j] for i in range(lines)], [finish[i * samples + j] for i in range(lines)]) for j in range(samples)]
+
+
+def _names(premises: list[str]) -> str | None:
+    try:
+        return vocabulary([parse(p) for p in premises])
+    except FormulaError:
+        return None
+
+
+_NEW_PREDICATES = "the conclusion uses predicates no premise has"
+
+
+def _names_check(premises: list[Node], conclusion: Node) -> str | None:
+    """Why the names do not fit together, or None: an arity clash, or a conclusion predicate no premise uses."""
+    symbols: dict[str, int] = {}
+    try:
+        for formula in premises:
+            signature(formula, out=symbols)
+        known = set(symbols)
+        signature(conclusion, out=symbols)
+    except FormulaError as e:
+        return str(e)
+    new = sorted(k.split(" ", 1)[1] for k in set(symbols) - known if k.startswith("pred "))
+    return f"{_NEW_PREDICATES}: {', '.join(new)}" if new else None
+
+
+def _label_detail(label: str) -> str:
+    return {"True": "the premises prove the conclusion", "False": "the premises prove its negation",
+            "Unknown": "the premises prove neither the conclusion nor its negation"}[label]
+
+
+def _render(sample: Sample) -> str:
+    tail = [f"conclusion: {sample.conclusion}"] if sample.conclusion is not None else [f"{k}) {v}" for k, v in sample.options.items()]
+    return "\n".join([*sample.premises, *tail])
