@@ -112,7 +112,7 @@ class LogicTool:
         if given and earlier:
             return Proposal(by="llm", candidates=[])  # the prover alone: nothing to draw again
         if not earlier:
-            count, needed, temperature = majority, (majority if self.samples > 1 else 0), self.temperature
+            count, needed, temperature = majority, (majority if self.samples > 1 and not given else 0), self.temperature
         elif len(earlier) == 1 and self.samples > majority:
             count, needed, temperature = self.samples - majority, 0, self.temperature
         else:
