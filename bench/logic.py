@@ -1,0 +1,100 @@
+"""The logic tool on the held-out parts of the shared logic data: accuracy, latency and throughput.
+
+    python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold] [--limit N] [--samples 3] [--update]
+
+Held out (never trained on, see agent/translator.py): ProofWriter dev (600 problems, depth 5, open world);
+the logical-deduction puzzles and FOLIO stories that `held_out` sets aside (20% by id hash). `folio-gold`
+is `--gold-fol` on all of FOLIO train: the gold premise FOL, the conclusion translated (the shared file
+has no conclusion FOL). Each set runs through the same code as `reasoner logic` (one translator server
+for the whole run) and writes its answers to bench/out/logic-<set>.jsonl. Latency is measured one
+problem at a time on the first `--latency` ProofWriter problems; throughput with `--concurrency` in flight.
+Writes bench/results/logic.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+
+from agent.assemble import open_logic  # noqa: E402
+from agent.graph import Agent  # noqa: E402
+from agent.logic_batch import read_problems, run_logic  # noqa: E402
+from agent.translator import held_out  # noqa: E402
+
+DATA = HERE.parent.parent / "shared" / "data"
+OUT = HERE / "out"
+
+
+def held_out_files() -> dict[str, tuple[Path, bool]]:
+    """Each set's problem file (written here for the held-out parts) and whether it uses the gold FOL."""
+    OUT.mkdir(exist_ok=True)
+    deduction = [i for i in json.loads((DATA / "logical_deduction" / "train.json").read_text()) if held_out("deduction", i["id"])]
+    (OUT / "deduction-heldout.json").write_text(json.dumps(deduction))
+    rows = [json.loads(line) for line in (DATA / "folio" / "folio-train.jsonl").read_text().splitlines() if line.strip()]
+    (OUT / "folio-heldout.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if held_out("folio", str(r["story_id"]))))
+    return {"proofwriter": (DATA / "proofwriter" / "dev.json", False), "deduction": (OUT / "deduction-heldout.json", False),
+            "folio": (OUT / "folio-heldout.jsonl", False), "folio-gold": (DATA / "folio" / "folio-train.jsonl", True)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="proofwriter,deduction,folio,folio-gold")
+    parser.add_argument("--limit", type=int, help="problems per set (default: all)")
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--temperature", type=float, default=0.5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--latency", type=int, default=50, help="ProofWriter problems answered one at a time for latency")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "logic.json")
+    parser.add_argument("--update", action="store_true", help="keep the other sets' figures already in --out")
+    parser.add_argument("--resume", action="store_true", help="continue each set's answers in bench/out instead of starting over")
+    parser.add_argument("--llm-url", help="a running server with the translator (default: start one)")
+    parser.add_argument("--llm-model", default="translator")
+    args = parser.parse_args()
+    files = held_out_files()
+    report = {"machine": f"{platform.machine()}, 2 cores, no GPU", "samples": args.samples, "temperature": args.temperature,
+              "concurrency": args.concurrency, "sets": {}}
+    if args.update and args.out.is_file():
+        report = json.loads(args.out.read_text()) | {"samples": args.samples, "temperature": args.temperature}
+    remote = {"llm_url": args.llm_url, "llm_model": args.llm_model} if args.llm_url else {}
+    with open_logic(samples=args.samples, temperature=args.temperature, **remote) as tool:
+        agent = Agent({"logic": tool})
+        if not remote:
+            tool.llm.client()  # start the translator's server before any clock runs
+        if "proofwriter" in args.sets.split(",") and args.latency:
+            items = read_problems(files["proofwriter"][0])[: args.latency]
+            out = OUT / "logic-latency.jsonl"
+            out.unlink(missing_ok=True)
+            summary = run_logic(agent, None, items, out, concurrency=1)
+            report["proofwriter_latency"] = {"n": summary["n"], "median_seconds": summary["median_seconds"],
+                                             "accuracy": summary["accuracy"]}
+            print(f"latency: {json.dumps(report['proofwriter_latency'])}", flush=True)
+            args.out.write_text(json.dumps(report, indent=2) + "\n")
+        for name in args.sets.split(","):
+            path, gold = files[name]
+            items = read_problems(path, gold_fol=gold)[: args.limit]
+            out = OUT / f"logic-{name}.jsonl"
+            if not args.resume:
+                out.unlink(missing_ok=True)
+            started = time.perf_counter()
+            summary = run_logic(agent, None, items, out, concurrency=args.concurrency, resume=args.resume)
+            summary["file"] = str(path.relative_to(HERE.parent.parent)) if path.is_relative_to(HERE.parent.parent) else str(path)
+            summary["wall_seconds"] = round(time.perf_counter() - started, 1)
+            if gold:  # the problems the prover did not get right, each with why
+                lines = [json.loads(line) for line in out.read_text().splitlines()]
+                summary["not_reproduced"] = [{"id": x["id"], "gold": x["gold"], "answer": x["answer"], "why": x["message"][:300]}
+                                             for x in lines if not x["correct"]]
+            report["sets"][name] = summary
+            print(f"{name}: {json.dumps(summary)}", flush=True)
+            args.out.write_text(json.dumps(report, indent=2) + "\n")  # after each set: a long run cut short keeps what it measured
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
