@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # vLLM's CPU build unless a CUDA GPU answers.
 FLAVOUR ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
-.PHONY: run test bench browser prover clean
+.PHONY: run test bench browser prover sandbox clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml Makefile
 	@if [ "$(FLAVOUR)" = cpu ]; then $(BIN)/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec; fi
 	touch $(STAMP)
 
-run: $(STAMP) prover
+run: $(STAMP) prover sandbox
 	$(BIN)/reasoner serve
 
-test: $(STAMP) browser prover
+test: $(STAMP) browser prover sandbox
 	$(BIN)/pytest
 
 # Debian's Chromium for the trace viewer's browser test (Playwright drives it; it downloads no browser).
@@ -35,7 +35,11 @@ browser:
 prover:
 	@command -v eprover >/dev/null || { $(APT) install -y -qq eprover || { $(APT) update -qq && $(APT) install -y -qq eprover; }; }
 
-bench: $(STAMP) prover
+# Debian's bubblewrap for the induction tool's sandbox (untrusted programs run under it).
+sandbox:
+	@command -v bwrap >/dev/null || { $(APT) install -y -qq bubblewrap || { $(APT) update -qq && $(APT) install -y -qq bubblewrap; }; }
+
+bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/kg_core.py
 	$(BIN)/python bench/planner.py
 	$(BIN)/python bench/planner.py --distilled tools/kg/planners/metaqa --per-hop 1100 --samples 1 --name distilled
@@ -49,6 +53,7 @@ bench: $(STAMP) prover
 	$(BIN)/python bench/prover.py
 	$(BIN)/python bench/logic_data.py
 	$(BIN)/python bench/logic.py
+	$(BIN)/python bench/induce.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
