@@ -25,6 +25,8 @@ from kg.store import KnowledgeGraph
 from tools.kg.checks import AnswerKinds, QuestionForms
 from tools.kg.llm_planner import PLANNERS, ExampleIndex, Planner, distilled_format, find_distilled
 from tools.kg.search_planner import EmbeddingPlanner, choose_scorer
+from tools.induce.prompt import PROPOSER
+from tools.induce.tool import InduceTool
 from tools.kg.tool import KGTool
 from tools.logic.tool import LogicTool
 from tools.logic.translate import TRANSLATOR
@@ -138,13 +140,49 @@ def open_logic(*, translator: Path | None = None, llm_url: str | None = None, ll
         llm.close()
 
 
+PROPOSER_NAME = "proposer"  # the served model name of the induction tool's program proposer
+
+
+@contextlib.contextmanager
+def open_induce(*, proposer: Path | None = None, llm_url: str | None = None, llm_model: str = SERVED_NAME,
+                eager: bool = False, **options) -> Iterator[InduceTool]:
+    """The induction tool. Its LLM proposer: the model at `llm_url`, or the distilled proposer (shipped, or
+    `proposer`) merged and served by its own model server, started on first use. Without either, the
+    enumerator proposes alone."""
+    config = settings()
+    if llm_url:
+        yield InduceTool(LLMClient(llm_url, llm_model, timeout=config.llm_timeout, max_retries=config.llm_retries),
+                         model=llm_model, **options)
+        return
+    folder = proposer or PROPOSER
+    if not (folder / "proposer.json").is_file():
+        if proposer:
+            raise FileNotFoundError(f"{folder} is not a distilled proposer (no proposer.json)")
+        yield InduceTool(None, **options)
+        return
+
+    @contextlib.contextmanager
+    def start() -> Iterator[LLMClient]:
+        with ModelServer(str(merged_model_dir(folder)), served_name=PROPOSER_NAME) as server:
+            yield LLMClient(server.base_url, PROPOSER_NAME, timeout=config.llm_timeout, max_retries=config.llm_retries)
+
+    llm = LazyLLM(start, "the program proposer")
+    if eager:
+        llm.warm()
+    try:
+        yield InduceTool(llm, model=PROPOSER_NAME, **options)
+    finally:
+        llm.close()
+
+
 @contextlib.contextmanager
 def open_agent(kg_path: Path | KnowledgeGraph, *, config: AgentConfig | None = None, examples: Path | None = None,
                **planner_options) -> Iterator[Agent]:
     """An agent over `kg_path` (a triple file, or a graph already loaded to share between agents)."""
     kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
-    with open_planner(kg, examples=examples, **planner_options) as (planner, _), open_logic(**_remote(planner_options)) as logic:
-        yield Agent({"kg": kg_tool(planner, examples), "logic": logic}, config)
+    with (open_planner(kg, examples=examples, **planner_options) as (planner, _), open_logic(**_remote(planner_options)) as logic,
+          open_induce(**_remote(planner_options)) as induce):
+        yield Agent({"kg": kg_tool(planner, examples), "logic": logic, "induce": induce}, config)
 
 
 def _remote(planner_options: dict) -> dict:
@@ -165,7 +203,8 @@ def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | 
         if first.name != "embedding" and find_scorer(kg, PLANNERS):
             search, _ = stack.enter_context(open_planner(kg, planner="embedding"))
         logic = stack.enter_context(open_logic(eager=True, **_remote(planner_options)))
-        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), "logic": logic})}, backend)
+        induce = stack.enter_context(open_induce(**_remote(planner_options)))
+        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), "logic": logic, "induce": induce})}, backend)
         if search:
-            service.agents["embedding"] = Agent({"kg": kg_tool(search), "logic": logic})
+            service.agents["embedding"] = Agent({"kg": kg_tool(search), "logic": logic, "induce": induce})
         yield service

@@ -63,11 +63,14 @@ def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
 @pytest.fixture(scope="session")
 def model_server():
     """The real vLLM server with the embedded model, started once for the whole session; it also serves
-    the shipped logic translator as a LoRA adapter (model name "translator"), so no third server is needed."""
+    the shipped logic translator and program proposer as LoRA adapters (model names "translator" and
+    "proposer"), so no third server is needed."""
     from agent.llm.server import ModelServer
+    from tools.induce.prompt import PROPOSER
     from tools.logic.translate import TRANSLATOR
 
-    server = ModelServer(extra_args=["--enable-lora", "--max-lora-rank", "16", "--lora-modules", f"translator={TRANSLATOR}"]).start()
+    server = ModelServer(extra_args=["--enable-lora", "--max-lora-rank", "16", "--max-loras", "2", "--lora-modules", f"translator={TRANSLATOR}",
+                                     f"proposer={PROPOSER}"]).start()
     yield server
     process = server.process
     server.stop()
@@ -119,7 +122,16 @@ def logic_tool(model_server):
 
 
 @pytest.fixture(scope="session")
-def agent(demo_kg, distilled, distilled_server, logic_tool):
+def induce_tool(model_server):
+    """The induction tool on the shipped proposer (served as a LoRA adapter), with the enumerator beside it."""
+    from agent.llm import LLMClient
+    from tools.induce.tool import InduceTool
+
+    return InduceTool(LLMClient(model_server.base_url, "proposer"), model="proposer", samples=3)
+
+
+@pytest.fixture(scope="session")
+def agent(demo_kg, distilled, distilled_server, logic_tool, induce_tool):
     from agent.assemble import kg_tool
     from agent.graph import Agent
     from agent.llm import LLMClient
@@ -128,7 +140,7 @@ def agent(demo_kg, distilled, distilled_server, logic_tool):
 
     llm = LLMClient(distilled_server.base_url, SERVED_NAME)
     planner = Planner(demo_kg, llm, samples=1, compact=distilled_format(distilled), folder=distilled)
-    return Agent({"kg": kg_tool(planner), "logic": logic_tool})
+    return Agent({"kg": kg_tool(planner), "logic": logic_tool, "induce": induce_tool})
 
 
 @pytest.fixture(scope="session")

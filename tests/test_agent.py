@@ -86,8 +86,8 @@ def test_a_kg_question_without_an_entity(agent, store):
 
 
 def test_a_routed_tool_that_is_not_built_yet_says_so(agent, store):
-    answer = answer_question(agent, store, "f(1)=2, f(2)=4, f(3)=6. What is f(4)?")
-    assert answer.tool == "induce" and answer.status == "no_tool" and "not available yet" in answer.message
+    answer = answer_question(agent, store, "x y\n1 2.1\n2 3.9\n3 6.2\n4 7.8\n5 10.1\nFind a formula for y.")
+    assert answer.tool == "regress" and answer.status == "no_tool" and "not available yet" in answer.message
     assert answer.route.checks and all(c.passed for c in answer.route.checks)
 
 

@@ -42,7 +42,12 @@ def test_every_kind_of_task_is_taken_and_routed(service):
     client = openai.OpenAI(base_url=f"{service}/v1", api_key="unused")
     reply = client.chat.completions.create(model="reasoner", messages=[{"role": "user", "content": "f(1)=2, f(2)=4, f(3)=6. What is f(4)?"}])
     result = reply.model_extra["reasoner"]
-    assert result["tool"] == "induce" and result["status"] == "no_tool" and "not available yet" in reply.choices[0].message.content
+    assert result["tool"] == "induce" and result["status"] == "answered" and result["answers"] == ["8"]
+    assert reply.choices[0].message.content.startswith("8") and "reproduces all 3 examples" in reply.choices[0].message.content
+    table = "x y\n1 2.1\n2 3.9\n3 6.2\n4 7.8\n5 10.1\nFind a formula for y."
+    reply = client.chat.completions.create(model="reasoner", messages=[{"role": "user", "content": table}])
+    result = reply.model_extra["reasoner"]
+    assert result["tool"] == "regress" and result["status"] == "no_tool" and "not available yet" in reply.choices[0].message.content
     assert result["answers"] == [] and reply.usage.total_tokens == 0  # nothing was made up
     status, answer = call(f"{service}/api/ask", {"question": "hi there, how are you?"})
     assert status == 200 and answer["tool"] == "none" and answer["status"] == "no_tool" and "This service answers" in answer["message"]
@@ -56,7 +61,7 @@ def test_every_kind_of_task_is_taken_and_routed(service):
     status, answer = call(f"{service}/api/ask", {"question": "who directed Alien", "tool": "kg", "input": {"topic": "Alien"}})
     assert status == 200 and answer["answers"] == ["Ridley Scott"] and answer["route"]["explicit"]
     status, tools = call(f"{service}/api/tools")
-    assert status == 200 and tools["served"] == ["kg", "logic"] and {t["name"] for t in tools["tools"]} == {"kg", "logic", "induce", "regress"}
+    assert status == 200 and tools["served"] == ["induce", "kg", "logic"] and {t["name"] for t in tools["tools"]} == {"kg", "logic", "induce", "regress"}
     status, runs = call(f"{service}/api/runs?tool=regress")
     assert status == 200 and runs and {r["tool"] for r in runs} == {"regress"}
 

@@ -88,3 +88,36 @@ def test_a_short_translator_distillation_writes_an_adapter_and_its_card(tmp_path
     assert (tmp_path / "translator" / "adapter_model.safetensors").is_file()
     assert json.loads((tmp_path / "translator" / "translator.json").read_text())["config"]["steps"] == 3
     assert card.train_seconds > 0 and set(card.validation) <= {"proofwriter", "deduction", "folio"}
+
+
+def test_a_short_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
+    """The proposer's data and training path on a tiny shared-data folder (the shipped one trains on the real
+    one): generated tasks labelled with the enumerator's program, mined solutions, held-out tasks left out."""
+    from agent.proposer import held_out, train_proposer, training_pairs
+
+    data = tmp_path / "data"
+    (data / "1d-arc" / "1d_move_1p").mkdir(parents=True)
+    (data / "arc" / "training").mkdir(parents=True)
+    (data / "sygus-strings").mkdir()
+    shift = {"train": [{"input": [[0, 3, 3, 0, 0]], "output": [[0, 0, 3, 3, 0]]}, {"input": [[5, 0, 0, 0]], "output": [[0, 5, 0, 0]]}],
+             "test": [{"input": [[0, 7, 0, 0]], "output": [[0, 0, 7, 0]]}]}
+    for i in range(4):
+        (data / "1d-arc" / "1d_move_1p" / f"1d_move_1p_{i}.json").write_text(json.dumps(shift))
+    (data / "arc" / "training" / "flip.json").write_text(json.dumps(
+        {"train": [{"input": [[1, 2]], "output": [[2, 1]]}, {"input": [[3, 0]], "output": [[0, 3]]}], "test": []}))
+    sygus = [{"name": f"first-word-{i}.sl", "examples": [{"inputs": ["ab cd"], "output": "ab"}, {"inputs": ["x yz"], "output": "x"},
+                                                       {"inputs": ["hello there"], "output": "hello"}]} for i in range(2)]
+    sygus.append({"name": "broken.sl", "examples": [{"unparsed_constraint": True}]})
+    (data / "sygus-strings" / "pbe_slia_2019.json").write_text(json.dumps(sygus))
+    pairs, tally = training_pairs(data, generated=10, permutations=1, log=lambda line: None)
+    kept = {p.source for p in pairs}
+    assert {"generated-grid", "generated-values"} <= kept
+    mined = [p for p in pairs if p.source == "1d-arc"]
+    trained_on = [i for i in range(4) if not held_out("1d-arc", f"1d_move_1p_{i}")]
+    assert len(mined) == 2 * len(trained_on) and {p.target for p in mined} == {"shift(x, 1)"}  # with colours permuted: the same program
+    assert all(p.target == "before(x0, ' ')" for p in pairs if p.source == "sygus")
+    config = DistillConfig(steps=2, batch_size=4, warmup_steps=1, validation_share=0.3, max_validation=4)
+    card = train_proposer(pairs, tally, tmp_path / "proposer", config, command="test", log=lambda line: None)
+    assert (tmp_path / "proposer" / "adapter_model.safetensors").is_file()
+    assert json.loads((tmp_path / "proposer" / "proposer.json").read_text())["config"]["steps"] == 2
+    assert card.train_seconds > 0

@@ -84,3 +84,15 @@ def test_a_program_that_escapes_the_call_limit_is_killed_and_the_rest_still_run(
 
 def test_the_host_keeps_working_after_attacks():
     assert sandbox.run(["def f(x): return x * 3"], [[2]]).runs[0].results[0].value == 6
+
+
+def test_a_hostile_program_does_not_hold_up_another_request():
+    import threading
+
+    hog = threading.Thread(target=sandbox.run, args=(["def f(x):\n    while True: pass"], [[1], [2], [3]]))
+    hog.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert sandbox.run(["def f(x): return x + 1"], [[1]]).runs[0].results[0].value == 2
+    assert time.monotonic() - started < 2.5  # the other call's CPU loop runs in its own process, under its own limits
+    hog.join()

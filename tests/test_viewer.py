@@ -1,6 +1,7 @@
 """The trace viewer in real headless Chromium: ask through the page's form, watch the run finish,
 open it, and read the answer, the step tree, the routing decision and the tool's evidence."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,7 @@ def test_the_evidence_panel_fits_each_kind_of_run(page, service):
     expect(routing).to_contain_text("no tool fits this message")
     expect(routing.locator(".checks li.fail").first).to_contain_text("✗")
     expect(routing.locator("tr[data-tool=kg]")).to_contain_text("questions about the entities of the knowledge graph")
-    expect(routing.locator("tr[data-tool=induce]")).to_contain_text("not available yet")
+    expect(routing.locator("tr[data-tool=regress]")).to_contain_text("not available yet")
     expect(page.locator("#answer")).to_contain_text("This service answers")
     expect(page.locator("#graph")).to_have_count(0)
     expect(page.locator("#evidence")).to_have_count(0)
@@ -135,13 +136,28 @@ def test_the_evidence_panel_fits_each_kind_of_run(page, service):
     assert page.evaluate(NULL_TEXTS) == []
     page.screenshot(path=ARTIFACTS / "viewer-routed-to-none.png")
 
-    # A task for a tool that is routed to but not built yet.
-    ask(page, service, "f(1)=2, f(2)=4, f(3)=6. What is f(4)?", status="no_tool")
+    # Examples: the table of examples, each program run in the sandbox with pass/fail per example, the winner.
+    ask(page, service, "f(1)=2, f(2)=4, f(3)=6. What is f(4)?", status="answered")
     expect(page.locator("#run-tool")).to_have_text("induce")
-    expect(page.locator("#answer")).to_contain_text("not available yet")
-    expect(routing).to_contain_text("Routing: → induce")
-    expect(routing.locator("tr.routed")).to_have_attribute("data-tool", "induce")
-    expect(page.locator("#graph")).to_have_count(0)
+    expect(page.locator("#answer")).to_contain_text("8")
+    card = page.locator("#evidence[data-kind=induce]")
+    expect(card.locator("#examples tr")).to_have_count(4)  # the header and three examples
+    expect(card.locator("#programs tr.winner td.pass")).to_have_count(3)
+    expect(card.locator("#winner code")).to_have_text("plus(x0, x0)")
+    expect(card.locator("#predictions")).to_contain_text("8")
+    assert page.evaluate(NULL_TEXTS) == []
+    page.screenshot(path=ARTIFACTS / "viewer-routed-to-induce.png")
+
+    # An ARC grid task: the grids are drawn as coloured cells.
+    arc = {"train": [{"input": [[0, 3, 3, 0, 0]], "output": [[0, 0, 3, 3, 0]]}, {"input": [[5, 0, 0, 0, 0]], "output": [[0, 5, 0, 0, 0]]}],
+           "test": [{"input": [[0, 0, 7, 0, 0]]}]}
+    ask(page, service, json.dumps(arc), status="answered")
+    card = page.locator("#evidence[data-kind=induce]")
+    expect(card.locator("#examples table.grid").first).to_be_visible()
+    expect(card.locator("#winner code")).to_have_text("shift(x, 1)")
+    predicted = card.locator("#predictions tr").nth(1).locator("table.grid").nth(1)  # beside the test input
+    expect(predicted.locator("td").nth(3)).to_have_attribute("title", "7")
+    page.screenshot(path=ARTIFACTS / "viewer-induce-grid.png")
 
     # A logic problem: each premise beside its formula, every translation's checks and verdict, the vote, the proof.
     ask(page, service, "The cat is big. If something is big then it is red. "

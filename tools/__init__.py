@@ -26,7 +26,7 @@ TOOLS: dict[str, ToolInfo] = {
                    answers="questions about the entities of the knowledge graph (e.g. 'who directed [Inception]')"),
     "logic": ToolInfo(name="logic", available=True,
                       answers="premises with a question or conclusion to decide (true, false or uncertain)"),
-    "induce": ToolInfo(name="induce", available=False,
+    "induce": ToolInfo(name="induce", available=True,
                        answers="input -> output examples, explained by a program that is then applied to new inputs"),
     "regress": ToolInfo(name="regress", available=False,
                         answers="a table of numbers, explained by a fitted formula"),

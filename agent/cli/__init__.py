@@ -11,14 +11,17 @@ from rich.console import Console
 from agent.cli import kg as kg_commands
 from agent.cli.answer import ask, batch
 from agent.cli.distill import distill
+from agent.cli.induce import induce
 from agent.cli.logic import logic
 from agent.cli.plan import plan
+from agent.cli.proposer import distill_induce
 from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.translator import distill_logic
 from agent.llm.server import ServerError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
+from tools.induce.task import TaskError
 
 app = typer.Typer(help="Neuro-symbolic reasoning: a language model plans, symbolic tools ground and check every step.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
@@ -26,13 +29,15 @@ app.command()(plan)
 app.command()(distill)
 app.command("train-search")(train_search)
 app.command("distill-logic")(distill_logic)
+app.command("distill-induce")(distill_induce)
 app.command()(ask)
 app.command()(batch)
 app.command()(logic)
+app.command()(induce)
 app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (KGFormatError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
+USER_ERRORS = (KGFormatError, TaskError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import TextColumn
 
 from agent.assemble import open_agent
 from agent.batch import run_batch
@@ -21,8 +20,8 @@ from agent.cli.common import (
     TracesOpt,
     UrlOpt,
     console,
+    counting,
     err,
-    progress_bar,
     traces_path,
 )
 from agent.llm.server import SERVED_NAME
@@ -131,15 +130,7 @@ def batch(
     items = read_questions(questions)[:limit]
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
-        with progress_bar("answering", TextColumn("{task.fields[rate]} q/s")) as progress:
-            task = progress.add_task("batch", total=len(items), rate="-")
-
-            def done(n: int) -> None:
-                progress.advance(task, n)
-                t = progress.tasks[0]
-                if t.elapsed:
-                    progress.update(task, rate=f"{t.completed / t.elapsed:.1f}")
-
+        with counting("answering", len(items), "q/s", digits=1) as done:
             computes = agent.planner_name == "embedding"  # CPU-bound: a process per core, no thread switching
             workers = workers or ((os.cpu_count() or 1) if computes else 1)
             concurrency = concurrency or (1 if computes else 32)

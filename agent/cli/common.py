@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from agent.settings import settings
 
@@ -33,3 +43,18 @@ def progress_bar(label: str, *extra: ProgressColumn) -> Progress:
     """A progress bar on stderr: count, extra columns, elapsed time and an estimate of what is left."""
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), *extra, TimeElapsedColumn(),
                     TextColumn("eta"), TimeRemainingColumn(), console=err)
+
+
+@contextlib.contextmanager
+def counting(label: str, total: int, unit: str, digits: int = 2) -> Iterator[Callable[[int], None]]:
+    """A progress bar over `total` items showing the rate in `unit`; yields the callback that counts items done."""
+    with progress_bar(label, TextColumn(f"{{task.fields[rate]}} {unit}")) as progress:
+        task = progress.add_task(label, total=total, rate="-")
+
+        def done(n: int) -> None:
+            progress.advance(task, n)
+            t = progress.tasks[0]
+            if t.elapsed:
+                progress.update(task, rate=f"{t.completed / t.elapsed:.{digits}f}")
+
+        yield done

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import TextColumn
 
 from agent.assemble import open_logic
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, progress_bar, traces_path
+from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
 from agent.llm.server import SERVED_NAME
 from agent.logic_batch import read_problems, run_logic
@@ -38,14 +37,6 @@ def logic(
     with open_logic(translator=translator, llm_url=llm_url, llm_model=llm_model, samples=samples, temperature=temperature,
                     seconds=seconds) as tool:
         agent = Agent({"logic": tool})
-        with progress_bar("deciding", TextColumn("{task.fields[rate]} problems/s")) as progress:
-            task = progress.add_task("logic", total=len(items), rate="-")
-
-            def done(n: int) -> None:
-                progress.advance(task, n)
-                t = progress.tasks[0]
-                if t.elapsed:
-                    progress.update(task, rate=f"{t.completed / t.elapsed:.2f}")
-
+        with counting("deciding", len(items), "problems/s") as done:
             summary = run_logic(agent, store, items, out, concurrency=concurrency, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

@@ -1,0 +1,73 @@
+"""What the LLM is shown and what it may write: examples in, one program out.
+
+Grid tasks: each grid is written as its rows of digits (`|` between rows), and the program is one
+expression over the input grid `x` in the primitives of tools/induce/grid.py, decoded under a grammar
+of those primitives (GRID_GBNF), so every sample parses and names only primitives that exist. Value
+tasks: the examples are written as calls, `f("ab", 2) = "abab"`, and the program is one expression
+over the arguments `x0, x1, ...` in the primitives of tools/induce/strings.py (VALUE_GBNF).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tools.induce.task import InduceTask
+
+GRID_PRELUDE = (Path(__file__).parent / "grid.py").read_text()
+VALUE_PRELUDE = (Path(__file__).parent / "strings.py").read_text()
+PROPOSER = Path(__file__).resolve().parent / "proposer"  # the shipped distilled proposer (LoRA adapter and card)
+
+UNARY = ["keep_largest", "drop_singles", "majority", "hollow", "reverse_objects", "fill_pairs", "stamp",
+         "flip_h", "flip_v", "transpose", "rot90", "rot180", "rot270", "crop"]
+WITH_NUMBER = ["shift", "move_to", "mirror", "extend_to", "recolor_largest", "scale"]
+GRID_GBNF = rf"""
+root ::= expr
+expr ::= "x" | unary "(" expr ")" | withnumber "(" expr ", " int ")" | twonumbers "(" expr ", " int ", " int ")" | table "(" expr ", {{" pair (", " pair)* "}})"
+unary ::= {" | ".join(f'"{n}"' for n in UNARY)}
+withnumber ::= {" | ".join(f'"{n}"' for n in WITH_NUMBER)}
+twonumbers ::= "tile" | "recolor_parity"
+table ::= "recolor_size" | "recolor"
+pair ::= int ": " int
+int ::= "-"? [0-9] [0-9]?
+"""
+
+
+VALUE_FUNCTIONS = ["concat", "before", "after", "before_last", "after_last", "replace", "replace_all", "upper", "lower",
+                   "at", "substr", "to_str", "length", "indexof", "to_int", "count", "plus", "minus", "times", "contains",
+                   "prefixof", "suffixof", "equals", "ite"]
+VALUE_GBNF = rf"""
+root ::= expr
+expr ::= "x" [0-3] | "-"? [0-9] | "'" [^'\\\n]{{0,24}} "'" | "\"'\"" | "not "? name "(" expr (", " expr){{0,2}} ")"
+name ::= {" | ".join(f'"{n}"' for n in sorted(VALUE_FUNCTIONS, key=len, reverse=True))}
+"""
+
+
+def show_grid(g: list[list[int]]) -> str:
+    return "|".join("".join(str(c) for c in row) for row in g)
+
+
+SHOWN = 6  # examples the LLM is shown at most (the verifier runs every one)
+MAX_PROMPT = 1800  # characters: within the served context of 2,048 tokens with room for the program (a digit is a token)
+
+
+def program_prompt(task: InduceTask, feedback: list[str] | None = None) -> str | None:
+    """The examples (as many of the first SHOWN as fit in MAX_PROMPT, at least two) and the feedback; None when
+    even two examples do not fit."""
+    lines = []
+    for ex in task.train[:SHOWN]:
+        if task.kind == "grid":
+            shown = [f"in: {show_grid(ex.inputs[0])}", f"out: {show_grid(ex.output)}"]
+        else:
+            shown = [f"f({', '.join(json.dumps(a, ensure_ascii=False) for a in ex.inputs)}) = {json.dumps(ex.output, ensure_ascii=False)}"]
+        if sum(len(line) + 1 for line in lines + shown) > MAX_PROMPT - 200:
+            if len(lines) < (4 if task.kind == "grid" else 2):
+                return None
+            break
+        lines += shown
+    tried = [f"tried: {f[:160]}" for f in (feedback or [])[-1:]]
+    return "\n".join(lines + tried) + "\nprogram:\n"
+
+
+def program_grammar(task: InduceTask) -> str | None:
+    return GRID_GBNF if task.kind == "grid" else VALUE_GBNF
