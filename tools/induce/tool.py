@@ -82,7 +82,7 @@ class InduceTool:
     max_proposals = 3  # rounds: depth-1 enumeration and a first draw; depth 2 and a redraw with feedback; a last redraw
 
     def __init__(self, llm: LLM | None, *, model: str | None = None, samples: int = 4, temperature: float = 0.7,
-                 use_llm: bool = True, use_enumerator: bool = True, max_tokens: int = 96, search_seconds: float = 6.0,
+                 use_llm: bool = True, use_enumerator: bool = True, max_tokens: int = 96, search_seconds: float = 12.0,
                  limits: sandbox.Limits | None = None) -> None:
         self.llm = llm
         self.model = model
