@@ -30,8 +30,8 @@ from pydantic import BaseModel
 from agent.distill import DistillConfig, finetune
 from agent.translator import generate
 from kg.questions import is_held_out
-from tools.induce import bottom_up, enumerator, grid, strings
-from tools.induce.prompt import program_prompt
+from tools.induce import bottom_up, enumerator
+from tools.induce.prompt import program_prompt, run_expressions
 from tools.induce.task import Example, InduceTask, TaskError, from_sygus, load
 
 MAX_PROMPT = 1200  # characters (a digit is a token): longer examples are not trained on
@@ -162,10 +162,6 @@ def _expression(rng: random.Random, name: str, pivot: int, colours: list[int]) -
     return f"{name}(x)"
 
 
-def _run(expression: str, g: list[list[int]]):
-    return eval(expression, dict(vars(grid)), {"x": g})  # noqa: S307 - our own primitives, our own expression
-
-
 def generated_grid_task(rng: random.Random, index: int) -> tuple[InduceTask, str] | None:
     name = rng.choice(list(STYLES))
     style = STYLES[name]
@@ -174,14 +170,11 @@ def generated_grid_task(rng: random.Random, index: int) -> tuple[InduceTask, str
     expression = _expression(rng, name, pivot, colours)
     if style != "2d" and name not in ("recolor", "recolor_size") and rng.random() < 0.2:
         expression = expression.replace("(x", "(" + _expression(rng, rng.choice(["shift", "flip_h", "hollow", "reverse_objects"]), pivot, colours), 1)
-    examples = []
-    for _ in range(rng.randint(3, 4)):
-        g = _grid_2d(rng, colours) if style == "2d" else [_row(rng, style, colours, pivot)]
-        try:
-            out = _run(expression, g)
-        except Exception:  # noqa: BLE001 - a composition that does not apply to this input: draw another task
-            return None
-        examples.append(Example(inputs=[g], output=out))
+    grids = [_grid_2d(rng, colours) if style == "2d" else [_row(rng, style, colours, pivot)] for _ in range(rng.randint(3, 4))]
+    results = run_expressions("grid", 1, [expression], [[g] for g in grids])[0]
+    if any(r.error is not None for r in results):
+        return None  # a composition that does not apply to these inputs: draw another task
+    examples = [Example(inputs=[g], output=r.value) for g, r in zip(grids, results)]
     if all(ex.output == ex.inputs[0] for ex in examples):
         return None
     task = InduceTask(name=f"generated-{index}", kind="grid", train=examples)
@@ -189,14 +182,13 @@ def generated_grid_task(rng: random.Random, index: int) -> tuple[InduceTask, str
 
 
 def canonical_grid(task: InduceTask) -> str | None:
-    """The enumerator's first program that fits every pair (host-side: our primitives only)."""
+    """The enumerator's first program that fits every pair (run in the sandbox, a depth at a time)."""
     for depth in (1, 2):
-        for expression in enumerator.expressions(task, depth):
-            try:
-                if all(_run(expression, ex.inputs[0]) == ex.output for ex in task.train):
-                    return expression
-            except Exception:  # noqa: BLE001 - a candidate that fails on an input does not fit
-                continue
+        expressions = enumerator.expressions(task, depth)
+        runs = run_expressions("grid", 1, expressions, [ex.inputs for ex in task.train])
+        for expression, results in zip(expressions, runs):
+            if all(r.error is None and r.value == ex.output for r, ex in zip(results, task.train)):
+                return expression
     return None
 
 
@@ -251,11 +243,10 @@ def generated_value_task(rng: random.Random, index: int) -> tuple[InduceTask, st
     inputs = [_value_input(rng, kind) for _ in range(rng.randint(3, 5))]
     seps = sorted({c for t in inputs for c in t if c in bottom_up.PUNCTUATION}) or [" "]
     expression = _value_expression(rng, seps, rng.randint(1, 3))
-    space = dict(vars(strings))
-    try:
-        outputs = [eval(expression, space, {"x0": t}) for t in inputs]  # noqa: S307 - our own primitives
-    except Exception:  # noqa: BLE001
+    results = run_expressions("values", 1, [expression], [[t] for t in inputs])[0]
+    if any(r.error is not None for r in results):
         return None
+    outputs = [r.value for r in results]
     if len(set(outputs)) < 2 or outputs == inputs or not all(outputs):
         return None
     task = InduceTask(name=f"generated-{index}", kind="values", train=[Example(inputs=[t], output=o) for t, o in zip(inputs, outputs)])

@@ -7,8 +7,8 @@ program fits within the budget, the examples are divided: two programs that each
 joined by `ite` on a condition that tells the parts apart (EUSolver's divide and conquer).
 
 The search runs on a few examples and checks its answer on the rest, adding the first example it
-gets wrong and searching again (counterexample-guided). The search evaluates only this module's own
-primitives; the program it proposes still runs in the sandbox before the tool trusts it.
+gets wrong and searching again (counterexample-guided); that check runs in the sandbox, like every
+program the tool verifies.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 
 from tools.induce import strings
+from tools.induce.prompt import run_expressions
 from tools.induce.task import InduceTask
 
 S, I, B, C = "str", "int", "bool", "const"  # C: a string constant (a pattern or a separator), not any string
@@ -93,22 +94,15 @@ def search(task: InduceTask, seconds: float = 4.0) -> list[str]:
         found = _search_on(task, subset, ret, deadline)
         if not found:
             return []
-        wrong = [i for i in range(len(task.train)) if i not in subset and not _fits(task, found, i)]
+        rest = [i for i in range(len(task.train)) if i not in subset]
+        results = run_expressions("values", len(task.train[0].inputs), [found], [task.train[i].inputs for i in rest])[0] if rest else []
+        wrong = [i for i, r in zip(rest, results) if r.error is not None or r.value != task.train[i].output]
         if not wrong:
             return [found]
         subset.append(wrong[0])
         if time.monotonic() > deadline:
             return []
     return []
-
-
-def _fits(task: InduceTask, expr: str, i: int) -> bool:
-    space = dict(vars(strings))
-    space.update({f"x{k}": v for k, v in enumerate(task.train[i].inputs)})
-    try:
-        return eval(expr, space) == task.train[i].output  # noqa: S307 - our own primitives over our own expression
-    except Exception:  # noqa: BLE001 - a program that fails on an example does not fit it
-        return False
 
 
 def _search_on(task: InduceTask, subset: list[int], ret: str, deadline: float) -> str | None:

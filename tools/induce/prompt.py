@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tools import sandbox
 from tools.induce.task import InduceTask
 
 GRID_PRELUDE = (Path(__file__).parent / "grid.py").read_text()
@@ -41,6 +42,14 @@ root ::= expr
 expr ::= "x" [0-3] | "-"? [0-9] | "'" [^'\\\n]{{0,24}} "'" | "\"'\"" | "not "? name "(" expr (", " expr){{0,2}} ")"
 name ::= {" | ".join(f'"{n}"' for n in sorted(VALUE_FUNCTIONS, key=len, reverse=True))}
 """
+
+
+def run_expressions(kind: str, arity: int, expressions: list[str], inputs: list[list]) -> list[list[sandbox.Result]]:
+    """Each expression (over `x`, or `x0, x1, ...`) on each input, computed in the sandbox: one call for them all."""
+    names = "x" if kind == "grid" else ", ".join(f"x{k}" for k in range(arity))
+    prelude = GRID_PRELUDE if kind == "grid" else VALUE_PRELUDE
+    batch = sandbox.run([f"def f({names}):\n    return {e}\n" for e in expressions], inputs, prelude=prelude)
+    return [run.results for run in batch.runs]
 
 
 def show_grid(g: list[list[int]]) -> str:
