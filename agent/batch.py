@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from agent.graph import Agent
 from agent.runner import answer_question
@@ -146,6 +147,26 @@ def summarise_batch(questions: list[Question], out: Path, *, elapsed: float, ans
     if timings and answered_now:
         summary["mean_seconds_per_question"] = {k: round(v / answered_now, 4) for k, v in sorted(timings.items())}
     return summary
+
+
+def append_lines(out: Path, items: list, key: Callable[[Any], str], one: Callable[[Any], str], *, concurrency: int,
+                 resume: bool, on_done: Callable[[int], None] | None = None) -> int:
+    """Write `one(item)` as a line of `out` for each item not yet there (by `key`; all of them, into an empty
+    file, unless `resume`), `concurrency` at a time, each as it finishes. Returns how many were written now."""
+    if resume:
+        _drop_partial_line(out)
+    elif out.exists() and out.stat().st_size:
+        raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
+    done = _ids_in(out) if resume else set()
+    todo = [item for item in items if key(item) not in done]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(concurrency) as pool, out.open("a", encoding="utf-8") as sink:
+        for line in pool.map(one, todo):
+            sink.write(line + "\n")
+            sink.flush()
+            if on_done:
+                on_done(1)
+    return len(todo)
 
 
 def _ids_in(out: Path) -> set[str]:

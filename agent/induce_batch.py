@@ -11,10 +11,9 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.batch import _drop_partial_line, _ids_in
+from agent.batch import append_lines
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
@@ -34,17 +33,10 @@ def as_input(task: InduceTask) -> dict:
 
 def run_induce(agent: Agent, store: TraceStore | None, tasks: list[InduceTask], out: Path, *, concurrency: int = 2,
                resume: bool = False, on_done: Callable[[int], None] | None = None) -> dict:
-    if resume:
-        _drop_partial_line(out)
-    elif out.exists() and out.stat().st_size:
-        raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
     names = Counter(t.name for t in tasks)
     if len(names) < len(tasks):
         twice = [n for n, k in names.items() if k > 1][:3]
         raise ValueError(f"task names repeat ({', '.join(twice)}): each line is keyed by its task's name")
-    done = _ids_in(out) if resume else set()
-    todo = [t for t in tasks if t.name not in done]
-    out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
     def one(task: InduceTask) -> str:
@@ -57,13 +49,8 @@ def run_induce(agent: Agent, store: TraceStore | None, tasks: list[InduceTask], 
                                "rounds": 0, "candidates": 0, "seconds": 0.0, "trace_id": ""})
         return json.dumps(record(task, answer), ensure_ascii=False)
 
-    with ThreadPoolExecutor(concurrency) as pool, out.open("a", encoding="utf-8") as sink:
-        for line in pool.map(one, todo):
-            sink.write(line + "\n")
-            sink.flush()
-            if on_done:
-                on_done(1)
-    return summarise(out, tasks, time.perf_counter() - started, len(todo))
+    now = append_lines(out, tasks, lambda task: task.name, one, concurrency=concurrency, resume=resume, on_done=on_done)
+    return summarise(out, tasks, time.perf_counter() - started, now)
 
 
 def record(task: InduceTask, answer) -> dict:

@@ -14,12 +14,11 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.batch import _drop_partial_line, _ids_in
+from agent.batch import append_lines
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
@@ -88,26 +87,14 @@ def _context(row: dict, i: int, gold_fol: bool) -> LogicItem:
 
 def run_logic(agent: Agent, store: TraceStore | None, items: list[LogicItem], out: Path, *, concurrency: int = 4,
               resume: bool = False, on_done: Callable[[int], None] | None = None) -> dict:
-    if resume:
-        _drop_partial_line(out)
-    elif out.exists() and out.stat().st_size:
-        raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
-    done = _ids_in(out) if resume else set()
-    todo = [item for item in items if item.id not in done]
-    out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
     def one(item: LogicItem) -> str:
         answer = answer_question(agent, store, item.task, question_id=item.id)
         return json.dumps(record(item, answer), ensure_ascii=False)
 
-    with ThreadPoolExecutor(concurrency) as pool, out.open("a", encoding="utf-8") as sink:
-        for line in pool.map(one, todo):
-            sink.write(line + "\n")
-            sink.flush()
-            if on_done:
-                on_done(1)
-    return summarise(out, items, time.perf_counter() - started, len(todo))
+    now = append_lines(out, items, lambda item: item.id, one, concurrency=concurrency, resume=resume, on_done=on_done)
+    return summarise(out, items, time.perf_counter() - started, now)
 
 
 def record(item: LogicItem, answer) -> dict:
