@@ -22,14 +22,16 @@ from kg.mining import read_mined_plans
 from kg.questions import masked
 from kg.search import find_scorer
 from kg.store import KnowledgeGraph
+from tools.induce.prompt import PROPOSER
+from tools.induce.tool import InduceTool
 from tools.kg.checks import AnswerKinds, QuestionForms
 from tools.kg.llm_planner import PLANNERS, ExampleIndex, Planner, distilled_format, find_distilled
 from tools.kg.search_planner import EmbeddingPlanner, choose_scorer
-from tools.induce.prompt import PROPOSER
-from tools.induce.tool import InduceTool
 from tools.kg.tool import KGTool
 from tools.logic.tool import LogicTool
 from tools.logic.translate import TRANSLATOR
+from tools.regress.prompt import PROPOSER as FORMULAS
+from tools.regress.tool import RegressTool
 
 
 @dataclass
@@ -175,14 +177,49 @@ def open_induce(*, proposer: Path | None = None, llm_url: str | None = None, llm
         llm.close()
 
 
+FORMULAS_NAME = "formulas"  # the served model name of the regression tool's formula proposer
+
+
+@contextlib.contextmanager
+def open_regress(*, proposer: Path | None = None, llm_url: str | None = None, llm_model: str = SERVED_NAME,
+                 eager: bool = False, **options) -> Iterator[RegressTool]:
+    """The regression tool. Its LLM proposer: the model at `llm_url`, or the distilled formula proposer (shipped,
+    or `proposer`) merged and served by its own model server, started on first use. Without either, the
+    generator proposes alone."""
+    config = settings()
+    if llm_url:
+        yield RegressTool(LLMClient(llm_url, llm_model, timeout=config.llm_timeout, max_retries=config.llm_retries),
+                          model=llm_model, **options)
+        return
+    folder = proposer or FORMULAS
+    if not (folder / "proposer.json").is_file():
+        if proposer:
+            raise FileNotFoundError(f"{folder} is not a distilled formula proposer (no proposer.json)")
+        yield RegressTool(None, **options)
+        return
+
+    @contextlib.contextmanager
+    def start() -> Iterator[LLMClient]:
+        with ModelServer(str(merged_model_dir(folder)), served_name=FORMULAS_NAME) as server:
+            yield LLMClient(server.base_url, FORMULAS_NAME, timeout=config.llm_timeout, max_retries=config.llm_retries)
+
+    llm = LazyLLM(start, "the formula proposer")
+    if eager:
+        llm.warm()
+    try:
+        yield RegressTool(llm, model=FORMULAS_NAME, **options)
+    finally:
+        llm.close()
+
+
 @contextlib.contextmanager
 def open_agent(kg_path: Path | KnowledgeGraph, *, config: AgentConfig | None = None, examples: Path | None = None,
                **planner_options) -> Iterator[Agent]:
     """An agent over `kg_path` (a triple file, or a graph already loaded to share between agents)."""
     kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
     with (open_planner(kg, examples=examples, **planner_options) as (planner, _), open_logic(**_remote(planner_options)) as logic,
-          open_induce(**_remote(planner_options)) as induce):
-        yield Agent({"kg": kg_tool(planner, examples), "logic": logic, "induce": induce}, config)
+          open_induce(**_remote(planner_options)) as induce, open_regress(**_remote(planner_options)) as regress):
+        yield Agent({"kg": kg_tool(planner, examples), "logic": logic, "induce": induce, "regress": regress}, config)
 
 
 def _remote(planner_options: dict) -> dict:
@@ -204,7 +241,9 @@ def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | 
             search, _ = stack.enter_context(open_planner(kg, planner="embedding"))
         logic = stack.enter_context(open_logic(eager=True, **_remote(planner_options)))
         induce = stack.enter_context(open_induce(**_remote(planner_options)))
-        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), "logic": logic, "induce": induce})}, backend)
+        regress = stack.enter_context(open_regress(**_remote(planner_options)))
+        others = {"logic": logic, "induce": induce, "regress": regress}
+        service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), **others})}, backend)
         if search:
-            service.agents["embedding"] = Agent({"kg": kg_tool(search), "logic": logic, "induce": induce})
+            service.agents["embedding"] = Agent({"kg": kg_tool(search), **others})
         yield service

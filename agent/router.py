@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from kg.questions import BRACKETED
 from tools.base import Check, Route, Task
 from tools.inputs import tool_of_input
+from tools.regress.data import MIN_ROWS
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!]?")
 _QUESTION_MARKERS = re.compile(
@@ -39,7 +40,7 @@ _IN_OUT_HEADER = re.compile(r"^\W*(inputs?|in)\W+(outputs?|out)\W*$", re.I | re.
 _CALL_PAIR = re.compile(r"\b[a-zA-Z]\w*\s*\([^()]*\)\s*=\s*[^\s,;?]+")
 _ARC_JSON = re.compile(r'"train"\s*:\s*\[\s*\{\s*"input"')
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-MIN_TABLE_ROWS = 5
+MIN_TABLE_ROWS = MIN_ROWS  # the regression tool's least
 
 
 class RouteDecision(BaseModel):

@@ -14,9 +14,10 @@ from agent.traces import TraceStore
 from kg.linking import LinkCandidate
 from kg.paths import Edge
 from tools.base import Attempt, Check, Route, Status, Task
-from tools.kg.tool import KGGrounding
 from tools.induce.tool import InduceResult
+from tools.kg.tool import KGGrounding
 from tools.logic.tool import LogicResult
+from tools.regress.tool import RegressResult
 
 # What each node reads, recorded as the step's input.
 STEP_INPUTS = {
@@ -38,7 +39,7 @@ class Answer(BaseModel):
     status: Status
     answers: list[str]  # ranked, best supported first
     message: str
-    grounding: Annotated[KGGrounding | LogicResult | InduceResult, Field(discriminator="kind")] | None = None  # the tool's typed evidence, by its `kind`
+    grounding: Annotated[KGGrounding | LogicResult | InduceResult | RegressResult, Field(discriminator="kind")] | None = None  # the tool's typed evidence, by its `kind`
     checks: list[Check]
     attempts: list[Attempt]
     route: RouteDecision | None = None

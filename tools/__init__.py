@@ -28,8 +28,8 @@ TOOLS: dict[str, ToolInfo] = {
                       answers="premises with a question or conclusion to decide (true, false or uncertain)"),
     "induce": ToolInfo(name="induce", available=True,
                        answers="input -> output examples, explained by a program that is then applied to new inputs"),
-    "regress": ToolInfo(name="regress", available=False,
-                        answers="a table of numbers, explained by a fitted formula"),
+    "regress": ToolInfo(name="regress", available=True,
+                        answers="a table of numbers (a header of column names, then rows), explained by a fitted formula"),
 }
 
 

@@ -48,7 +48,7 @@ class InduceInput(BaseModel):
 
 class RegressInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    columns: dict[str, list[float]] = Field(min_length=2)  # name -> values, all of one length
+    columns: dict[str, list[float | None]] = Field(min_length=2)  # name -> values, all of one length (null: missing)
     target: str | None = None  # default: the last column
 
     @model_validator(mode="after")

@@ -11,10 +11,12 @@ from rich.console import Console
 from agent.cli import kg as kg_commands
 from agent.cli.answer import ask, batch
 from agent.cli.distill import distill
+from agent.cli.formulas import distill_regress
 from agent.cli.induce import induce
 from agent.cli.logic import logic
 from agent.cli.plan import plan
 from agent.cli.proposer import distill_induce
+from agent.cli.regress import regress
 from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.translator import distill_logic
@@ -22,6 +24,7 @@ from agent.llm.server import ServerError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
 from tools.induce.task import TaskError
+from tools.regress.data import DataError
 
 app = typer.Typer(help="Neuro-symbolic reasoning: a language model plans, symbolic tools ground and check every step.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
@@ -30,14 +33,16 @@ app.command()(distill)
 app.command("train-search")(train_search)
 app.command("distill-logic")(distill_logic)
 app.command("distill-induce")(distill_induce)
+app.command("distill-regress")(distill_regress)
 app.command()(ask)
 app.command()(batch)
 app.command()(logic)
 app.command()(induce)
+app.command()(regress)
 app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (KGFormatError, TaskError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
+USER_ERRORS = (KGFormatError, TaskError, DataError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
 
 
 def main() -> None:

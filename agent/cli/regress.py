@@ -1,0 +1,68 @@
+"""`reasoner regress`: find the formula behind a CSV file of numbers, or behind each file of a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from agent.assemble import open_regress
+from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, counting, traces_path
+from agent.graph import Agent
+from agent.llm.server import SERVED_NAME
+from agent.regress_batch import csv_files, run_regress
+from agent.runner import answer_question
+from agent.traces import TraceStore
+from tools.base import Task
+from tools.regress.data import read_csv
+
+
+def regress(
+    data: Annotated[Optional[Path], typer.Option("--data", help="One CSV file: a header row of column names, then rows of numbers.")] = None,
+    tasks: Annotated[Optional[Path], typer.Option("--tasks", help="A folder of CSV files, one data set each.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="With --tasks: where to write one JSON line per file.")] = None,
+    target: Annotated[Optional[str], typer.Option(help="The column to explain (default: the last).")] = None,
+    resume: Annotated[bool, typer.Option(help="With --tasks: skip the files already in --out and append the rest.")] = False,
+    samples: Annotated[int, typer.Option(help="Forms the LLM proposes per round.")] = 8,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Let the LLM propose forms (when a proposer is shipped or --llm-url is given).")] = True,
+    generator: Annotated[bool, typer.Option("--generator/--no-generator", help="Let the generator propose forms (enumerated terms, combined linearly).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="With --data: print the whole answer as JSON.")] = False,
+    concurrency: Annotated[int, typer.Option(help="With --tasks: files in flight at once.")] = 1,
+    proposer: Annotated[Optional[Path], typer.Option(help="A distilled formula proposer folder (default: the shipped one).")] = None,
+    llm_url: UrlOpt = None,
+    llm_model: LlmModelOpt = SERVED_NAME,
+    traces: TracesOpt = None,
+) -> None:
+    """Propose forms, fit their constants, check the best on held-out rows; print the formula (--data) or write a
+    line per file and a summary line (--tasks)."""
+    if (data is None) == (tasks is None):
+        raise ValueError("give one of --data FILE.csv or --tasks FOLDER")
+    if tasks is not None and out is None:
+        raise ValueError("--tasks needs --out (the JSON lines file to write)")
+    files = csv_files(tasks) if tasks else []
+    table = read_csv(data, target) if data else None  # a bad file fails here, before any model starts
+    store = TraceStore(traces_path(traces))
+    with open_regress(proposer=proposer, llm_url=llm_url, llm_model=llm_model, samples=samples, use_llm=llm,
+                      use_generator=generator) as tool:
+        if not (tool.use_llm or tool.use_generator):
+            raise ValueError("no proposer left: --no-llm and --no-generator together (or no LLM proposer is available)")
+        agent = Agent({"regress": tool})
+        if table is not None:
+            columns = {n: table.X_all[:, j].tolist() for j, n in enumerate(table.variables)} | {table.target: table.y_all.tolist()}
+            answer = answer_question(agent, store, Task(question=f"regress: {data.name}", tool="regress",
+                                                        input={"columns": columns, "target": table.target}),
+                                     question_id=data.stem)
+            answer.message += "".join(f" Note: {note}." for note in table.notes())  # what reading the file changed
+            if as_json:
+                print(answer.model_dump_json(indent=2))
+            else:
+                console.print(answer.message, highlight=False)
+                console.print(f"[dim]{len(answer.attempts)} round(s), {answer.seconds['total']:.1f} s; trace {answer.trace_id}[/]")
+            if answer.status != "answered":
+                raise typer.Exit(1)
+            return
+        with counting("fitting", len(files), "files/s") as done:
+            summary = run_regress(agent, store, files, out, target=target, concurrency=concurrency, resume=resume, on_done=done)
+    print(json.dumps(summary), flush=True)
