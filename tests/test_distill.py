@@ -121,3 +121,22 @@ def test_a_short_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
     assert (tmp_path / "proposer" / "adapter_model.safetensors").is_file()
     assert json.loads((tmp_path / "proposer" / "proposer.json").read_text())["config"]["steps"] == 2
     assert card.train_seconds > 0
+
+
+def test_a_short_formula_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
+    """The formula proposer's data (generated data sets -> their forms, some prompts with tried forms) and its
+    training path, on a few pairs (the shipped one trains on thousands)."""
+    from agent.formulas import train_formula_proposer, training_pairs
+    from tools.regress import expr as E
+
+    pairs, tally = training_pairs(40, seed=3, log=lambda line: None)
+    assert len(pairs) == 40 and set(tally["pairs"]) <= {"points", "with tried"}
+    for pair in pairs:
+        header = pair.prompt.splitlines()[0].split()
+        assert pair.prompt.endswith("formula: ") and E.parse(pair.target, header[:-1]) is not None
+    tried = [p for p in pairs if p.source == "with tried"]
+    assert tried and all("tried: " in p.prompt and " r2=" in p.prompt for p in tried)
+    config = DistillConfig(steps=2, batch_size=4, warmup_steps=1, validation_share=0.3, max_validation=4)
+    card = train_formula_proposer(pairs, tally, tmp_path / "formulas", config, command="test", log=lambda line: None)
+    assert (tmp_path / "formulas" / "adapter_model.safetensors").is_file() and card.train_seconds > 0
+    assert json.loads((tmp_path / "formulas" / "proposer.json").read_text())["config"]["steps"] == 2
