@@ -40,6 +40,7 @@ sandbox:
 	@command -v bwrap >/dev/null || { $(APT) install -y -qq bubblewrap || { $(APT) update -qq && $(APT) install -y -qq bubblewrap; }; }
 
 bench: $(STAMP) prover sandbox
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/kg_core.py
 	$(BIN)/python bench/planner.py
 	$(BIN)/python bench/planner.py --distilled tools/kg/planners/metaqa --per-hop 1100 --samples 1 --name distilled
@@ -54,6 +55,7 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/logic_data.py
 	$(BIN)/python bench/logic.py
 	$(BIN)/python bench/induce.py
+	$(BIN)/python bench/regress.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

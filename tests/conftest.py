@@ -63,14 +63,15 @@ def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
 @pytest.fixture(scope="session")
 def model_server():
     """The real vLLM server with the embedded model, started once for the whole session; it also serves
-    the shipped logic translator and program proposer as LoRA adapters (model names "translator" and
-    "proposer"), so no third server is needed."""
+    the shipped logic translator, program proposer and formula proposer as LoRA adapters (model names
+    "translator", "proposer" and "formulas"), so no other server is needed."""
     from agent.llm.server import ModelServer
     from tools.induce.prompt import PROPOSER
     from tools.logic.translate import TRANSLATOR
+    from tools.regress.prompt import PROPOSER as FORMULAS
 
-    server = ModelServer(extra_args=["--enable-lora", "--max-lora-rank", "16", "--max-loras", "2", "--lora-modules", f"translator={TRANSLATOR}",
-                                     f"proposer={PROPOSER}"]).start()
+    server = ModelServer(extra_args=["--enable-lora", "--max-lora-rank", "16", "--max-loras", "3", "--lora-modules", f"translator={TRANSLATOR}",
+                                     f"proposer={PROPOSER}", f"formulas={FORMULAS}"]).start()
     yield server
     process = server.process
     server.stop()
@@ -131,7 +132,16 @@ def induce_tool(model_server):
 
 
 @pytest.fixture(scope="session")
-def agent(demo_kg, distilled, distilled_server, logic_tool, induce_tool):
+def regress_tool(model_server):
+    """The regression tool on the shipped formula proposer (served as a LoRA adapter), with the generator beside it."""
+    from agent.llm import LLMClient
+    from tools.regress.tool import RegressTool
+
+    return RegressTool(LLMClient(model_server.base_url, "formulas"), model="formulas", samples=4, fit_seconds=10)
+
+
+@pytest.fixture(scope="session")
+def agent(demo_kg, distilled, distilled_server, logic_tool, induce_tool, regress_tool):
     from agent.assemble import kg_tool
     from agent.graph import Agent
     from agent.llm import LLMClient
@@ -140,7 +150,7 @@ def agent(demo_kg, distilled, distilled_server, logic_tool, induce_tool):
 
     llm = LLMClient(distilled_server.base_url, SERVED_NAME)
     planner = Planner(demo_kg, llm, samples=1, compact=distilled_format(distilled), folder=distilled)
-    return Agent({"kg": kg_tool(planner), "logic": logic_tool, "induce": induce_tool})
+    return Agent({"kg": kg_tool(planner), "logic": logic_tool, "induce": induce_tool, "regress": regress_tool})
 
 
 @pytest.fixture(scope="session")

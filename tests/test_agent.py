@@ -85,10 +85,17 @@ def test_a_kg_question_without_an_entity(agent, store):
     assert [s.node for s in store.run(answer.trace_id).steps] == ["route", "frame", "answer"]
 
 
-def test_a_routed_tool_that_is_not_built_yet_says_so(agent, store):
-    answer = answer_question(agent, store, "x y\n1 2.1\n2 3.9\n3 6.2\n4 7.8\n5 10.1\nFind a formula for y.")
-    assert answer.tool == "regress" and answer.status == "no_tool" and "not available yet" in answer.message
+def test_a_table_is_routed_to_the_regression_tool_and_explained(agent, store):
+    answer = answer_question(agent, store, "x y\n1 2.1\n2 3.9\n3 6.2\n4 7.8\n5 10.1\n6 12.2\nFind a formula for y.")
+    assert answer.tool == "regress" and answer.status == "answered", answer.message
     assert answer.route.checks and all(c.passed for c in answer.route.checks)
+    assert answer.grounding.kind == "regress" and answer.grounding.best.r2_validation > 0.95
+    assert answer.message.startswith("y = ")
+
+
+def test_a_routed_tool_that_is_not_served_says_so(search_agent, store):
+    answer = answer_question(search_agent, store, "x y\n1 2.1\n2 3.9\n3 6.2\n4 7.8\n5 10.1\nFind a formula for y.")
+    assert answer.tool == "regress" and answer.status == "no_tool" and "not served here" in answer.message
 
 
 def test_step_events_stream_while_running(agent):

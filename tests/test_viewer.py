@@ -128,7 +128,7 @@ def test_the_evidence_panel_fits_each_kind_of_run(page, service):
     expect(routing).to_contain_text("no tool fits this message")
     expect(routing.locator(".checks li.fail").first).to_contain_text("✗")
     expect(routing.locator("tr[data-tool=kg]")).to_contain_text("questions about the entities of the knowledge graph")
-    expect(routing.locator("tr[data-tool=regress]")).to_contain_text("not available yet")
+    expect(routing.locator("tr[data-tool=regress]")).to_contain_text("explained by a fitted formula")
     expect(page.locator("#answer")).to_contain_text("This service answers")
     expect(page.locator("#graph")).to_have_count(0)
     expect(page.locator("#evidence")).to_have_count(0)
@@ -158,6 +158,21 @@ def test_the_evidence_panel_fits_each_kind_of_run(page, service):
     predicted = card.locator("#predictions tr").nth(1).locator("table.grid").nth(1)  # beside the test input
     expect(predicted.locator("td").nth(3)).to_have_attribute("title", "7")
     page.screenshot(path=ARTIFACTS / "viewer-induce-grid.png")
+
+    # A table of numbers: the points and the fitted curve drawn, the formula, every fitted form with its R².
+    table = "x y\n" + "\n".join(f"{x} {3 * x * x + 1}" for x in range(-4, 6)) + "\nfind a formula for y"
+    ask(page, service, table, status="answered")
+    expect(page.locator("#run-tool")).to_have_text("regress")
+    card = page.locator("#evidence[data-kind=regress]")
+    expect(card.locator("#formula code")).to_have_text("3*x**2 + 1")
+    expect(card.locator("#plot circle")).to_have_count(10)
+    expect(card.locator("#plot circle.validation")).to_have_count(2)
+    expect(card.locator("#plot path.curve.answer")).to_have_count(1)
+    assert card.locator("#plot path.curve.answer").get_attribute("d").count("L") > 50  # drawn across the range
+    expect(card.locator("#curves li").first).to_contain_text("answer: 3*x**2 + 1")
+    expect(card.locator("#fits tr.winner")).to_contain_text("3*x**2 + 1")
+    assert page.evaluate(NULL_TEXTS) == []
+    page.screenshot(path=ARTIFACTS / "viewer-routed-to-regress.png")
 
     # A logic problem: each premise beside its formula, every translation's checks and verdict, the vote, the proof.
     ask(page, service, "The cat is big. If something is big then it is red. "

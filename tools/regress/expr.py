@@ -19,7 +19,6 @@ import ast
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
@@ -36,13 +35,13 @@ class FormError(ValueError):
     """A proposal that is not a form over the data's columns; the message says why (it is fed back)."""
 
 
-def parse(text: str, names: list[str]) -> sympy.Expr:
+def parse(text: str, names: list[str], max_length: int = MAX_LENGTH) -> sympy.Expr:
     """`text` as a sympy expression over `names` (as symbols of those names) and constants `c0, c1, ...`."""
     text = text.strip().replace("^", "**")
     if not text:
         raise FormError("empty")
-    if len(text) > MAX_LENGTH:
-        raise FormError(f"longer than {MAX_LENGTH} characters")
+    if len(text) > max_length:
+        raise FormError(f"longer than {max_length} characters")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
@@ -132,8 +131,9 @@ def nmse(y: np.ndarray, predicted: np.ndarray) -> float:
     """Mean squared error over the target's variance (1 for predicting the mean); inf when not finite."""
     if predicted.shape != y.shape or not np.all(np.isfinite(predicted)):
         return math.inf
-    variance = float(np.var(y))
-    error = float(np.mean((y - predicted) ** 2))
+    with np.errstate(all="ignore"):
+        variance = float(np.var(y))
+        error = float(np.mean((y - predicted) ** 2))
     return error / variance if variance > 0 else (0.0 if error == 0 else math.inf)
 
 
@@ -159,37 +159,14 @@ def predict(expr: sympy.Expr, names: list[str], X: np.ndarray) -> np.ndarray:
     return np.broadcast_to(value, (len(X),)).astype(float) if value.ndim == 0 else value
 
 
-@dataclass
-class Fit:
-    """A form with its constants fitted on the training rows, simplified, and scored."""
-
-    form: str  # as proposed, constants as c
-    expr: sympy.Expr  # fitted and simplified
-    nmse_train: float
-    nmse_validation: float
-    complexity: int
-    seconds: float = 0.0
-    by: str = ""  # which proposer proposed the form
-    round: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def r2_train(self) -> float:
-        return 1.0 - self.nmse_train
-
-    @property
-    def r2_validation(self) -> float:
-        return 1.0 - self.nmse_validation
-
-    @property
-    def score(self) -> float:
-        """ICSR's score, lower is better: 1 / (1/(1+NMSE) + λ·exp(−nodes/30)), λ = 0.05."""
-        accuracy = 1.0 / (1.0 + self.nmse_train) if math.isfinite(self.nmse_train) else 0.0
-        return 1.0 / (accuracy + 0.05 * math.exp(-self.complexity / 30))
+def score(nmse_train: float, nodes: int) -> float:
+    """ICSR's score, lower is better: 1 / (1/(1+NMSE) + λ·exp(−nodes/30)), λ = 0.05."""
+    accuracy = 1.0 / (1.0 + nmse_train) if math.isfinite(nmse_train) else 0.0
+    return 1.0 / (accuracy + 0.05 * math.exp(-nodes / 30))
 
 
 def fit(form: sympy.Expr, names: list[str], X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, *,
-        restarts: int = 4, seconds: float = 2.0, seed: int = 0) -> tuple[sympy.Expr, float] | None:
+        restarts: int = 5, seconds: float = 2.0, seed: int = 0) -> tuple[sympy.Expr, float] | None:
     """The form's constants fitted on (X, y): the fitted expression and its training NMSE, or None when no
     start gives a finite fit."""
     constants = constants_of(form)
@@ -241,7 +218,9 @@ def _fit_nonlinear(form, constants, names, X, y, *, restarts: int, seconds: floa
     rng = np.random.default_rng(seed)
     deadline = time.perf_counter() + seconds
     best, best_error = None, math.inf
-    starts = [np.ones(len(constants))] + [rng.uniform(-2, 2, len(constants)) for _ in range(restarts - 1)]
+    # from all ones, then random starts of either sign, then positive ones (an argument of log or sqrt stays defined)
+    starts = [np.ones(len(constants))] + [rng.uniform(-2, 2, len(constants)) if k % 2 == 0 else rng.uniform(0.1, 5, len(constants))
+                                          for k in range(restarts - 1)]
     for start in starts:
         if time.perf_counter() > deadline:
             break
@@ -262,7 +241,7 @@ def _fit_nonlinear(form, constants, names, X, y, *, restarts: int, seconds: floa
 # ---- plain answers -----------------------------------------------------------------------------
 
 
-def plain(expr: sympy.Expr, names: list[str], X: np.ndarray, y: np.ndarray, tolerance: float = 1e-9) -> sympy.Expr:
+def plain(expr: sympy.Expr, names: list[str], X: np.ndarray, y: np.ndarray, tolerance: float = 1e-12) -> sympy.Expr:
     """`expr` with each constant as plain as the fit allows: 0, else an integer, else the fewest significant
     digits (up to 6) whose training NMSE stays within `tolerance` (absolute, or 1% relative) of the exact
     fit's; then simplified when that does not make it longer."""

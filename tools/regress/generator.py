@@ -246,10 +246,10 @@ SCALED = ["sin", "cos", "exp", "log", "sqrt", ""]
 def scaled_forms(names: list[str]) -> list[str]:
     """Forms with constants inside, by structure alone (no fitting needed to list them): with one variable,
     c·f(c·x + c) + c; with two, c·f(c·x)·g(c·z) + c and c·f(c·x) + c·g(c·z) + c, for f and g among
-    sin, cos, exp, log, sqrt and the identity."""
+    sin, cos, exp, log, sqrt and the identity (and with one variable also c·x + c·f(c·x + c) + c)."""
     if len(names) == 1:
         x = names[0]
-        return [f"c*{f}(c*{x} + c) + c" for f in SCALED if f]
+        return [f"c*{f}(c*{x} + c) + c" for f in SCALED if f] + [f"c*{x} + c*{f}(c*{x} + c) + c" for f in SCALED if f]
     if len(names) != 2:
         return []
     x, z = names

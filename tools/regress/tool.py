@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import sympy
@@ -32,13 +32,14 @@ from tools.regress.prompt import form_grammar, form_prompt
 
 KEEP = 12  # fits kept as evidence, and carried to the next round (the best by score)
 TRIED = 3  # forms shown to the LLM as tried
-CARRIED = re.compile(r"^(?P<form>.+) \[r2 (?P<r2>\S+), round (?P<round>\d+)\]$")
+CARRIED = re.compile(r"^(?P<form>.+) \[r2 (?P<r2>\S+), round (?P<round>\d+), by (?P<by>\w+)\]$")
 
 
 class Form(BaseModel):
     text: str  # constants as c
-    by: Literal["llm", "generator", "kept"]
+    by: Literal["llm", "generator"]
     round: int  # the round it was first proposed in
+    kept: bool = False  # carried over from an earlier round
 
 
 class Pool(BaseModel):
@@ -65,10 +66,11 @@ class FitView(BaseModel):
 
     @property
     def generalizes(self) -> bool:
-        """Not worse on the validation rows than a little off the training fit (a formula that explodes there fails)."""
+        """Better than the mean on the validation rows, and not much worse there than on the training rows (a
+        formula that explodes there fails)."""
         if self.r2_train is None or self.r2_validation is None:
             return False
-        return self.nmse_validation <= max(10 * (1 - self.r2_train), 0.01)
+        return self.r2_validation > 0 and self.nmse_validation <= max(10 * (1 - self.r2_train), 0.01)
 
 
 class Curve(BaseModel):
@@ -146,12 +148,11 @@ class RegressTool:
     def propose(self, frame: Dataset, feedback: list[str], earlier: list[Proposal]) -> Proposal:
         round_ = len(earlier)
         carried = _carried(feedback)
-        forms: list[Form] = [Form(text=text, by="kept", round=r) for text, _, r in carried]
+        forms: list[Form] = [Form(text=text, by=by, round=r, kept=True) for text, _, r, by in carried]
         calls: list[LLMCall] = []
         degraded = None
-        rejected: list[str] = []
         if self.use_llm:
-            tried = [(text, r2) for text, r2, _ in sorted(carried[:TRIED], key=lambda c: c[1])]
+            tried = [(text, r2) for text, r2, _, _ in sorted(carried[:TRIED], key=lambda c: c[1])]
             prompt = form_prompt(frame.variables, frame.target, frame.X, frame.y, tried, seed=self.seed + round_)
             try:
                 call = self.llm.sample(prompt=prompt, n=self.samples, temperature=self.temperature + 0.1 * round_,
@@ -168,12 +169,12 @@ class RegressTool:
         for form in forms:
             unique.setdefault(form.text, form)
         pool = Pool(forms=list(unique.values()), round=round_)
-        return Proposal(by="+".join(sorted({f.by for f in pool.forms if f.by != "kept"})) or "none",
+        return Proposal(by="+".join(sorted({f.by for f in pool.forms if not f.kept})) or "none",
                         candidates=[pool] if pool.forms else [], calls=calls,
-                        raw=[f.text for f in pool.forms if f.by == "llm"], rejected=rejected, degraded=degraded,
+                        raw=[f.text for f in pool.forms if f.by == "llm"], degraded=degraded,
                         seconds=round(sum(c.seconds for c in calls), 4))
 
-    def _generated(self, frame: Dataset, round_: int, carried: list[tuple[str, float, int]]) -> list[str]:
+    def _generated(self, frame: Dataset, round_: int, carried: list[tuple[str, float, int, str]]) -> list[str]:
         """Round 1: the constant, the linear form, and the enumerated linear combinations (the best by R²,
         the best small ones, and the best small ones with constants inside). Later rounds: the forms carried
         over with constants inside."""
@@ -194,10 +195,11 @@ class RegressTool:
             inner = [v for form in bases[:10] for v in generator.with_inner_constants(form, names, limit=4)]
             return (["c", "c + " + " + ".join(f"c*{n}" for n in names)] + by_r2 + families + inner
                     + generator.scaled_forms(names))
-        return [v for text, _, _ in carried[:4] for v in generator.with_inner_constants(text, names)]
+        return [v for text, _, _, _ in carried[:4] for v in generator.with_inner_constants(text, names)]
 
     def describe(self, candidate: Pool) -> str:
-        counts = {b: sum(f.by == b for f in candidate.forms) for b in ("llm", "generator", "kept")}
+        counts = {b: sum(f.by == b and not f.kept for f in candidate.forms) for b in ("llm", "generator")}
+        counts["kept"] = sum(f.kept for f in candidate.forms)
         return f"round {candidate.round + 1}: {len(candidate.forms)} forms (" + ", ".join(
             f"{n} {'by the ' + b if b != 'kept' else 'kept from earlier rounds'}" for b, n in counts.items() if n) + ")"
 
@@ -249,7 +251,8 @@ class RegressTool:
         ranked = ([best] if best else []) + sorted((v for v in plain if v is not best), key=lambda v: v.score)
         rejected = [v for v in views if v.error and v.by == "llm"][:KEEP]
         converged = bool(best and best.r2_train >= self.stop_r2 and best.r2_validation >= self.stop_r2)
-        by = {b: sum(f.by == b for f in candidate.forms) for b in ("llm", "generator", "kept")}
+        by = {b: sum(f.by == b and not f.kept for f in candidate.forms) for b in ("llm", "generator")} | {
+            "kept": sum(f.kept for f in candidate.forms)}
         return RegressResult(name=frame.name, variables=names, target=frame.target, rows=frame.rows,
                              train_rows=len(frame.y), validation_rows=len(frame.yv), notes=frame.notes(),
                              round=candidate.round, fits=ranked + rejected, tried=len(candidate.forms),
@@ -282,13 +285,13 @@ class RegressTool:
         best = result.best
         stop = "" if result.converged else f" It did not reach R² {self.stop_r2} in {candidate.round + 1} rounds."
         notes = "".join(f" Note: {n}." for n in result.notes)
-        message = (f"{frame.target} = {best.expression} (by the {best.by}, round {best.round + 1}): training R² "
-                   f"{best.r2_train:.6f}, validation R² {best.r2_validation:.6f} on {result.validation_rows} held-out rows, "
-                   f"{best.complexity} nodes.{stop}{notes}")
+        message = (f"{frame.target} = {best.expression} (by the {best.by}, round {best.round + 1} of {candidate.round + 1}): "
+                   f"training R² {best.r2_train:.6f} (NMSE {1 - best.r2_train:.2g}), validation R² {best.r2_validation:.6f} "
+                   f"(NMSE {best.nmse_validation:.2g}) on {result.validation_rows} held-out rows, {best.complexity} nodes.{stop}{notes}")
         return Conclusion(answers=[best.expression], message=message, evidence=result)
 
     def abstain(self, frame: Dataset, attempts: list) -> Refusal:
-        tried = "; ".join(a.why() for a in attempts[-1:]) or "no form was proposed"
+        tried = "; ".join(a.why().split("; best forms: ")[0] for a in attempts[-1:]) or "no form was proposed"
         return Refusal(status="undecided", message=f"No formula fits and holds on the validation rows: {tried}.")
 
 
@@ -300,15 +303,14 @@ def _measure(view: FitView, expr: sympy.Expr, error: float, frame: Dataset) -> N
     view.r2_train = _finite(1 - error)
     view.r2_validation = _finite(E.r2(frame.yv, E.predict(expr, frame.variables, frame.Xv)))
     view.complexity = E.complexity(expr)
-    view.score = E.Fit(form=view.form, expr=expr, nmse_train=error, nmse_validation=view.nmse_validation,
-                       complexity=view.complexity).score
+    view.score = E.score(error, view.complexity)
 
 
 def _finite(value: float) -> float:
     return value if math.isfinite(value) else -1e300
 
 
-def choose(fits: list[FitView], tolerance: float = 0.1, floor: float = 1e-9) -> FitView | None:
+def choose(fits: list[FitView], tolerance: float = 0.5, floor: float = 1e-9) -> FitView | None:
     """The answer: among the fits that hold on the validation rows, the simplest of those whose validation
     NMSE is within `tolerance` (relative) or `floor` (absolute) of the best."""
     holding = [v for v in fits if v.generalizes]
@@ -322,18 +324,18 @@ def choose(fits: list[FitView], tolerance: float = 0.1, floor: float = 1e-9) -> 
 def carry(result: RegressResult) -> str:
     """The best forms so far for the next round (parsed back by `_carried`)."""
     kept = [v for v in result.fits if v.expression and v.r2_train is not None][:KEEP]
-    return "best forms: " + " | ".join(f"{v.form} [r2 {v.r2_train:.6f}, round {v.round}]" for v in kept)
+    return "best forms: " + " | ".join(f"{v.form} [r2 {v.r2_train:.6f}, round {v.round}, by {v.by}]" for v in kept)
 
 
-def _carried(feedback: list[str]) -> list[tuple[str, float, int]]:
-    """(form, training R², round) of the forms the last round carried over, best first."""
+def _carried(feedback: list[str]) -> list[tuple[str, float, int, str]]:
+    """(form, training R², round, proposer) of the forms the last round carried over, best first."""
     for line in reversed(feedback):
         if "best forms: " in line:
             found = []
             for part in line.split("best forms: ", 1)[1].split(" | "):
                 m = CARRIED.match(part.strip())
                 if m:
-                    found.append((m["form"], float(m["r2"]), int(m["round"])))
+                    found.append((m["form"], float(m["r2"]), int(m["round"]), m["by"]))
             return found
     return []
 
@@ -371,10 +373,3 @@ def plot(frame: Dataset, best: FitView | None, ranked: list[FitView], steps: int
     predicted = E.predict(E.parse(best.expression, names), names, X) if best else np.full(len(y), np.nan)
     points = [(float(predicted[i]), float(y[i]), bool(validation[i])) for i in rows if np.isfinite(predicted[i])]
     return Plot(x="predicted", y=frame.target, points=points)
-
-
-def summary(result: RegressResult) -> dict[str, Any]:
-    """The line `reasoner regress` writes for a data set."""
-    best = result.best
-    return {"expression": best.expression if best else None, "r2_train": best.r2_train if best else None,
-            "r2_validation": best.r2_validation if best else None, "complexity": best.complexity if best else None}
