@@ -653,6 +653,14 @@ function labelSpots(e) {
 
 // ---- wiring ----------------------------------------------------------------------------------
 
+// Enter asks; Shift+Enter starts a new line (a table of numbers, examples, premises).
+$("question").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    $("ask").requestSubmit();
+  }
+});
+
 $("ask").addEventListener("submit", async (event) => {
   event.preventDefault();
   const question = $("question").value.trim();

@@ -127,18 +127,19 @@ def show(expr: sympy.Expr) -> str:
 # ---- numbers -----------------------------------------------------------------------------------
 
 
-def nmse(y: np.ndarray, predicted: np.ndarray) -> float:
-    """Mean squared error over the target's variance (1 for predicting the mean); inf when not finite."""
+def nmse(y: np.ndarray, predicted: np.ndarray, variance: float | None = None) -> float:
+    """Mean squared error over the target's variance (1 for predicting the mean), or over `variance` when
+    given (the whole target's, for a few held-out rows); inf when not finite."""
     if predicted.shape != y.shape or not np.all(np.isfinite(predicted)):
         return math.inf
     with np.errstate(all="ignore"):
-        variance = float(np.var(y))
+        variance = float(np.var(y)) if variance is None else variance
         error = float(np.mean((y - predicted) ** 2))
     return error / variance if variance > 0 else (0.0 if error == 0 else math.inf)
 
 
-def r2(y: np.ndarray, predicted: np.ndarray) -> float:
-    return 1.0 - nmse(y, predicted)
+def r2(y: np.ndarray, predicted: np.ndarray, variance: float | None = None) -> float:
+    return 1.0 - nmse(y, predicted, variance)
 
 
 def evaluator(expr: sympy.Expr, names: list[str]):
