@@ -142,7 +142,38 @@ def open_logic(*, translator: Path | None = None, llm_url: str | None = None, ll
         llm.close()
 
 
+@contextlib.contextmanager
+def _proposing(make, *, folder: Path, explicit: bool, served_name: str, what: str, llm_url: str | None, llm_model: str,
+               eager: bool) -> Iterator:
+    """`make(llm, model)`: a tool whose LLM proposer is the model at `llm_url`, or the distilled adapter in `folder`
+    merged and served by its own model server, started on first use (`eager`: at once); without either (and
+    no `explicit` folder asked for), `make(None, None)`: the tool's own non-LLM proposer alone."""
+    config = settings()
+    if llm_url:
+        yield make(LLMClient(llm_url, llm_model, timeout=config.llm_timeout, max_retries=config.llm_retries), llm_model)
+        return
+    if not (folder / "proposer.json").is_file():
+        if explicit:
+            raise FileNotFoundError(f"{folder} is not a distilled {what} (no proposer.json)")
+        yield make(None, None)
+        return
+
+    @contextlib.contextmanager
+    def start() -> Iterator[LLMClient]:
+        with ModelServer(str(merged_model_dir(folder)), served_name=served_name) as server:
+            yield LLMClient(server.base_url, served_name, timeout=config.llm_timeout, max_retries=config.llm_retries)
+
+    llm = LazyLLM(start, f"the {what}")
+    if eager:
+        llm.warm()
+    try:
+        yield make(llm, served_name)
+    finally:
+        llm.close()
+
+
 PROPOSER_NAME = "proposer"  # the served model name of the induction tool's program proposer
+FORMULAS_NAME = "formulas"  # the served model name of the regression tool's formula proposer
 
 
 @contextlib.contextmanager
@@ -151,33 +182,10 @@ def open_induce(*, proposer: Path | None = None, llm_url: str | None = None, llm
     """The induction tool. Its LLM proposer: the model at `llm_url`, or the distilled proposer (shipped, or
     `proposer`) merged and served by its own model server, started on first use. Without either, the
     enumerator proposes alone."""
-    config = settings()
-    if llm_url:
-        yield InduceTool(LLMClient(llm_url, llm_model, timeout=config.llm_timeout, max_retries=config.llm_retries),
-                         model=llm_model, **options)
-        return
-    folder = proposer or PROPOSER
-    if not (folder / "proposer.json").is_file():
-        if proposer:
-            raise FileNotFoundError(f"{folder} is not a distilled proposer (no proposer.json)")
-        yield InduceTool(None, **options)
-        return
-
-    @contextlib.contextmanager
-    def start() -> Iterator[LLMClient]:
-        with ModelServer(str(merged_model_dir(folder)), served_name=PROPOSER_NAME) as server:
-            yield LLMClient(server.base_url, PROPOSER_NAME, timeout=config.llm_timeout, max_retries=config.llm_retries)
-
-    llm = LazyLLM(start, "the program proposer")
-    if eager:
-        llm.warm()
-    try:
-        yield InduceTool(llm, model=PROPOSER_NAME, **options)
-    finally:
-        llm.close()
-
-
-FORMULAS_NAME = "formulas"  # the served model name of the regression tool's formula proposer
+    with _proposing(lambda llm, model: InduceTool(llm, model=model, **options), folder=proposer or PROPOSER,
+                    explicit=proposer is not None, served_name=PROPOSER_NAME, what="program proposer", llm_url=llm_url,
+                    llm_model=llm_model, eager=eager) as tool:
+        yield tool
 
 
 @contextlib.contextmanager
@@ -186,30 +194,10 @@ def open_regress(*, proposer: Path | None = None, llm_url: str | None = None, ll
     """The regression tool. Its LLM proposer: the model at `llm_url`, or the distilled formula proposer (shipped,
     or `proposer`) merged and served by its own model server, started on first use. Without either, the
     generator proposes alone."""
-    config = settings()
-    if llm_url:
-        yield RegressTool(LLMClient(llm_url, llm_model, timeout=config.llm_timeout, max_retries=config.llm_retries),
-                          model=llm_model, **options)
-        return
-    folder = proposer or FORMULAS
-    if not (folder / "proposer.json").is_file():
-        if proposer:
-            raise FileNotFoundError(f"{folder} is not a distilled formula proposer (no proposer.json)")
-        yield RegressTool(None, **options)
-        return
-
-    @contextlib.contextmanager
-    def start() -> Iterator[LLMClient]:
-        with ModelServer(str(merged_model_dir(folder)), served_name=FORMULAS_NAME) as server:
-            yield LLMClient(server.base_url, FORMULAS_NAME, timeout=config.llm_timeout, max_retries=config.llm_retries)
-
-    llm = LazyLLM(start, "the formula proposer")
-    if eager:
-        llm.warm()
-    try:
-        yield RegressTool(llm, model=FORMULAS_NAME, **options)
-    finally:
-        llm.close()
+    with _proposing(lambda llm, model: RegressTool(llm, model=model, **options), folder=proposer or FORMULAS,
+                    explicit=proposer is not None, served_name=FORMULAS_NAME, what="formula proposer", llm_url=llm_url,
+                    llm_model=llm_model, eager=eager) as tool:
+        yield tool
 
 
 @contextlib.contextmanager

@@ -10,9 +10,7 @@ model sees the OPRO-style prompt the tool's later rounds send. Nothing from a be
 
 from __future__ import annotations
 
-import json
 import random
-import resource
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +19,8 @@ import numpy as np
 import sympy
 from pydantic import BaseModel
 
-from agent.distill import DistillConfig, finetune
-from agent.translator import generate
-from kg.questions import is_held_out
+from agent.distill import DistillConfig
+from agent.proposer import Pair, ProposerCard, train_proposer
 from tools.regress import expr as E
 from tools.regress.prompt import form_prompt
 
@@ -130,19 +127,12 @@ def tried_lines(rng: random.Random, problem: Problem, count: int) -> list[tuple[
         if form == problem.form:
             continue
         try:
-            fitted = E.fit(E.parse(form, problem.names), problem.names, X, y, X, y, restarts=2, seconds=0.5)
+            fitted = E.fit(E.parse(form, problem.names), problem.names, X, y, restarts=2, seconds=0.5)
         except E.FormError:
             continue
         if fitted and 1 - fitted[1] < 0.9999:  # a form that fits as well is the same form, not a wrong one
             lines.append((form, max(-1.0, 1 - fitted[1])))
     return sorted(lines, key=lambda line: line[1])
-
-
-class Pair(BaseModel):
-    prompt: str
-    target: str
-    source: str
-    group: str
 
 
 def training_pairs(count: int, *, seed: int = 0, tried_share: float = 0.4, log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
@@ -166,43 +156,12 @@ def training_pairs(count: int, *, seed: int = 0, tried_share: float = 0.4, log: 
                    "left_out": {k: v for k, v in tally.items() if k not in ("points", "with tried")}}
 
 
-class FormulaCard(BaseModel):
-    base_model: str
-    config: DistillConfig
-    data: dict
-    train_seconds: float
-    peak_rss_mb: float
-    final_loss: float
-    validation: dict  # exact forms on the run's own validation pairs, per source
-    command: str
+def train_formula_proposer(pairs: list[Pair], data: dict, out: Path, config: DistillConfig, **options) -> ProposerCard:
+    """The proposers' one training path (agent/proposer.py), with this proposer's card."""
+    return train_proposer(pairs, data, out, config, card_text=_card_text, max_new_tokens=48, **options)
 
 
-def train_formula_proposer(pairs: list[Pair], data: dict, out: Path, config: DistillConfig, *, command: str,
-                           on_step: Callable[[int, float], None] | None = None,
-                           log: Callable[[str], None] = print) -> FormulaCard:
-    validation = [p for p in pairs if is_held_out("validation:" + p.group, config.validation_share)]
-    train = [p for p in pairs if not is_held_out("validation:" + p.group, config.validation_share)]
-    data = {**data, "train": len(train), "validation": len(validation)}
-    log(f"pairs: {json.dumps(data)}")
-    model, tokenizer, loss, seconds = finetune([(p.prompt, p.target) for p in train], config, on_step=on_step)
-    scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
-    predictions = generate(model, tokenizer, [p.prompt for p in scored], batch_size=16, max_new_tokens=48)
-    figures = {}
-    for source in sorted({p.source for p in scored}):
-        chosen = [(p, o.split("\n")[0].strip()) for p, o in zip(scored, predictions) if p.source == source]
-        figures[source] = {"n": len(chosen), "exact": round(sum(o == p.target for p, o in chosen) / len(chosen), 4)}
-    log(f"validation: {json.dumps(figures)}")
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    card = FormulaCard(base_model="embedded:SmolLM2-135M-Instruct", config=config, data=data, train_seconds=round(seconds, 1),
-                       peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                       final_loss=round(loss, 4), validation=figures, command=command)
-    (out / "proposer.json").write_text(card.model_dump_json(indent=2) + "\n")
-    (out / "README.md").write_text(_card_text(card))
-    return card
-
-
-def _card_text(card: FormulaCard) -> str:
+def _card_text(card: ProposerCard) -> str:
     rows = "\n".join(f"| {source} | {v['n']} | {v['exact']:.2%} |" for source, v in card.validation.items())
     pairs = ", ".join(f"{k}: {v:,}" for k, v in card.data["pairs"].items())
     return f"""# Distilled formula proposer

@@ -66,7 +66,7 @@ def sygus_tasks(path: Path) -> list[InduceTask]:
 class Pair(BaseModel):
     prompt: str
     target: str
-    source: str  # generated-grid, generated-values, 1d-arc, arc, sygus
+    source: str  # what made it: generated-grid, generated-values, 1d-arc, arc, sygus; for formulas: points, with tried
     group: str
 
 
@@ -322,22 +322,25 @@ class ProposerCard(BaseModel):
     train_seconds: float
     peak_rss_mb: float
     final_loss: float
-    validation: dict  # exact programs on the run's own validation pairs, per source
+    validation: dict  # exact targets (programs, forms) on the run's own validation pairs, per source
     command: str
 
 
 def train_proposer(pairs: list[Pair], data: dict, out: Path, config: DistillConfig, *, command: str,
-                   on_step: Callable[[int, float], None] | None = None, log: Callable[[str], None] = print) -> ProposerCard:
+                   on_step: Callable[[int, float], None] | None = None, log: Callable[[str], None] = print,
+                   card_text: Callable[[ProposerCard], str] | None = None, max_new_tokens: int = 96) -> ProposerCard:
+    """Fine-tune on the pairs (a share held out by group for this run's validation figures), and write the adapter,
+    proposer.json and the card (`card_text`, the program proposer's by default)."""
     validation = [p for p in pairs if is_held_out("validation:" + p.group, config.validation_share)]
     train = [p for p in pairs if not is_held_out("validation:" + p.group, config.validation_share)]
     data = {**data, "train": len(train), "validation": len(validation)}
     log(f"pairs: {json.dumps(data)}")
     model, tokenizer, loss, seconds = finetune([(p.prompt, p.target) for p in train], config, on_step=on_step)
     scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
-    predictions = generate(model, tokenizer, [p.prompt for p in scored], batch_size=16)
+    predictions = generate(model, tokenizer, [p.prompt for p in scored], batch_size=16, max_new_tokens=max_new_tokens)
     figures = {}
     for source in sorted({p.source for p in scored}):
-        chosen = [(p, o) for p, o in zip(scored, predictions) if p.source == source]
+        chosen = [(p, o.split("\n")[0].strip()) for p, o in zip(scored, predictions) if p.source == source]
         figures[source] = {"n": len(chosen), "exact": round(sum(o == p.target for p, o in chosen) / len(chosen), 4)}
     log(f"validation: {json.dumps(figures)}")
     out.mkdir(parents=True, exist_ok=True)
@@ -346,7 +349,7 @@ def train_proposer(pairs: list[Pair], data: dict, out: Path, config: DistillConf
                         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                         final_loss=round(loss, 4), validation=figures, command=command)
     (out / "proposer.json").write_text(card.model_dump_json(indent=2) + "\n")
-    (out / "README.md").write_text(_card_text(card))
+    (out / "README.md").write_text((card_text or _card_text)(card))
     return card
 
 

@@ -16,7 +16,7 @@ from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from tools.base import Task
-from tools.regress.data import DataError, read_csv
+from tools.regress.data import DataError, Dataset, read_csv
 from tools.regress.tool import RegressResult
 
 
@@ -32,6 +32,12 @@ def csv_files(folder: Path) -> list[Path]:
     return files
 
 
+def as_task(data: Dataset, name: str) -> Task:
+    """The tool's task for a table read from a file: its kept rows as columns, its target named."""
+    columns = {n: data.X_all[:, j].tolist() for j, n in enumerate(data.variables)} | {data.target: data.y_all.tolist()}
+    return Task(question=f"regress: {name}", tool="regress", input={"columns": columns, "target": data.target})
+
+
 def run_regress(agent: Agent, store: TraceStore | None, files: list[Path], out: Path, *, target: str | None = None,
                 concurrency: int = 1, resume: bool = False, on_done: Callable[[int], None] | None = None) -> dict:
     started = time.perf_counter()
@@ -40,10 +46,7 @@ def run_regress(agent: Agent, store: TraceStore | None, files: list[Path], out: 
         began = time.perf_counter()
         try:
             data = read_csv(path, target)
-            columns = {n: data.X_all[:, j].tolist() for j, n in enumerate(data.variables)} | {data.target: data.y_all.tolist()}
-            answer = answer_question(agent, store, Task(question=f"regress: {path.name}", tool="regress",
-                                                        input={"columns": columns, "target": data.target}),
-                                     question_id=path.stem)
+            answer = answer_question(agent, store, as_task(data, path.name), question_id=path.stem)
         except (DataError, FileNotFoundError, UnicodeDecodeError) as e:
             return json.dumps(_failed(path, "undecided", str(e), began))
         except Exception as e:  # noqa: BLE001 - one file's failure is its line, not the end of the batch

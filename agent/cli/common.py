@@ -58,3 +58,18 @@ def counting(label: str, total: int, unit: str, digits: int = 2) -> Iterator[Cal
                 progress.update(task, rate=f"{t.completed / t.elapsed:.{digits}f}")
 
         yield done
+
+
+@contextlib.contextmanager
+def training_bar(steps: int, every: int = 25) -> Iterator[tuple[Callable[[int, float], None], Callable[[str], None]]]:
+    """A progress bar over training steps with the loss, and a plain line every `every` steps for logs (where the
+    bar does not show); yields (on_step, log) for the training loop."""
+    with progress_bar("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
+        task = progress.add_task("training", total=steps, loss=float("nan"))
+
+        def on_step(step: int, loss: float) -> None:
+            progress.update(task, completed=step, loss=loss)
+            if step % every == 0:
+                progress.console.print(f"step {step}/{steps}: loss {loss:.4f}", highlight=False)
+
+        yield on_step, lambda line: progress.console.print(line, highlight=False)

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import TextColumn
 
-from agent.cli.common import err, progress_bar
+from agent.cli.common import err, training_bar
 from agent.distill import DistillConfig
 from agent.formulas import train_formula_proposer, training_pairs
 
@@ -31,14 +30,6 @@ def distill_regress(
                            bfloat16=bfloat16, seed=seed, max_validation=max_validation)
     pairs, tally = training_pairs(generated, seed=seed, log=err.print)
     command = "reasoner " + shlex.join(sys.argv[1:])
-    with progress_bar("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
-        task = progress.add_task("training", total=steps, loss=float("nan"))
-
-        def on_step(step: int, loss: float) -> None:
-            progress.update(task, completed=step, loss=loss)
-            if step % 25 == 0:  # a line in logs too, where the bar does not show
-                progress.console.print(f"step {step}/{steps}: loss {loss:.4f}", highlight=False)
-
-        card = train_formula_proposer(pairs, tally, out, config, command=command, on_step=on_step,
-                                      log=lambda line: progress.console.print(line, highlight=False))
+    with training_bar(steps) as (on_step, log):
+        card = train_formula_proposer(pairs, tally, out, config, command=command, on_step=on_step, log=log)
     err.print(f"wrote {out} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")

@@ -12,10 +12,9 @@ from agent.assemble import open_regress
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, counting, traces_path
 from agent.graph import Agent
 from agent.llm.server import SERVED_NAME
-from agent.regress_batch import csv_files, run_regress
+from agent.regress_batch import as_task, csv_files, run_regress
 from agent.runner import answer_question
 from agent.traces import TraceStore
-from tools.base import Task
 from tools.regress.data import read_csv
 
 
@@ -50,10 +49,7 @@ def regress(
             raise ValueError("no proposer left: --no-llm and --no-generator together (or no LLM proposer is available)")
         agent = Agent({"regress": tool})
         if table is not None:
-            columns = {n: table.X_all[:, j].tolist() for j, n in enumerate(table.variables)} | {table.target: table.y_all.tolist()}
-            answer = answer_question(agent, store, Task(question=f"regress: {data.name}", tool="regress",
-                                                        input={"columns": columns, "target": table.target}),
-                                     question_id=data.stem)
+            answer = answer_question(agent, store, as_task(table, data.name), question_id=data.stem)
             answer.message += "".join(f" Note: {note}." for note in table.notes())  # what reading the file changed
             if as_json:
                 print(answer.model_dump_json(indent=2))

@@ -166,7 +166,7 @@ def score(nmse_train: float, nodes: int) -> float:
     return 1.0 / (accuracy + 0.05 * math.exp(-nodes / 30))
 
 
-def fit(form: sympy.Expr, names: list[str], X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, *,
+def fit(form: sympy.Expr, names: list[str], X: np.ndarray, y: np.ndarray, *,
         restarts: int = 5, seconds: float = 2.0, seed: int = 0) -> tuple[sympy.Expr, float] | None:
     """The form's constants fitted on (X, y): the fitted expression and its training NMSE, or None when no
     start gives a finite fit."""

@@ -227,7 +227,7 @@ class RegressTool:
                 view.error = f"rejected: {len(E.constants_of(parsed))} constants for {len(frame.y)} training rows"
                 views.append(view)
                 continue
-            found = E.fit(parsed, names, frame.X, frame.y, frame.Xv, frame.yv, seed=self.seed,
+            found = E.fit(parsed, names, frame.X, frame.y, seed=self.seed,
                           seconds=min(2.0, max(0.1, deadline - time.perf_counter())))
             if found is None:
                 view.error = "no finite fit"
