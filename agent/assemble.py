@@ -18,9 +18,9 @@ from agent.llm.lazy import LazyLLM
 from agent.llm.server import SERVED_NAME, ModelServer, model_server
 from agent.llm.weights import merged_model_dir
 from agent.settings import settings
+from agent.train import SCORER_DIR
 from kg.mining import read_mined_plans
-from kg.questions import masked
-from kg.search import find_scorer
+from kg.search import CARD_FILE, find_scorer
 from kg.store import KnowledgeGraph
 from tools.induce.prompt import PROPOSER
 from tools.induce.tool import InduceTool
@@ -97,6 +97,14 @@ def open_planner(
                Backend(llm, server))
 
 
+def beside_scorer(kg: KnowledgeGraph, folder: Path | None) -> Path | None:
+    """The edge scorer to serve beside an LLM planner: the one trained with it (`reasoner train` puts it in
+    the planner's `search/` folder), else a shipped one for this graph."""
+    if folder and (folder / SCORER_DIR / CARD_FILE).is_file():
+        return folder / SCORER_DIR
+    return find_scorer(kg, PLANNERS)
+
+
 def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None, fallback: EmbeddingPlanner | None = None) -> KGTool:
     """The KG tool over `planner` (and `fallback` for when its model server is down), with the answer kinds
     and question forms of its training data: from the trained planner's folder, else learned from the
@@ -107,7 +115,7 @@ def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None, f
     if examples and (kinds is None or forms is None):
         mined = read_mined_plans(examples)
         kinds = kinds or AnswerKinds.learn(mined, planner.schema)
-        forms = forms or QuestionForms.learn(masked(m.question, m.topic) for m in mined if m.plan)
+        forms = forms or QuestionForms.learn(m.masked_question for m in mined if m.plan)
     return KGTool(planner, kinds, forms, fallback=fallback)
 
 
@@ -219,14 +227,15 @@ def _remote(planner_options: dict) -> dict:
 @contextlib.contextmanager
 def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | None = None, **planner_options) -> Iterator[Service]:
     """The agents to serve: one with the chosen planner, and one with the embedding planner beside it
-    when an LLM planner is chosen and a shipped scorer fits the graph. The embedding planner then also
+    when an LLM planner is chosen and a scorer was trained with it or is shipped for the graph. The embedding planner then also
     stands in for the LLM planner while its model server is down (degraded answers, not errors)."""
     with contextlib.ExitStack() as stack:
         first, backend = stack.enter_context(open_planner(kg, planner=planner, examples=examples, watch_server=True,
                                                           **planner_options))
         search = None
-        if first.name != "embedding" and find_scorer(kg, PLANNERS):
-            search, _ = stack.enter_context(open_planner(kg, planner="embedding"))
+        beside = beside_scorer(kg, first.folder) if first.name != "embedding" else None
+        if beside:
+            search, _ = stack.enter_context(open_planner(kg, planner=str(beside)))
         logic = stack.enter_context(open_logic(eager=True, **_remote(planner_options)))
         induce = stack.enter_context(open_induce(**_remote(planner_options)))
         regress = stack.enter_context(open_regress(**_remote(planner_options)))

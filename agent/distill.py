@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 from agent.llm.weights import embedded_model_dir
 from kg.mining import MinedPlan
-from kg.questions import is_held_out, masked
+from kg.paths import AND
+from kg.questions import is_held_out
 from kg.schema import Schema
+from kg.search import plan_group
 from kg.store import KnowledgeGraph
 from tools.kg.checks import AnswerKinds, QuestionForms
 from tools.kg.llm_planner import CompactFormat
@@ -57,10 +59,11 @@ class DistillCard(BaseModel):
     command: str
 
 
-def training_pairs(mined: list[MinedPlan], fmt: CompactFormat) -> list[tuple[str, str, int | None, str]]:
-    """(prompt, target, hops, id) for every question with a mined plan that scores at least F1 0.5."""
+def training_pairs(mined: list[MinedPlan], fmt: CompactFormat) -> list[tuple[str, str, str, str]]:
+    """(prompt, target, group, id) for every question with a mined plan that scores at least F1 0.5; the group
+    (`1-hop`, `conjunctive`, ...) is what validation figures are given by."""
     return [
-        (fmt.prompt(masked(m.question, m.topic)), fmt.render(m.plan), m.hops, m.id)
+        (fmt.prompt(m.masked_question), fmt.render(m.plan), plan_group(m), m.id)
         for m in mined
         if m.plan and m.f1 >= 0.5
     ]
@@ -77,7 +80,7 @@ def distill(
     on_step: Callable[[int, float], None] | None = None,
     log: Callable[[str], None] = print,
 ) -> DistillCard:
-    fmt = CompactFormat.for_schema(Schema.derive(kg))
+    fmt = CompactFormat.for_schema(Schema.derive(kg), conjunctive=any(AND in m.plan for m in mined if m.f1 >= 0.5))
 
     # ---- data -------------------------------------------------------------------------------
     pairs = training_pairs(mined, fmt)
@@ -99,10 +102,10 @@ def distill(
     scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
     predictions = generate_plans(model, tokenizer, [p[0] for p in scored])
     figures: dict[str, dict] = {}
-    for name in ("1", "2", "3", "all"):
-        chosen = [(p, pred) for p, pred in zip(scored, predictions) if name == "all" or str(p[2]) == name]
+    for name in (*sorted({p[2] for p in scored}), "all"):
+        chosen = [(p, pred) for p, pred in zip(scored, predictions) if name in ("all", p[2])]
         if chosen:
-            figures[f"{name}-hop" if name != "all" else "all"] = {
+            figures[name] = {
                 "n": len(chosen),
                 "plan_exact": round(sum(pred == p[1] for p, pred in chosen) / len(chosen), 4),
             }
@@ -122,7 +125,7 @@ def distill(
     training_ids = {p[3] for p in train}
     trained_on = [m for m in mined if m.id in training_ids]
     AnswerKinds.learn(trained_on, Schema.derive(kg)).save(out)
-    QuestionForms.learn(masked(m.question, m.topic) for m in trained_on).save(out)
+    QuestionForms.learn(m.masked_question for m in trained_on).save(out)
     (out / "README.md").write_text(_card_text(card))
     return card
 
@@ -134,6 +137,9 @@ def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Ca
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a command's output
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)

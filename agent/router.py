@@ -101,7 +101,7 @@ class Router:
     def kg_checks(self, text: str) -> list[Check]:
         """A KG route needs an entity link and a question that reads like the graph's questions; a weak link
         (a common word, a fuzzy match) needs the message to come closer to them."""
-        links, masked_question = self.kg.planner.link(text)
+        links, _, masked_question = self.kg.planner.link(text)
         if not links:
             return [Check(name="entity", passed=False, detail="no entity of the graph is named")]
         best = links[0]

@@ -30,7 +30,7 @@ from kg.schema import Schema  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 from tools.base import Task  # noqa: E402
 from tools.kg.checks import AnswerKinds, QuestionForms  # noqa: E402
-from tools.kg.llm_planner import PLANNERS, find_distilled, link_and_mask  # noqa: E402
+from tools.kg.llm_planner import PLANNERS, find_distilled  # noqa: E402
 from tools.kg.tool import KGTool  # noqa: E402
 
 LABELS = ["kg", "logic", "induce", "regress", "none"]
@@ -46,7 +46,7 @@ class Linking:
         self.kg, self.schema, self.linker = kg, Schema.derive(kg), EntityLinker(kg)
 
     def link(self, question: str):
-        return link_and_mask(self.linker, question)
+        return self.linker.frame(question, second=False)
 
 
 def evaluate(kg: KnowledgeGraph, items: list[dict]) -> dict:

@@ -116,8 +116,8 @@ def planner_only(held_out) -> dict:
     planner.prepare([q.question for q in held_out])
     encoded = time.perf_counter()
     for q in held_out:
-        links, masked_question = planner.link(q.question)
-        planner.propose(masked_question, links[0].entity)
+        links, topics, masked_question = planner.link(q.question)
+        planner.propose(masked_question, topics)
     done = time.perf_counter()
     figures = {"questions": len(held_out), "encode_seconds": round(encoded - started, 2),
                "search_ms_per_question": round(1000 * (done - encoded) / len(held_out), 3),

@@ -7,19 +7,23 @@ common word ("Up", "Her", "if" for the film *If....*), or common words not writt
 Strong links rank first, the longest first ("The Matrix Reloaded" over "The Matrix"), then weak
 links written as the name. Candidates come back ranked, with their scores and any weakness, so a
 caller can show what was considered and ask more evidence of a weak link.
+
+`frame` turns the links into what a planner reads: the topic entity masked as [ENT] and, for a
+conjunctive question ("a player who plays at Forward from Mexico"), a second entity the question
+names apart from it masked as [ENT2].
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
-from kg.questions import BRACKETED
+from kg.questions import BRACKETED, MASK, MASK2, masked
 from kg.store import KnowledgeGraph
 
 MAX_SPAN_WORDS = 12
@@ -46,15 +50,24 @@ class LinkCandidate(BaseModel):
     weak: str | None = None  # why the link is weak, if it is: the span may be ordinary words, not this name
 
 
+class Framed(NamedTuple):
+    """A question as a planner reads it: its link candidates, best first; its topic entities (the one it
+    is about, then any second one it names apart from it); the question with them masked."""
+
+    links: list[LinkCandidate]
+    topics: list[str]
+    masked: str
+
+
 def normalise(text: str) -> str:
     return _letters(text).casefold()
 
 
 def _letters(text: str) -> str:
-    """The words of `text` without accents or punctuation, case kept."""
+    """The words of `text` without accents, punctuation or underscores ("Alan_PULIDO" is "Alan PULIDO"), case kept."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 def weakness(span: str, name: str, method: str) -> str | None:
@@ -91,6 +104,30 @@ class EntityLinker:
             return self._link_spans([entity], limit)
         return self._link_spans(_spans(question), limit)
 
+    def frame(self, question: str, *, second: bool = True) -> Framed:
+        """Link and mask. The best link is the topic ([ENT]); with `second`, the best other link that is an
+        exact or normalised name, written as the name if it is a common word, and apart from the topic's
+        words, is a second topic ([ENT2])."""
+        links = self.link(question)
+        if not links:
+            return Framed([], [], question)
+        first = links[0]
+        masked_question = masked(question, first.span)
+        if MASK not in masked_question:
+            return Framed(links, [first.entity], f"{masked_question} ({MASK} = {first.entity})")
+        topics = [first.entity]
+        for c in links[1:] if second and not BRACKETED.search(question) else []:
+            if c.entity == first.entity or c.method not in ("exact", "normalised"):
+                continue
+            if c.weak and _letters(c.span) != _letters(c.entity):
+                continue
+            place = re.search(r"(?<!\S)" + re.escape(c.span) + r"(?=[\s?!.,;:]|$)", masked_question)
+            if place and MASK not in c.span:
+                masked_question = masked_question[: place.start()] + MASK2 + masked_question[place.end():]
+                topics.append(c.entity)
+                break
+        return Framed(links, topics, masked_question)
+
     def _link_spans(self, spans: list[str], limit: int) -> list[LinkCandidate]:
         found: dict[str, LinkCandidate] = {}
         for span in spans:
@@ -123,7 +160,8 @@ class EntityLinker:
 
 def _keep(found: dict[str, LinkCandidate], candidate: LinkCandidate) -> None:
     best = found.get(candidate.entity)
-    if best is None or (len(candidate.span), candidate.score) > (len(best.span), best.score):
+    # The better match, then the longer span: "The Matrix" (exact) over "The Matrix?" (normalised).
+    if best is None or (candidate.score, len(candidate.span)) > (best.score, len(best.span)):
         found[candidate.entity] = candidate
 
 

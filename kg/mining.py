@@ -2,8 +2,10 @@
 
 For each question, every relation path of up to `max_hops` steps (inverses included) is executed
 from the topic entity, and the path whose answer set best matches the gold answers (F1) is kept;
-every path with the best score is kept. Questions are grouped by topic entity so that the paths
-of one topic are enumerated once. A second pass picks among equally scoring paths the one that
+every path with the best score is kept. A question that names a second entity apart from its topic
+may be a conjunction: when no path gives its answers exactly, pairs of paths, one from each entity,
+are intersected too (a conjunctive plan, `a & b`), and kept when they score better. Questions are
+grouped by topic entity so that the paths of one topic are enumerated once. A second pass picks among equally scoring paths the one that
 questions of the same shape (the question with its entity masked) share, then the shortest, and
 keeps the others as `ties`. These plans are the training signal for the planner.
 """
@@ -13,14 +15,14 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
 from kg.linking import EntityLinker
-from kg.paths import MAX_HOPS, execute_plan
+from kg.paths import AND, MAX_HOPS, execute_plan
 from kg.questions import Question, masked
 from kg.store import KnowledgeGraph, inverse_of
 
@@ -31,6 +33,8 @@ class MinedPlan(BaseModel):
     id: str
     question: str
     topic: str | None
+    topics: list[str] = []  # the topic, then a second entity the question names (for a conjunctive plan)
+    masked: str | None = None  # the question as the planner reads it (entities masked by `EntityLinker.frame`)
     hops: int | None = None
     answers: list[str]  # the gold answers
     plan: list[str]  # best plan; empty when none reaches any gold answer
@@ -40,6 +44,10 @@ class MinedPlan(BaseModel):
     ties: list[list[str]] = []  # other plans with the same score
     note: str | None = None  # why there is no plan, when there is none
 
+    @property
+    def masked_question(self) -> str:
+        return self.masked or masked(self.question, self.topic)
+
 
 def read_mined_plans(path: str | Path) -> list[MinedPlan]:
     """Mined plans from a JSONL file (what `reasoner kg mine` writes)."""
@@ -47,15 +55,17 @@ def read_mined_plans(path: str | Path) -> list[MinedPlan]:
         return [MinedPlan.model_validate_json(line) for line in f if line.strip()]
 
 
-def enumerate_paths(kg: KnowledgeGraph, topic: int, max_hops: int, gold: np.ndarray) -> dict[Plan, np.ndarray]:
-    """Answer sets of every non-empty path from `topic` of up to `max_hops` steps.
+def enumerate_paths(kg: KnowledgeGraph, topic: int, max_hops: int, gold: np.ndarray,
+                    revisit: bool = False) -> dict[Plan, np.ndarray]:
+    """Answer sets of every non-empty path from `topic` of up to `max_hops` steps (steps that repeat another,
+    like a stored inverse, left out); with `revisit`, a path may come back to the topic.
 
     A final step that cannot reach any of the `gold` ids (checked backwards, which is cheap) is
     skipped: its F1 would be zero for every question of this topic.
     """
     start = np.array([topic], dtype=np.int32)
     found: dict[Plan, np.ndarray] = {}
-    steps = list(kg.adjacency.items())
+    steps = [(step, kg.adjacency[step]) for step in kg.steps]
 
     def grow(prefix: Plan, frontier: np.ndarray) -> None:
         last = len(prefix) + 1 == max_hops
@@ -63,7 +73,7 @@ def enumerate_paths(kg: KnowledgeGraph, topic: int, max_hops: int, gold: np.ndar
             if last and not _reaches(kg, frontier, step, gold):
                 continue
             _, targets = adjacency.expand(frontier)
-            targets = np.unique(targets[targets != topic])
+            targets = np.unique(targets if revisit else targets[targets != topic])
             if len(targets) == 0:
                 continue
             plan = (*prefix, step)
@@ -80,11 +90,12 @@ def _reaches(kg: KnowledgeGraph, frontier: np.ndarray, step: str, gold: np.ndarr
     return bool(np.isin(predecessors, frontier).any())
 
 
-def best_plans(paths: dict[Plan, np.ndarray], gold: np.ndarray) -> tuple[float, list[tuple[Plan, int]]]:
+def best_plans(paths: dict[Plan, np.ndarray] | Iterable[tuple[Plan, np.ndarray]], gold: np.ndarray
+               ) -> tuple[float, list[tuple[Plan, int]]]:
     """The highest F1 against `gold` and every path reaching it with its answer-set size, shortest first."""
     best = 0.0
     plans: list[tuple[Plan, int]] = []
-    for plan, answers in paths.items():
+    for plan, answers in paths.items() if isinstance(paths, dict) else paths:
         hits = len(np.intersect1d(answers, gold, assume_unique=True))
         if hits == 0:
             continue
@@ -95,6 +106,19 @@ def best_plans(paths: dict[Plan, np.ndarray], gold: np.ndarray) -> tuple[float, 
             plans.append((plan, len(answers)))
     plans.sort(key=lambda p: (len(p[0]), p[0]))
     return best, plans
+
+
+def conjunctions(first: dict[Plan, np.ndarray], second: dict[Plan, np.ndarray], gold: np.ndarray,
+                 max_hops: int) -> Iterator[tuple[Plan, np.ndarray]]:
+    """Pairs of paths, one from each topic, that both reach a gold answer, with at most `max_hops` steps in
+    all: the plan `a & b` and the entities both reach."""
+    hits = lambda paths: [(p, a) for p, a in paths.items() if np.isin(a, gold).any()]  # noqa: E731
+    for plan_a, a in hits(first):
+        for plan_b, b in hits(second):
+            if len(plan_a) + len(plan_b) <= max_hops:
+                both = np.intersect1d(a, b, assume_unique=True)
+                if len(both):
+                    yield (*plan_a, AND, *plan_b), both
 
 
 # ---- the whole run ----------------------------------------------------------------------
@@ -109,27 +133,27 @@ def mine_questions(
     max_hops: int = MAX_HOPS,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    revisit: bool = False,
+    second: bool = True,
 ) -> list[MinedPlan]:
-    """Mine a plan for every question with gold answers, in input order."""
-    linker: EntityLinker | None = None
-    groups: dict[str, list[Question]] = defaultdict(list)
+    """Mine a plan for every question with gold answers, in input order. With `revisit` a path may come back
+    to its topic; with `second`, a question naming a second entity may get a conjunctive plan."""
+    linker = EntityLinker(kg)
+    groups: dict[str, list[tuple[Question, list[str], str]]] = defaultdict(list)
     results: dict[str, MinedPlan] = {}
     for q in questions:
-        topic = q.marked_entity
-        if topic is None or topic not in kg.ids:
-            linker = linker or EntityLinker(kg)
-            candidates = linker.link(q.question, limit=1)
-            topic = candidates[0].entity if candidates else None
+        links, topics, masked_question = linker.frame(q.question, second=second)
+        topic = topics[0] if topics else None
         if not q.answers:
-            results[q.id] = _unmined(q, topic, "no gold answers")
+            results[q.id] = _unmined(q, topic, "no gold answers", topics, masked_question)
         elif topic is None:
             results[q.id] = _unmined(q, None, "no entity of the graph found in the question")
         else:
-            groups[topic].append(q)
+            groups[topic].append((q, topics, masked_question))
     if progress and results:
         progress(len(results))
 
-    jobs = [(topic, group, max_hops) for topic, group in groups.items()]
+    jobs = [(topic, group, max_hops, revisit) for topic, group in groups.items()]
     workers = workers or os.cpu_count() or 1
     global _KG
     _KG = kg
@@ -144,7 +168,7 @@ def mine_questions(
     mined = [results[q.id] for q in questions]
     for m in resolve_ties(mined):
         if not m.exact:  # a non-exact tie may select a different number of entities
-            m.predicted = len(execute_plan(kg, [m.topic], m.plan).answers)
+            m.predicted = len(execute_plan(kg, m.topics or [m.topic], m.plan, revisit=revisit).answers)
     return mined
 
 
@@ -156,37 +180,50 @@ def _collect(batches: Iterable[list[MinedPlan]], results: dict[str, MinedPlan], 
             progress(len(batch))
 
 
-def _mine_topic(job: tuple[str, list[Question], int]) -> list[MinedPlan]:
-    topic, group, max_hops = job
+def _mine_topic(job: tuple[str, list[tuple[Question, list[str], str]], int, bool]) -> list[MinedPlan]:
+    topic, group, max_hops, revisit = job
     kg = _KG
     assert kg is not None
-    golds = [np.unique(np.array([kg.ids[a] for a in q.answers or () if a in kg.ids], dtype=np.int32)) for q in group]
+    golds = [np.unique(np.array([kg.ids[a] for a in q.answers or () if a in kg.ids], dtype=np.int32)) for q, _, _ in group]
     union = np.unique(np.concatenate(golds))
-    paths = enumerate_paths(kg, kg.ids[topic], max_hops, union) if len(union) else {}
+    paths = enumerate_paths(kg, kg.ids[topic], max_hops, union, revisit) if len(union) else {}
+    seconds: dict[str, dict[Plan, np.ndarray]] = {}  # paths from each second entity, a branch shorter
     mined = []
-    for q, gold_ids in zip(group, golds):
+    for (q, topics, masked_question), gold_ids in zip(group, golds):
         answers = q.answers or []
         # Gold answers missing from the graph still count against recall.
         gold = np.concatenate([gold_ids, -1 - np.arange(len(answers) - len(gold_ids), dtype=np.int32)])
         gold.sort()
         f1, plans = best_plans(paths, gold) if len(gold_ids) else (0.0, [])
+        if len(topics) > 1 and len(gold_ids):
+            # A path from the topic alone may give a conjunction's answers by chance (every player of this
+            # club is from that country); tied with the conjunction, the question's shape decides below.
+            if topics[1] not in seconds:
+                seconds[topics[1]] = enumerate_paths(kg, kg.ids[topics[1]], max_hops - 1, union, revisit)
+            first = {p: a for p, a in paths.items() if len(p) < max_hops}
+            both_f1, both = best_plans(conjunctions(first, seconds[topics[1]], gold_ids, max_hops), gold)
+            if both_f1 > f1:
+                f1, plans = both_f1, both
+            elif both_f1 == f1:
+                plans = plans + both
         if not plans:
-            mined.append(_unmined(q, topic, "no path of up to %d hops reaches a gold answer" % max_hops))
+            mined.append(_unmined(q, topic, "no path of up to %d hops reaches a gold answer" % max_hops, topics, masked_question))
             continue
         mined.append(
             MinedPlan(
-                id=q.id, question=q.question, topic=topic, hops=q.hops, answers=answers,
-                plan=list(plans[0][0]), f1=round(f1, 6), exact=f1 == 1.0, predicted=plans[0][1],
+                id=q.id, question=q.question, topic=topic, topics=topics, masked=masked_question, hops=q.hops,
+                answers=answers, plan=list(plans[0][0]), f1=round(f1, 6), exact=f1 == 1.0, predicted=plans[0][1],
                 ties=[list(p) for p, _ in plans[1:]],
             )
         )
     return mined
 
 
-def _unmined(q: Question, topic: str | None, note: str) -> MinedPlan:
+def _unmined(q: Question, topic: str | None, note: str, topics: list[str] | None = None,
+             masked_question: str | None = None) -> MinedPlan:
     return MinedPlan(
-        id=q.id, question=q.question, topic=topic, hops=q.hops, answers=q.answers or [],
-        plan=[], f1=0.0, exact=False, predicted=0, note=note,
+        id=q.id, question=q.question, topic=topic, topics=topics or [], masked=masked_question, hops=q.hops,
+        answers=q.answers or [], plan=[], f1=0.0, exact=False, predicted=0, note=note,
     )
 
 
@@ -202,11 +239,11 @@ def resolve_ties(mined: list[MinedPlan]) -> list[MinedPlan]:
     support: dict[str, Counter[Plan]] = defaultdict(Counter)
     for m in mined:
         if m.plan:
-            support[masked(m.question, m.topic)].update(map(tuple, [m.plan, *m.ties]))
+            support[m.masked_question].update(map(tuple, [m.plan, *m.ties]))
     for m in mined:
         if not m.ties:
             continue
-        shape = support[masked(m.question, m.topic)]
+        shape = support[m.masked_question]
         options = [tuple(m.plan), *map(tuple, m.ties)]
         chosen = max(options, key=lambda p: (shape[p], -len(p)))  # max keeps the first on a full tie
         if chosen != options[0]:

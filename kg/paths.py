@@ -1,8 +1,13 @@
 """Relation-path execution: follow a plan breadth-first from topic entities, keep the witness edges.
 
-MetaQA convention: a path never returns to a topic entity, so topic entities are removed from every
-frontier after the start. A frontier larger than `max_frontier` is cut (lowest ids kept) and the
-cut is reported in the result, never silent.
+A plan is a list of relation steps. A conjunctive plan joins branches with `AND`: each branch runs
+from its own topic entity (the first from the first topic, and so on) and the answers are the
+entities every branch reaches, each with a witness path from every topic.
+
+Whether a path may come back to a topic entity is a graph's convention (MetaQA: never; a graph of
+spouses: "the wife of the husband of X" is X), so `revisit` says it: without it topic entities are
+removed from every frontier after the start. A frontier larger than `max_frontier` is cut (lowest
+ids kept) and the cut is reported in the result, never silent.
 """
 
 from __future__ import annotations
@@ -16,6 +21,18 @@ from kg.store import KnowledgeGraph
 
 DEFAULT_MAX_FRONTIER = 20_000
 MAX_HOPS = 3  # the longest relation path any planner proposes or mining searches
+AND = "&"  # joins the branches of a conjunctive plan
+
+
+def branches(plan: Sequence[str]) -> list[list[str]]:
+    """The branches of a plan: one for a path, one per topic for a conjunctive plan."""
+    parts: list[list[str]] = [[]]
+    for step in plan:
+        if step == AND:
+            parts.append([])
+        else:
+            parts[-1].append(step)
+    return parts
 
 
 class Edge(BaseModel):
@@ -61,20 +78,60 @@ def execute_plan(
     *,
     max_frontier: int = DEFAULT_MAX_FRONTIER,
     max_witnesses: int = 1,
+    revisit: bool = False,
 ) -> PathResult:
-    """Answers of `plan` from `topics`, with up to `max_witnesses` witness paths per answer."""
-    if not plan:
-        raise ValueError("a plan needs at least one relation")
-    adjacencies = [kg.step(step) for step in plan]
-    start = np.unique(np.array([kg.entity_id(t) for t in topics], dtype=np.int32))
+    """Answers of `plan` from `topics`, with up to `max_witnesses` witness paths per answer (per topic for a
+    conjunctive plan). A path runs from all `topics` at once; a conjunctive plan's branch i from `topics[i]`."""
+    parts = branches(plan)
+    if any(not part for part in parts):
+        raise ValueError(f"a plan needs at least one relation in each branch: {list(plan)}")
+    if len(parts) > 1 and len(parts) != len(topics):
+        raise ValueError(f"a plan of {len(parts)} branches needs as many topic entities, got {len(topics)}")
+    adjacencies = [[kg.step(step) for step in part] for part in parts]  # unknown steps fail before any work
+    starts = [np.unique(np.array([kg.entity_id(t) for t in group], dtype=np.int32))
+              for group in ([[t] for t in topics] if len(parts) > 1 else [topics])]
+    runs = [_run(start, steps, max_frontier, revisit) for start, steps in zip(starts, adjacencies)]
+    answers = runs[0][0]
+    for frontier, _, _, _ in runs[1:]:
+        answers = np.intersect1d(answers, frontier, assume_unique=True)
+    names = kg.names
+    witnesses = {
+        names[a]: [[Edge(source=names[s], relation=part[i], target=names[t]) for i, (s, t) in enumerate(path)]
+                   for part, (_, layers, _, _) in zip(parts, runs) for path in _paths_to(int(a), layers, max_witnesses)]
+        for a in answers.tolist()
+    }
+    support = np.ones(len(names), dtype=np.int64)
+    for start, (_, layers, _, _) in zip(starts, runs):
+        support *= _path_counts(start, layers, len(names)) if len(answers) else 0
+    support_by_name = {names[a]: int(support[a]) for a in answers.tolist()}
+    sizes: list[int] = []
+    for i, (_, _, hop_sizes, _) in enumerate(runs):
+        sizes += ([1] if i else []) + hop_sizes + [0] * (len(parts[i]) - len(hop_sizes))  # AND: the next topic
+    cuts = [offset + hop for offset, (_, _, _, hop) in zip(np.cumsum([0] + [len(p) + 1 for p in parts]), runs) if hop]
+    return PathResult(
+        topics=list(topics),
+        plan=list(plan),
+        answers=sorted(witnesses, key=lambda a: (-support_by_name[a], a)),
+        support=support_by_name,
+        witnesses=witnesses,
+        frontier_sizes=sizes,
+        truncated_at_hop=int(cuts[0]) if cuts else None,
+        evidence_edges=sum(_evidence_size(answers, layers) for _, layers, _, _ in runs),
+    )
+
+
+def _run(start: np.ndarray, adjacencies: list, max_frontier: int, revisit: bool
+         ) -> tuple[np.ndarray, list[Layer], list[int], int | None]:
+    """(answers, layers, frontier sizes, first hop cut) of one path from `start`."""
     frontier = start
     layers: list[Layer] = []
     sizes: list[int] = []
     truncated_at: int | None = None
     for hop, adjacency in enumerate(adjacencies, 1):
         sources, targets = adjacency.expand(frontier)
-        keep = ~np.isin(targets, start)
-        sources, targets = sources[keep], targets[keep]
+        if not revisit:
+            keep = ~np.isin(targets, start)
+            sources, targets = sources[keep], targets[keep]
         frontier = np.unique(targets)
         if len(frontier) > max_frontier:
             truncated_at = truncated_at or hop
@@ -85,26 +142,8 @@ def execute_plan(
         sizes.append(len(frontier))
         if len(frontier) == 0:
             break
-
-    answers = frontier if len(layers) == len(plan) else np.empty(0, dtype=np.int32)
-    names = kg.names
-    witnesses = {
-        names[a]: [[Edge(source=names[s], relation=plan[i], target=names[t]) for i, (s, t) in enumerate(path)]
-                   for path in _paths_to(int(a), layers, max_witnesses)]
-        for a in answers.tolist()
-    }
-    support = _path_counts(start, layers, len(kg.names)) if len(answers) else {}
-    support_by_name = {names[a]: int(support[a]) for a in answers.tolist()}
-    return PathResult(
-        topics=list(topics),
-        plan=list(plan),
-        answers=sorted(witnesses, key=lambda a: (-support_by_name[a], a)),
-        support=support_by_name,
-        witnesses=witnesses,
-        frontier_sizes=sizes,
-        truncated_at_hop=truncated_at,
-        evidence_edges=_evidence_size(answers, layers),
-    )
+    answers = frontier if len(layers) == len(adjacencies) else np.empty(0, dtype=np.int32)
+    return answers, layers, sizes, truncated_at
 
 
 def _paths_to(answer: int, layers: list[Layer], limit: int) -> list[list[tuple[int, int]]]:

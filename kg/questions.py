@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 BRACKETED = re.compile(r"\[([^\[\]]+)\]")
 _HOPS_IN_NAME = re.compile(r"(\d)[-_]?hop")
 MASK = "[ENT]"
+MASK2 = "[ENT2]"  # a second topic entity, where a conjunctive question names two
 HELD_OUT_SHARE = 0.2  # of MetaQA dev: the slice every planner benchmark reports on
 
 
@@ -98,3 +99,16 @@ def is_held_out(question_id: str, share: float = HELD_OUT_SHARE) -> bool:
     """A fixed, seedless split by id: held-out questions are never trained on or retrieved as examples."""
     digest = hashlib.sha256(question_id.encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
+def merge_repeated(questions: list[Question]) -> tuple[list[Question], int]:
+    """One question per distinct text, with the answers of all its lines: some files list a question once
+    per answer. Returns the merged questions (first id and order kept) and how many lines were merged."""
+    merged: dict[str, Question] = {}
+    for q in questions:
+        seen = merged.get(q.question)
+        if seen is None:
+            merged[q.question] = q.model_copy(deep=True)
+        elif q.answers:
+            seen.answers = list(dict.fromkeys([*(seen.answers or []), *q.answers]))
+    return list(merged.values()), len(questions) - len(merged)

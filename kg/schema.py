@@ -42,14 +42,16 @@ class KindInfo(BaseModel):
 
 
 class Schema(BaseModel):
-    relations: list[RelationInfo]  # every relation step, forward and inverse
+    relations: list[RelationInfo]  # every relation step, forward and inverse, less those that repeat another
     kinds: list[KindInfo]
+    same_as: dict[str, str] = {}  # a step that repeats another (a stored inverse) -> the step it repeats
 
     @classmethod
     def derive(cls, kg: KnowledgeGraph) -> Schema:
         return derive_schema(kg)
 
     def relation(self, step: str) -> RelationInfo:
+        step = self.same_as.get(step, step)
         for info in self.relations:
             if info.name == step:
                 return info
@@ -102,18 +104,21 @@ def derive_schema(kg: KnowledgeGraph) -> Schema:
     for members in sorted(clusters.values(), key=lambda m: keys.index(m[0])):
         entities = np.unique(np.concatenate([slots[m] for m in members]))
         names = [kg.names[i] for i in entities.tolist()]
-        name = _unique(_kind_name(members, names), taken)
+        named_by = [m for m in members if m[0] not in kg.same_as] or members  # not by a stored inverse's name
+        name = _unique(_kind_name(named_by, names), taken)
         kinds.append(KindInfo(name=name, entities=len(entities), examples=names[:3]))
         for m in members:
             kind_of[m] = name
 
     relations: list[RelationInfo] = []
     for r, relation in enumerate(kg.relations):
+        if relation in kg.same_as:
+            continue
         count = int((kg.triples[:, 1] == r).sum())
         head, tail = kind_of[(relation, "head")], kind_of[(relation, "tail")]
         relations.append(RelationInfo(name=relation, inverse=INVERSE + relation, head_kind=head, tail_kind=tail, triples=count))
         relations.append(RelationInfo(name=INVERSE + relation, inverse=relation, head_kind=tail, tail_kind=head, triples=count))
-    return Schema(relations=relations, kinds=kinds)
+    return Schema(relations=relations, kinds=kinds, same_as=kg.same_as)
 
 
 def _same_kind(a: np.ndarray, b: np.ndarray) -> bool:

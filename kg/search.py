@@ -5,6 +5,8 @@ as [ENT]), the steps taken so far and, for every step that leaves the current fr
 step's own features (a learned vector, optionally its TransE embedding learned from the graph, and
 how many edges it has from the frontier). It scores them against a STOP candidate; a beam over
 these scores gives ranked relation plans, which the agent grounds and checks like any other plan.
+A scorer trained on conjunctive plans also scores AND, the step that ends the path from the topic
+and starts one from the question's second entity ([ENT2]).
 
 Reads top-down: the text encoder, graph embeddings, the training examples, the model, the
 training loop, then the numpy search used at serving time.
@@ -27,8 +29,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from kg.mining import MinedPlan
-from kg.paths import DEFAULT_MAX_FRONTIER, MAX_HOPS
-from kg.questions import is_held_out, masked
+from kg.paths import AND, DEFAULT_MAX_FRONTIER, MAX_HOPS
+from kg.questions import is_held_out
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
 
@@ -107,9 +109,12 @@ class GraphEmbeddings(BaseModel):
     seconds: float
     final_loss: float
 
-    def step_vectors(self, kg: KnowledgeGraph) -> np.ndarray:
+    def step_vectors(self, kg: KnowledgeGraph, steps: list[str]) -> np.ndarray:
+        """A vector per step of `steps` (AND has none: zeros)."""
         index = {r: i for i, r in enumerate(kg.relations)}
-        return np.stack([(-1 if s.startswith(INVERSE) else 1) * self.relations[index[s.lstrip(INVERSE)]] for s in kg.steps])
+        zero = np.zeros(self.relations.shape[1], dtype=np.float32)
+        return np.stack([zero if s == AND else (-1 if s.startswith(INVERSE) else 1) * self.relations[index[s.lstrip(INVERSE)]]
+                         for s in steps])
 
 
 def train_transe(kg: KnowledgeGraph, *, dim: int = 32, epochs: int = 30, batch_size: int = 4096, margin: float = 1.0,
@@ -167,25 +172,46 @@ def graph_embeddings_cached(kg: KnowledgeGraph, config: SearchConfig, cache_dir:
 
 
 class StepTable:
-    """The graph's steps as ids (STOP and PAD after them), every entity's out-degree by each step, and
-    which steps the schema lets follow which (their kinds meet)."""
+    """The graph's steps as ids (STOP and PAD after them; AND among them for a conjunctive scorer), every
+    entity's out-degree by each step, and which steps the schema lets follow which (their kinds meet)."""
 
-    def __init__(self, kg: KnowledgeGraph, steps: list[str] | None = None, schema: Schema | None = None) -> None:
+    def __init__(self, kg: KnowledgeGraph, steps: list[str] | None = None, schema: Schema | None = None,
+                 revisit: bool = False) -> None:
         self.kg = kg
         self.steps = steps or kg.steps
-        missing = [s for s in self.steps if s not in kg.adjacency]
+        self.revisit = revisit  # paths may come back to the topic (a graph's convention, learned)
+        missing = [s for s in self.steps if s not in kg.adjacency and s != AND]
         if missing:
             raise KeyError(f"the scorer was trained for steps this graph lacks: {', '.join(missing)}")
         self.ids = {s: i for i, s in enumerate(self.steps)}
         self.stop, self.pad = len(self.steps), len(self.steps) + 1
-        # (entities, steps): a frontier's edges by each step are the sum of its rows.
-        self.degrees = np.stack([np.diff(kg.adjacency[s].indptr) for s in self.steps], axis=1).astype(np.int32)
-        self.adjacency = [kg.adjacency[s] for s in self.steps]
+        self.and_ = self.ids.get(AND)  # None: the scorer writes no conjunctive plans
+        # (entities, steps): a frontier's edges by each step are the sum of its rows (AND has none).
+        none = np.zeros(len(kg.names), dtype=np.int64)
+        self.degrees = np.stack([none if s == AND else np.diff(kg.adjacency[s].indptr) for s in self.steps], axis=1).astype(np.int32)
+        self.adjacency = [kg.adjacency.get(s) for s in self.steps]
         schema = schema or Schema.derive(kg)
-        head = np.array([schema.relation(s).head_kind for s in self.steps])
-        tail = np.array([schema.relation(s).tail_kind for s in self.steps])
-        self.head_kinds = head
+        head = np.array([AND if s == AND else schema.relation(s).head_kind for s in self.steps])
+        tail = np.array([AND if s == AND else schema.relation(s).tail_kind for s in self.steps])
+        self.head_kinds, self.tail_kinds = head, tail
         self.follows = tail[:, None] == head[None, :]  # (steps, steps): step b may follow step a
+
+    def open_steps(self, path: list[int], topics: list[int], hop: int, max_hops: int) -> np.ndarray:
+        """(steps + 1,): what may come next after `path` (ids), STOP last. The first step leaves the topic's
+        kinds; AND may end a first path, when there is a second topic and room for a step after it; after AND,
+        a step leaves the second topic's kinds; STOP ends a plan whose branches end at the same kind."""
+        if not path:
+            steps, stop = self.starts(topics[0]), False
+        elif path[-1] == self.and_:
+            steps, stop = self.starts(topics[1]), False
+        else:
+            steps = self.follows[path[-1]].copy()
+            stop = self.and_ not in path or self.tail_kinds[path[-1]] == self.tail_kinds[path[path.index(self.and_) - 1]]
+        if self.and_ is not None:
+            steps[self.and_] = bool(path) and len(topics) > 1 and self.and_ not in path and hop < max_hops - 1
+            if self.and_ in path and hop == max_hops - 1:  # the plan's last step: it must end where the first path did
+                steps &= self.tail_kinds == self.tail_kinds[path[path.index(self.and_) - 1]]
+        return np.append(steps, stop and hop > 0)
 
     def starts(self, entity: int) -> np.ndarray:
         """Steps a reading may start with from `entity`: those leaving an entity of its kinds, edge or not."""
@@ -197,9 +223,15 @@ class StepTable:
             return self.degrees[frontier[0]]
         return self.degrees[frontier].sum(axis=0) if len(frontier) else np.zeros(len(self.steps), dtype=np.int32)
 
-    def advance(self, frontier: np.ndarray, step: int, topic: int, limit: int = DEFAULT_MAX_FRONTIER) -> np.ndarray:
-        """The next frontier (the topic excluded, MetaQA's convention), cut at `limit` like plan execution."""
+    def advance(self, frontier: np.ndarray, step: int, topic: int, limit: int = DEFAULT_MAX_FRONTIER,
+                second: int | None = None) -> np.ndarray:
+        """The next frontier (the topic excluded unless paths may revisit it), cut at `limit` like plan
+        execution; after AND, the second topic."""
+        if step == self.and_:
+            return np.array([second], dtype=np.int32)
         _, targets = self.adjacency[step].expand(frontier)
+        if self.revisit:
+            return np.unique(targets)[:limit]
         if len(targets) > 4096:  # marking beats sorting for big expansions
             seen = np.zeros(len(self.degrees), dtype=bool)
             seen[targets] = True
@@ -238,19 +270,24 @@ def build_examples(table: StepTable, mined: list[MinedPlan], question_index: dic
                    max_hops: int = MAX_HOPS) -> Examples:
     rows: dict[str, list] = {k: [] for k in Examples.model_fields}
     for i, m in enumerate(mined):
-        topic = table.kg.ids[m.topic]
+        topics = [table.kg.ids[t] for t in m.topics or [m.topic]]
+        topic = topics[0]
         frontier = np.array([topic], dtype=np.int32)
         for hop in range(len(m.plan) + 1):
             valid, degree = hop_features(table, frontier, hop, max_hops)
+            ids = [table.ids[s] for s in m.plan[:hop]]
+            if table.and_ is not None:
+                valid[table.and_] = table.open_steps(ids, topics, hop, max_hops)[table.and_]
             target = table.ids[m.plan[hop]] if hop < len(m.plan) else table.stop
-            path = [table.ids[s] for s in m.plan[:hop]] + [table.pad] * (max_hops - hop)
+            path = ids + [table.pad] * (max_hops - hop)
             valid[target] = True  # a frontier cut at its size limit may hide the mined step's edges
-            for key, value in (("question", question_index[masked(m.question, m.topic)]), ("topic", topic),
+            for key, value in (("question", question_index[m.masked_question]), ("topic", topic),
                                ("path", path), ("valid", valid), ("degree", degree), ("target", target),
                                ("hops", m.hops or len(m.plan)), ("record", i)):
                 rows[key].append(value)
             if hop < len(m.plan):
-                frontier = table.advance(frontier, table.ids[m.plan[hop]], topic)
+                own = topics[-1] if AND in m.plan[:hop] else topic  # the topic this branch leaves
+                frontier = table.advance(frontier, table.ids[m.plan[hop]], own, second=topics[-1])
     return Examples(**{k: np.asarray(v) for k, v in rows.items()})
 
 
@@ -274,6 +311,7 @@ class SearchConfig(BaseModel):
     min_f1: float = 0.5  # mined plans below this F1 are not trained on
     max_hops: int = MAX_HOPS
     beam: int = 4
+    revisit: bool = False  # paths may come back to the topic (learned from the graph's questions)
     seed: int = 0
     holdout_share: float = 0.0  # questions set aside by `is_held_out` and never trained on
     validation_share: float = 0.05  # of the rest, held out by this run for its own figures
@@ -372,14 +410,15 @@ def train_search(
     torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    table = StepTable(kg)
+    conjunctive = any(AND in m.plan for m in mined if m.f1 >= config.min_f1)
+    table = StepTable(kg, kg.steps + [AND] * conjunctive, revisit=config.revisit)
 
     # ---- data ---------------------------------------------------------------------------------
     train, validation, data = split_plans(kg, mined, config)
     data = {"sources": sources, **data}
     log(f"plans: {json.dumps(data)}")
     kept = train + validation
-    texts = sorted({masked(m.question, m.topic) for m in kept})
+    texts = sorted({m.masked_question for m in kept})
     question_index = {t: i for i, t in enumerate(texts)}
     started = time.perf_counter()
     question_vectors = encode_cached(encoder, texts, cache_dir)
@@ -389,7 +428,7 @@ def train_search(
     if config.relation_embeddings or config.entity_embeddings:
         graph = graph_embeddings_cached(kg, config, cache_dir)
         log(f"TransE ({config.graph_dim}-d, {config.graph_epochs} epochs): {graph.seconds}s, final loss {graph.final_loss}")
-    graph_steps = graph.step_vectors(kg) if graph is not None and config.relation_embeddings else None
+    graph_steps = graph.step_vectors(kg, table.steps) if graph is not None and config.relation_embeddings else None
     graph_entities = graph.entities if graph is not None and config.entity_embeddings else None
 
     examples = build_examples(table, train, question_index, config.max_hops)
@@ -449,17 +488,22 @@ def train_search(
     return card
 
 
+def plan_group(m: MinedPlan) -> str:
+    """How validation figures group a question: conjunctive, or by its hops (from its file, else its plan)."""
+    return "conjunctive" if AND in m.plan else f"{m.hops or len(m.plan)}-hop"
+
+
 def validate(search: EdgeSearch, plans: list[MinedPlan], encoder: TextEncoder) -> dict:
     """Per hop: how often the top beam is exactly the mined plan, and how often it is among the beams."""
     if not plans:
         return {}
-    vectors = encoder.encode([masked(m.question, m.topic) for m in plans])
-    found = [search.search(v, m.topic) for v, m in zip(vectors, plans)]
+    vectors = encoder.encode([m.masked_question for m in plans])
+    found = [search.search(v, m.topics or [m.topic]) for v, m in zip(vectors, plans)]
     figures = {}
-    for name in ("1", "2", "3", "all"):
-        chosen = [(m, f) for m, f in zip(plans, found) if name == "all" or str(m.hops) == name]
+    for name in (*sorted({plan_group(m) for m in plans}), "all"):
+        chosen = [(m, f) for m, f in zip(plans, found) if name in ("all", plan_group(m))]
         if chosen:
-            figures["all" if name == "all" else f"{name}-hop"] = {
+            figures[name] = {
                 "n": len(chosen),
                 "plan_exact": round(sum(bool(f) and f[0][0] == m.plan for m, f in chosen) / len(chosen), 4),
                 "plan_in_beam": round(sum(any(p == m.plan for p, _ in f) for m, f in chosen) / len(chosen), 4),
@@ -479,7 +523,7 @@ class EdgeSearch:
             card = json.loads((folder / CARD_FILE).read_text())
             config, steps = SearchConfig.model_validate(card["config"]), card["steps"]
         self.config = config
-        self.table = StepTable(kg, steps, schema)
+        self.table = StepTable(kg, steps, schema, revisit=config.revisit)
         self.kg = kg
         w = dict(np.load(folder / SCORER_FILE))
         n = len(steps)
@@ -509,9 +553,10 @@ class EdgeSearch:
         x = question_part + steps @ self.w_path
         return np.maximum(x, 0.0) @ self.w_out + self.b_out
 
-    def search(self, question: np.ndarray, topic: str, *, beam: int | None = None,
+    def search(self, question: np.ndarray, topics: str | Sequence[str], *, beam: int | None = None,
                top: int | None = None) -> list[tuple[list[str], float]]:
-        """Complete plans from `topic`, best first, by summed log-probability of their steps and STOP.
+        """Complete plans from the topic (and, through AND, from the second topic), best first, by summed
+        log-probability of their steps and STOP.
 
         The steps open at each hop are those the schema allows (kinds meet), not only those with edges
         from the frontier: a plan is a reading of the question, and one the graph cannot ground is
@@ -522,7 +567,8 @@ class EdgeSearch:
         beam = beam or self.config.beam
         top = top or beam
         max_hops, stop, n = self.config.max_hops, self.table.stop, len(self.table.steps)
-        topic_id = self.kg.entity_id(topic)
+        topic_ids = [self.kg.entity_id(t) for t in ([topics] if isinstance(topics, str) else topics)]
+        topic_id = topic_ids[0]
         question_part = question @ self.w_question + self.b_hidden
         if self.entities is not None:
             question_part = question_part + self.entities[topic_id] @ self.w_entity
@@ -537,19 +583,20 @@ class EdgeSearch:
             degree = np.log1p(edges / sizes) if self.use_degree else np.zeros(edges.shape)
             logits = h @ self.candidate_base.T  # (beams, steps + 1)
             logits[:, :n] += degree * (h @ self.candidate_degree)[:, None]
-            open_steps = np.stack([self.table.follows[p[-1]] if p else self.table.starts(topic_id) for p in paths])
-            valid = np.concatenate([open_steps, np.full((len(paths), 1), hop > 0)], axis=1)
+            valid = np.stack([self.table.open_steps(p, topic_ids, hop, max_hops) for p in paths])
             logits = np.where(valid, logits, -np.inf)
             peak = logits.max(axis=1, keepdims=True)
-            logp = logits - peak - np.log(np.exp(logits - peak).sum(axis=1, keepdims=True))
+            with np.errstate(divide="ignore", invalid="ignore"):  # a beam with nothing open (after AND, say)
+                logp = logits - peak - np.log(np.exp(logits - peak).sum(axis=1, keepdims=True))
+            logp[np.isnan(logp)] = -np.inf
             total = scores[:, None] + logp
             if hop > 0:
-                complete += [(float(t), p) for t, p in zip(total[:, stop], paths)]
+                complete += [(float(t), p) for t, p in zip(total[:, stop], paths) if np.isfinite(t)]
             complete.sort(key=lambda c: -c[0])
             floor = complete[top - 1][0] if len(complete) >= top else -np.inf
             flat = total[:, :n].ravel()
             order = np.argsort(-flat)[:beam]
-            order = order[flat[order] > floor]
+            order = order[(flat[order] > floor) & np.isfinite(flat[order])]
             last = hop == max_hops - 1
             new_paths, new_scores, new_frontiers = [], [], []
             for index in order.tolist():
@@ -560,7 +607,8 @@ class EdgeSearch:
                     continue
                 new_paths.append(path)
                 new_scores.append(flat[index])
-                new_frontiers.append(self.table.advance(frontiers[row], step, topic_id))
+                own = topic_ids[-1] if self.table.and_ in paths[row] else topic_id  # the topic this branch leaves
+                new_frontiers.append(self.table.advance(frontiers[row], step, own, second=topic_ids[-1]))
             if not new_paths:
                 break
             paths, scores, frontiers = new_paths, np.array(new_scores), new_frontiers

@@ -135,10 +135,34 @@ class KnowledgeGraph:
 
     # ---- lookups ------------------------------------------------------------------------
 
+    @cached_property
+    def same_as(self) -> dict[str, str]:
+        """Steps that repeat another: a relation stored as the inverse of another (`plays_in_club_inverse` holds
+        exactly the edges of `plays_in_club` reversed) or as a copy of it, mapped (both directions) to the step
+        it repeats. Planners and mining use the other; a plan naming either grounds the same."""
+        edges = {r: self.triples[self.triples[:, 1] == i][:, [0, 2]] for i, r in enumerate(self.relations)}
+        keys = {r: set(map(tuple, e.tolist())) for r, e in edges.items() if len(e)}
+        by_size: dict[int, list[str]] = {}
+        for r in self.relations:
+            by_size.setdefault(len(edges[r]), []).append(r)
+        same: dict[str, str] = {}
+        for group in by_size.values():
+            for i, first in enumerate(group):
+                for second in group[i + 1 :]:
+                    if first in same or second in same or first not in keys:
+                        continue
+                    # keep the plainer name: `plays_in_club`, not `plays_in_club_inverse`
+                    a, b = (first, second) if len(first) <= len(second) else (second, first)
+                    if keys[b] == keys[a]:
+                        same[b], same[INVERSE + b] = a, INVERSE + a
+                    elif keys[b] == {(t, h) for h, t in keys[a]}:
+                        same[b], same[INVERSE + b] = INVERSE + a, a
+        return same
+
     @property
     def steps(self) -> list[str]:
-        """Every relation step: each relation and its inverse."""
-        return list(self.adjacency)
+        """Every relation step a plan needs: each relation and its inverse, less those that repeat another."""
+        return [s for s in self.adjacency if s not in self.same_as]
 
     def entity_id(self, name: str) -> int:
         try:

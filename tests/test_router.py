@@ -9,7 +9,7 @@ from kg.schema import Schema
 from tools.base import Task
 from tools.inputs import tool_of_input
 from tools.kg.checks import AnswerKinds, QuestionForms
-from tools.kg.llm_planner import find_distilled, link_and_mask
+from tools.kg.llm_planner import find_distilled
 from tools.kg.tool import KGTool
 
 
@@ -23,7 +23,7 @@ class Linking:
         self.kg, self.schema, self.linker = kg, Schema.derive(kg), EntityLinker(kg)
 
     def link(self, question):
-        return link_and_mask(self.linker, question)
+        return self.linker.frame(question, second=False)
 
 
 @pytest.fixture(scope="module")

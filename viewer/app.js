@@ -144,7 +144,7 @@ function renderRun(record) {
     const shown = answers.slice(0, 30).join(", ") + (answers.length > 30 ? ` (and ${answers.length - 30} more)` : "");
     parts.push(el("p", { class: "answer", id: "answer" }, "Answer: ", el("b", {}, shown)));
     const grounding = result.grounding;
-    parts.push(el("p", {}, grounding?.kind === "kg" ? `Plan from ${grounding.topic}: ${grounding.plan.join(" → ")}` : result.message));
+    parts.push(el("p", {}, grounding?.kind === "kg" ? `Plan from ${(grounding.topics?.length ? grounding.topics : [grounding.topic]).join(" and ")}: ${grounding.plan.join(" → ")}` : result.message));
   } else if (record.status === "running") {
     parts.push(el("p", { class: "answer hint" }, "Answering…"));
   } else {
@@ -227,7 +227,7 @@ function stepSummary(step, tool) {
       return [`-> ${out.tool}: ${out.route?.reason || ""}` + (failed.length ? ` (failed: ${failed.join(", ")})` : ""), failed.length > 0];
     }
     case "frame":
-      return out.frame ? [out.frame.topic ? `topic: ${out.frame.topic}` : "framed", false] : [out.message || out.status || "", true];
+      return out.frame ? [out.frame.topic ? `topic: ${(out.frame.topics?.length ? out.frame.topics : [out.frame.topic]).join(", ")}` : "framed", false] : [out.message || out.status || "", true];
     case "plan": {
       const proposal = newProposal(step);
       const rejected = proposal?.rejected?.length ? `; ${proposal.rejected.length} dropped as readings of another question` : "";
@@ -330,13 +330,13 @@ function kgCard(evidence, answers) {
   if (evidence.missing) return missingCard(evidence);
   const witnesses = evidence.witnesses || {};
   const ranked = answers || evidence.answers || Object.keys(witnesses);
-  const topic = evidence.topic || evidence.topics?.[0];
+  const topics = new Set(evidence.topics?.length ? evidence.topics : [evidence.topic]); // a conjunctive plan has two
   const card = el("div");
   const allEdges = new Set(ranked.flatMap((a) => (witnesses[a] || []).flat().map(edgeKey)));
   let shown = Math.min(GRAPH_STEP, ranked.length);
   const draw = () => {
     const paths = ranked.slice(0, shown).flatMap((a) => witnesses[a] || []);
-    const svg = drawGraph(paths, new Set(ranked.slice(0, shown)), topic);
+    const svg = drawGraph(paths, new Set(ranked.slice(0, shown)), topics);
     const note = `Witness paths of ${shown} of ${ranked.length} answers: ${svg.dataset.edges} of ${allEdges.size} edges drawn.`;
     const more = shown < ranked.length
       ? el("button", { type: "button", class: "plain", id: "graph-more" }, `Show ${Math.min(GRAPH_STEP, ranked.length - shown)} more answers`)
@@ -350,12 +350,19 @@ function kgCard(evidence, answers) {
 
 // An abstention: the reading of the question that was tried, and the edge the graph lacks for it.
 function missingCard(evidence) {
-  const { missing, topic, plan } = evidence;
+  const { missing, plan } = evidence;
+  const from = (evidence.topics?.length ? evidence.topics : [evidence.topic]).join(" and ");
+  if (missing.disjoint?.length) {
+    return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
+      el("p", {}, "The question was read as ", el("code", {}, plan.join(" → ")), ` from ${from}.`),
+      el("p", {}, `Its branches reach ${missing.disjoint.join(" and ")} entities, none of them in common. No answer is given.`)));
+  }
+  const topic = missing.topic || evidence.topic;
   const relation = missing.step.replace(/^~/, ""), direction = missing.step.startsWith("~") ? "to" : "from";
   const where = missing.hop === 1 ? topic
     : `${missing.count} entities that ${missing.before.join(" → ")} reaches from ${topic} (${missing.sources.join(", ")}${missing.count > missing.sources.length ? ", …" : ""})`;
   return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
-    el("p", {}, "The question was read as ", el("code", {}, plan.join(" → ")), ` from ${topic}.`),
+    el("p", {}, "The question was read as ", el("code", {}, plan.join(" → ")), ` from ${from}.`),
     el("p", {}, `Hop ${missing.hop} needs a `, el("code", {}, relation), ` edge ${direction} ${where}; the graph has none`
       + (missing.only_topic ? ` other than back to ${topic}, which a path never revisits` : "") + ". No answer is given.")));
 }
@@ -541,11 +548,11 @@ function edgeCurve([x1, y1], [x2, y2], bend) {
   return [[x1 - 3, y1 + 5], [x1 - reach, drop], [x2 + reach, drop], [x2 + 3, y2 + 6]];
 }
 
-// Columns by hop: the topic entity at the left, then each hop's entities; edges carry their relation.
+// Columns by hop: the topic entities at the left, then each hop's entities; edges carry their relation.
 // Relation labels never overlap each other or a name: each goes to the first free spot along its edge;
 // edges of a fan (one source or one target, one relation) share one label; a hop's relation whose
 // labels find no room, or that has many edges, is named once above the graph.
-function drawGraph(paths, answerSet, topic) {
+function drawGraph(paths, answerSet, topics) {
   const depth = new Map();
   const edges = new Map(); // key -> the edge and its hop
   for (const path of paths) {
@@ -564,7 +571,7 @@ function drawGraph(paths, answerSet, topic) {
   for (const group of groupBy(edges.values(), (e) => `${e.source}\t${e.target}`).values()) group.forEach((e, j) => { e.curve = edgeCurve(at.get(e.source), at.get(e.target), (j - (group.length - 1) / 2) * 12); });
 
   const names = [...at].map(([name, [x, y]]) => {
-    const kind = name === topic || (!topic && depth.get(name) === 0) ? "topic" : answerSet.has(name) ? "ans" : "mid";
+    const kind = topics.has(name) || (!topics.size && depth.get(name) === 0) ? "topic" : answerSet.has(name) ? "ans" : "mid";
     const label = name.length > 30 ? `${name.slice(0, 29)}…` : name;
     return { name, x, y, kind, label, box: textBox(label, NAME_FONT, x + 9, y + 4) };
   });

@@ -19,8 +19,10 @@ from agent.cli.proposer import distill_induce
 from agent.cli.regress import regress
 from agent.cli.search import train_search
 from agent.cli.serve import serve
+from agent.cli.train import train
 from agent.cli.translator import distill_logic
 from agent.llm.server import ServerError
+from agent.train import TrainError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
 from tools.induce.task import TaskError
@@ -29,6 +31,7 @@ from tools.regress.data import DataError
 app = typer.Typer(help="Neuro-symbolic reasoning: a language model plans, symbolic tools ground and check every step.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
 app.command()(plan)
+app.command()(train)
 app.command()(distill)
 app.command("train-search")(train_search)
 app.command("distill-logic")(distill_logic)
@@ -42,7 +45,7 @@ app.command()(regress)
 app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (KGFormatError, TaskError, DataError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
+USER_ERRORS = (TrainError, KGFormatError, TaskError, DataError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
 
 
 def main() -> None:
@@ -51,5 +54,5 @@ def main() -> None:
         app()
     except USER_ERRORS as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
         sys.exit(2)

@@ -2,8 +2,9 @@
 
 - the plan is a reading of the question: the planner scores it within `Readings.max_gap` of its best
   reading (checked when plans are proposed, so a plan that merely grounds is never tried);
-- the plan chains in the schema (each relation starts at the kind the previous one ends at);
-- the answers are not the topic entity;
+- the plan chains in the schema (each relation starts at the kind the previous one ends at; the branches
+  of a conjunctive plan end at the same kind);
+- the answers are not the topic entity, unless the graph's questions answer so (`Conventions`);
 - the kind of the answers is one the question asks for. What a question asks for is read from its
   cue, the interrogative phrase ("who", "when", "which language", "what genres"), and which kinds
   a cue asks for is counted from mined training plans (`AnswerKinds`), so it holds for any graph.
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz, process, utils
 
 from kg.mining import MinedPlan
-from kg.paths import PathResult
+from kg.paths import AND, PathResult, branches
 from kg.questions import BRACKETED
 from kg.schema import Schema
 from tools.base import Check
@@ -92,16 +93,21 @@ class AnswerKinds(TrainedTable):
         return key, {kind for kind, n in seen.items() if n / total >= MIN_SHARE}
 
 
-def check_grounding(question: str, grounding: PathResult, schema: Schema, kinds: AnswerKinds | None) -> list[Check]:
+def check_grounding(question: str, grounding: PathResult, schema: Schema, kinds: AnswerKinds | None,
+                    revisit: bool = False) -> list[Check]:
     plan = grounding.plan
+    parts = branches(plan)
+    ends = {schema.relation(part[-1]).tail_kind for part in parts}
+    shown = " -> ".join(s if s == AND else f"{s} ({schema.relation(s).head_kind}->{schema.relation(s).tail_kind})" for s in plan)
     checks = [
-        Check(name="chains", passed=schema.chains(plan),
-              detail=" -> ".join(f"{s} ({schema.relation(s).head_kind}->{schema.relation(s).tail_kind})" for s in plan)),
+        Check(name="chains", passed=all(schema.chains(part) for part in parts) and len(ends) == 1,
+              detail=shown + ("" if len(ends) == 1 else f"; the branches end at different kinds ({', '.join(sorted(ends))})")),
         Check(name="grounded", passed=bool(grounding.answers),
               detail=f"{len(grounding.answers)} answer(s)" + (f"; frontier cut at hop {grounding.truncated_at_hop}"
                                                              if grounding.truncated_at_hop else "")),
-        Check(name="not_topic", passed=not set(grounding.answers) & set(grounding.topics),
-              detail="no answer is the topic entity"),
+        Check(name="not_topic", passed=revisit or not set(grounding.answers) & set(grounding.topics),
+              detail="answers may be the topic entity: this graph's questions are answered so" if revisit
+              else "no answer is the topic entity"),
     ]
     answer_kind = schema.relation(plan[-1]).tail_kind
     key, expected = kinds.expected(question) if kinds else (None, None)
@@ -112,6 +118,30 @@ def check_grounding(question: str, grounding: PathResult, schema: Schema, kinds:
         checks.append(Check(name="answer_kind", passed=answer_kind in expected,
                             detail=f"{key!r} asks for {' or '.join(sorted(expected))}; answers are {answer_kind}"))
     return checks
+
+
+class Conventions(TrainedTable):
+    """What a graph's questions take for granted, learned from its question-answer pairs when a planner is
+    trained (`reasoner train`), not assumed: whether a path may come back to its topic (MetaQA: never; "the
+    wife of the husband of X" is X), whether topics are marked, whether questions join two constraints,
+    which relations the graph stores twice (an inverse kept as its own relation)."""
+
+    revisit: bool = False  # a path may come back to its topic entity
+    questions: int = 0  # questions with gold answers and a linked topic
+    topic_answers: int = 0  # of them, those whose gold answers include the topic itself
+    marked: int = 0  # of them, those that mark the topic in brackets
+    conjunctive: int = 0  # mined plans that join two paths
+    same_as: dict[str, str] = {}  # a stored inverse (or copy) of a relation -> the step it repeats
+    merged_lines: int = 0  # question lines merged into another (a question listed once per answer)
+
+    FILE: ClassVar[str] = "conventions.json"
+    MIN_TOPIC_ANSWERS: ClassVar[int] = 3
+    MIN_TOPIC_SHARE: ClassVar[float] = 0.002
+
+    @classmethod
+    def revisits(cls, questions: int, topic_answers: int) -> bool:
+        """A path may come back to its topic when enough gold answers are the topic itself (a few could be noise)."""
+        return topic_answers >= max(cls.MIN_TOPIC_ANSWERS, cls.MIN_TOPIC_SHARE * questions)
 
 
 class QuestionForms(TrainedTable):

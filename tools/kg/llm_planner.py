@@ -7,6 +7,10 @@ constrained by the graph's schema, not by the topic's own edges: the first relat
 entity of the topic's kind, and each next one must start where the previous one ends. A plan is
 thus a reading of the question; whether the graph holds its edges is for grounding to find out, and
 a missing edge is reported as such instead of steering the model to another question.
+
+A question that names a second entity ([ENT2]) may get a conjunctive plan, `a & b`: a path from
+[ENT], one from [ENT2], the answers both reach; the two must end at the same kind of entity. A
+planner trained on conjunctions has a code for `&`.
 """
 
 from __future__ import annotations
@@ -20,10 +24,9 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
 import prompts
-from kg.linking import EntityLinker, LinkCandidate
+from kg.linking import EntityLinker, Framed, LinkCandidate
 from kg.mining import MinedPlan, read_mined_plans
-from kg.paths import MAX_HOPS
-from kg.questions import MASK, masked
+from kg.paths import AND, MAX_HOPS
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
 from tools.base import LLM, Constraint, Proposal
@@ -50,6 +53,7 @@ class RankedPlan(BaseModel):
 class PlanResult(BaseModel):
     question: str
     topic: str | None
+    topics: list[str] = []
     masked_question: str
     candidates: list[RankedPlan]  # best first
     link_candidates: list[LinkCandidate]
@@ -110,6 +114,21 @@ def plan_alternatives(schema: Schema, first_steps: Sequence[str], max_hops: int 
     return alternatives
 
 
+def conjunctive_alternatives(schema: Schema, first_steps: Sequence[str], second_steps: Sequence[str],
+                             max_hops: int = MAX_HOPS) -> list[list[list[str]]]:
+    """Every admissible conjunctive plan shape: a path from the first topic, AND, a path from the second,
+    ending at the same kind, with at most `max_hops` relation steps in all."""
+    tail = {r.name: r.tail_kind for r in schema.relations}
+
+    def by_end(alternatives: list[list[list[str]]]) -> list[tuple[str, list[list[str]]]]:
+        return [(kind, positions[:-1] + [[s for s in positions[-1] if tail[s] == kind]])
+                for positions in alternatives for kind in sorted({tail[s] for s in positions[-1]})]
+
+    firsts = by_end(plan_alternatives(schema, first_steps, max_hops - 1))
+    seconds = by_end(plan_alternatives(schema, second_steps, max_hops - 1))
+    return [a + [[AND]] + b for kind_a, a in firsts for kind_b, b in seconds if kind_a == kind_b and len(a) + len(b) <= max_hops]
+
+
 def plan_json_schema(alternatives: list[list[list[str]]]) -> dict:
     """A JSON schema admitting exactly the plans of `alternatives` (see `plan_alternatives`)."""
     arrays = [
@@ -134,14 +153,20 @@ class CompactFormat:
         self.steps = {code: step for step, code in codes.items()}
 
     @classmethod
-    def for_schema(cls, schema: Schema) -> CompactFormat:
+    def for_schema(cls, schema: Schema, conjunctive: bool = False) -> CompactFormat:
         forward = sorted(r.name for r in schema.relations if not r.name.startswith(INVERSE))
         if len(forward) > len(ascii_lowercase):
             raise ValueError(f"compact plan codes cover at most {len(ascii_lowercase)} relations; this graph has {len(forward)}")
         codes = {}
         for letter, relation in zip(ascii_lowercase, forward):
             codes[relation], codes[INVERSE + relation] = letter, letter.upper()
+        if conjunctive:
+            codes[AND] = AND
         return cls(codes)
+
+    @property
+    def conjunctive(self) -> bool:
+        return AND in self.codes
 
     def prompt(self, masked_question: str) -> str:
         return masked_question + self.SEPARATOR
@@ -176,7 +201,7 @@ class ExampleIndex:
 
     @classmethod
     def from_mined(cls, mined: Sequence[MinedPlan]) -> ExampleIndex:
-        return cls([Example(question=masked(m.question, m.topic), plan=m.plan) for m in mined if m.plan and m.exact])
+        return cls([Example(question=m.masked_question, plan=m.plan) for m in mined if m.plan and m.exact])
 
     @classmethod
     def load(cls, path: str | Path) -> ExampleIndex:
@@ -230,13 +255,21 @@ class Planner:
     def reading_steps(self, topic: str) -> list[str]:
         return reading_steps(self.kg, self.schema, topic)
 
-    def link(self, question: str) -> tuple[list[LinkCandidate], str]:
-        return link_and_mask(self.linker, question)
+    @property
+    def conjunctive(self) -> bool:
+        """Whether this planner writes conjunctive plans: a distilled one trained on them, or the base model."""
+        return self.compact.conjunctive if self.compact else True
 
-    def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
+    def link(self, question: str) -> Framed:
+        return self.linker.frame(question, second=self.conjunctive)
+
+    def propose(self, masked_question: str, topics: str | Sequence[str], *, samples: int | None = None,
                 temperature: float | None = None) -> Proposal:
-        """One constrained LLM call: `samples` plans from `topic`, ranked by votes then log-probability."""
-        alternatives = plan_alternatives(self.schema, self.reading_steps(topic))
+        """One constrained LLM call: `samples` plans from the topics, ranked by votes then log-probability."""
+        topics = [topics] if isinstance(topics, str) else list(topics)
+        alternatives = plan_alternatives(self.schema, self.reading_steps(topics[0]))
+        if len(topics) > 1 and self.conjunctive:
+            alternatives += conjunctive_alternatives(self.schema, self.reading_steps(topics[0]), self.reading_steps(topics[1]))
         samples = samples or self.samples
         temperature = (self.temperature if samples > 1 else 0.0) if temperature is None else temperature
         if self.compact:
@@ -278,26 +311,15 @@ def reading_steps(kg: KnowledgeGraph, schema: Schema, topic: str) -> list[str]:
     return [r.name for r in schema.relations if r.head_kind in kinds]
 
 
-def link_and_mask(linker: EntityLinker, question: str) -> tuple[list[LinkCandidate], str]:
-    """Link candidates (best first) and the question with the best one masked."""
-    links = linker.link(question)
-    if not links:
-        return [], question
-    masked_question = masked(question, links[0].span)
-    if MASK not in masked_question:
-        masked_question = f"{masked_question} ({MASK} = {links[0].entity})"
-    return links, masked_question
-
-
 def plan_question(planner, question: str) -> PlanResult:
     """Link, then propose: ranked plans for one question (`reasoner plan`)."""
-    links, masked_question = planner.link(question)
+    links, topics, masked_question = planner.link(question)
     if not links:
         return PlanResult(question=question, topic=None, masked_question=question, candidates=[],
                           link_candidates=[], messages=[], raw=[])
-    proposal = planner.propose(masked_question, links[0].entity)
+    proposal = planner.propose(masked_question, topics)
     messages = proposal.calls[0].messages if proposal.calls else []
-    return PlanResult(question=question, topic=links[0].entity, masked_question=masked_question,
+    return PlanResult(question=question, topic=topics[0], topics=topics, masked_question=masked_question,
                       candidates=proposal.candidates, link_candidates=links, messages=messages, raw=proposal.raw)
 
 

@@ -10,15 +10,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg.linking import EntityLinker, LinkCandidate
+from kg.linking import EntityLinker, Framed
 from kg.mining import MinedPlan
-from kg.questions import masked
 from kg.schema import Schema
 from kg.search import CARD_FILE, EdgeSearch, SearchCard, SearchConfig, TextEncoder, find_scorer, split_plans, train_search
 from kg.store import KnowledgeGraph
 from tools.base import Proposal
 from tools.kg.checks import AnswerKinds, QuestionForms
-from tools.kg.llm_planner import PLANNERS, PlanResult, RankedPlan, link_and_mask, plan_question, reading_steps
+from tools.kg.llm_planner import PLANNERS, PlanResult, RankedPlan, plan_question, reading_steps
 
 REPLAN_WIDENING = 2  # asked again, the beam is this many times wider
 
@@ -37,8 +36,8 @@ class EmbeddingPlanner:
         self.encoder = encoder or TextEncoder()
         self.top = top
 
-    def link(self, question: str) -> tuple[list[LinkCandidate], str]:
-        return link_and_mask(self.linker, question)
+    def link(self, question: str) -> Framed:
+        return self.linker.frame(question, second=self.search.table.and_ is not None)
 
     def reading_steps(self, topic: str) -> list[str]:
         return reading_steps(self.kg, self.schema, topic)
@@ -48,15 +47,15 @@ class EmbeddingPlanner:
 
     def prepare(self, questions: Sequence[str]) -> None:
         """Encode the masked questions of a batch up front, in batches (distinct texts once)."""
-        self.encoder.encode([self.link(q)[1] for q in questions])
+        self.encoder.encode([self.link(q).masked for q in questions])
 
-    def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
+    def propose(self, masked_question: str, topics: str | Sequence[str], *, samples: int | None = None,
                 temperature: float | None = None) -> Proposal:
         """The top plans of the beam search. Asked again (replanning, more samples), the beam widens."""
         started = time.perf_counter()
         vector = self.encoder.encode([masked_question])[0]
         width = self.search.config.beam * (REPLAN_WIDENING if samples and samples > 1 and temperature else 1)
-        found = self.search.search(vector, topic, beam=width, top=max(self.top, width))
+        found = self.search.search(vector, topics, beam=width, top=max(self.top, width))
         candidates = [RankedPlan(plan=plan, logprob=round(score, 4), votes=1, by=self.name) for plan, score in found]
         raw = [f"{' -> '.join(plan)}  {score:.4f}" for plan, score in found]
         return Proposal(by=self.name, candidates=candidates, raw=raw, seconds=round(time.perf_counter() - started, 4))
@@ -67,7 +66,7 @@ def train_search_planner(kg: KnowledgeGraph, mined: list[MinedPlan], out: Path, 
     card = train_search(kg, mined, out, config, **kwargs)
     train, _, _ = split_plans(kg, mined, config)
     AnswerKinds.learn(train, Schema.derive(kg)).save(out)
-    QuestionForms.learn(masked(m.question, m.topic) for m in train).save(out)
+    QuestionForms.learn(m.masked_question for m in train).save(out)
     return card
 
 

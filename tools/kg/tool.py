@@ -22,14 +22,14 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from kg.linking import STOPWORDS, LinkCandidate
-from kg.paths import Edge, PathResult, execute_plan
+from kg.linking import STOPWORDS, Framed, LinkCandidate
+from kg.paths import AND, Edge, PathResult, branches, execute_plan
 from kg.questions import MASK, masked
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
 from tools.base import Attempt, Check, Conclusion, LLMUnavailable, Proposal, Refusal, Task
 from tools.inputs import KGInput
-from tools.kg.checks import DEFAULT_MAX_GAP, AnswerKinds, QuestionForms, Readings, check_grounding
+from tools.kg.checks import DEFAULT_MAX_GAP, AnswerKinds, Conventions, QuestionForms, Readings, check_grounding
 from tools.kg.llm_planner import RankedPlan
 
 NO_ENTITY = "no entity of the knowledge graph found in the question"
@@ -61,31 +61,40 @@ class Planner(Protocol):
     schema: Schema
     folder: Path | None  # where its trained tables are, if it was trained
 
-    def link(self, question: str) -> tuple[list[LinkCandidate], str]: ...
+    def link(self, question: str) -> Framed: ...
 
-    def propose(self, masked_question: str, topic: str, *, samples: int | None = None,
+    def propose(self, masked_question: str, topics: list[str], *, samples: int | None = None,
                 temperature: float | None = None) -> Proposal: ...
 
 
 class KGFrame(BaseModel):
     question: str
     topic: str
+    topics: list[str] = []  # the topic, then a second entity the question names ([ENT2]), if any
     masked_question: str
     link_candidates: list[LinkCandidate]
 
 
 class MissingEdge(BaseModel):
     """Where the best reading of a question found nothing: the step at `hop` has no edge from the entities
-    it was taken from (the topic at hop 1; at a later hop, the entities the steps before it reached)."""
+    it was taken from (the topic at hop 1; at a later hop, the entities the steps before it reached). For a
+    conjunctive plan, `topic` names the branch's topic; when each branch reaches entities but none is
+    reached by both, `disjoint` holds how many each reaches."""
 
-    hop: int  # 1-based
+    hop: int  # 1-based, within the branch
     step: str
     sources: list[str]  # up to three of them
     count: int  # how many there were
     before: list[str] = []  # the steps before `hop`
     only_topic: bool = False  # the step's edges from there all lead back to the topic, where a path never returns
+    topic: str | None = None  # the branch's topic, for a conjunctive plan
+    disjoint: list[int] = []
 
     def sentence(self, topic: str) -> str:
+        if self.disjoint:
+            reached = " and ".join(f"{n} entities" for n in self.disjoint)
+            return f"The graph has no entity that both branches of the plan reach (they reach {reached}, none in common)."
+        topic = self.topic or topic
         relation, direction = self.step.removeprefix(INVERSE), ("to" if self.step.startswith(INVERSE) else "from")
         back = f" other than back to {topic}" if self.only_topic else ""
         if self.hop == 1:
@@ -101,6 +110,7 @@ class KGGrounding(BaseModel):
 
     kind: Literal["kg"] = "kg"
     topic: str
+    topics: list[str] = []  # for a conjunctive plan, the topic of each branch
     plan: list[str]
     witnesses: dict[str, list[list[Edge]]]
     planner: str
@@ -120,6 +130,8 @@ class KGTool:
         self.schema = planner.schema
         self.kinds = kinds  # what each question cue asks for, from the training plans
         self.forms = forms  # the training questions' forms, for routing and weak links
+        conventions = Conventions.load(planner.folder) if planner.folder else None
+        self.revisit = bool(conventions and conventions.revisit)  # learned: paths may come back to the topic
         # How far below its best reading a planner's plan may score and still be a reading of the question.
         self.max_gap = {p.name: _max_gap(p) for p in (planner, fallback) if p is not None}
         self.replan_samples = replan_samples
@@ -161,9 +173,9 @@ class KGTool:
             if topic not in self.kg.ids:
                 return Refusal(status="no_entity", message=f"input.topic: {topic!r} is not an entity of the knowledge graph")
             link = LinkCandidate(entity=topic, span=topic, method="marked", score=1.0)
-            return KGFrame(question=task.question, topic=topic, masked_question=masked(task.question, topic),
+            return KGFrame(question=task.question, topic=topic, topics=[topic], masked_question=masked(task.question, topic),
                            link_candidates=[link])
-        links, masked_question = self.planner.link(task.question)
+        links, topics, masked_question = self.planner.link(task.question)
         if not links:
             return Refusal(status="no_entity", message=NO_ENTITY)
         best = links[0]
@@ -173,7 +185,8 @@ class KGTool:
                 return Refusal(status="no_entity",
                                message=f"{NO_ENTITY}: the only candidate, {best.entity!r} for {best.span!r}, is a weak link "
                                        f"({best.weak}) and the message does not read like a question about it ({fits.detail})")
-        return KGFrame(question=task.question, topic=best.entity, masked_question=masked_question, link_candidates=links)
+        return KGFrame(question=task.question, topic=best.entity, topics=topics, masked_question=masked_question,
+                       link_candidates=links)
 
     def propose(self, frame: KGFrame, feedback: list[str], earlier: list[Proposal]) -> Proposal:
         """The planner's readings of the question, best first; asked again, it samples more widely. A plan
@@ -199,24 +212,29 @@ class KGTool:
         why = "the model server did not answer moments ago"
         if self.fallback is None or time.monotonic() >= self._down_until:
             try:
-                return self.planner.propose(frame.masked_question, frame.topic, **options)
+                return self.planner.propose(frame.masked_question, frame.topics or [frame.topic], **options)
             except LLMUnavailable as e:
                 if self.fallback is None:
                     raise
                 self._down_until = time.monotonic() + DOWN_SECONDS
                 why = f"the model server does not answer ({e})"
-        proposal = self.fallback.propose(frame.masked_question, frame.topic, **options)
+        proposal = self.fallback.propose(frame.masked_question, frame.topics or [frame.topic], **options)
         proposal.degraded = f"{why}; the {self.fallback.name} planner proposed instead of the {self.planner.name} planner"
         return proposal
 
     def describe(self, candidate: RankedPlan) -> str:
         return " -> ".join(candidate.plan)
 
+    def topics_of(self, frame: KGFrame, plan: list[str]) -> list[str]:
+        """The topics a plan runs from: the topic, or for a conjunctive plan one per branch."""
+        return (frame.topics or [frame.topic]) if AND in plan else [frame.topic]
+
     def execute(self, frame: KGFrame, candidate: RankedPlan) -> PathResult:
-        return execute_plan(self.kg, [frame.topic], candidate.plan, max_witnesses=self.max_witnesses)
+        return execute_plan(self.kg, self.topics_of(frame, candidate.plan), candidate.plan, max_witnesses=self.max_witnesses,
+                            revisit=self.revisit)
 
     def check(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> list[Check]:
-        checks = check_grounding(frame.question, result, self.schema, self.kinds)
+        checks = check_grounding(frame.question, result, self.schema, self.kinds, revisit=self.revisit)
         if not result.answers:
             missing = self.missing_edge(frame, result)
             checks = [c.model_copy(update={"detail": missing.sentence(frame.topic)}) if c.name == "grounded" else c
@@ -224,16 +242,25 @@ class KGTool:
         return checks
 
     def missing_edge(self, frame: KGFrame, result: PathResult) -> MissingEdge:
-        """The first step of a plan that grounded to nothing with no edge from the entities before it."""
-        hop = next((i for i, size in enumerate(result.frontier_sizes, 1) if size == 0), len(result.plan))
-        step = result.plan[hop - 1]
-        sources = [frame.topic] if hop == 1 else execute_plan(self.kg, [frame.topic], result.plan[: hop - 1]).answers
+        """The first step of a plan that grounded to nothing with no edge from the entities before it; for a
+        conjunctive plan whose branches each reach something, that nothing is reached by both."""
+        parts, topics = branches(result.plan), result.topics
+        sizes = result.frontier_sizes
+        at = next((i for i, size in enumerate(sizes) if size == 0), None)
+        if at is None:  # every branch reached entities: none in common
+            return MissingEdge(hop=len(result.plan), step=AND, sources=[], count=0, disjoint=[
+                len(execute_plan(self.kg, [t], part, revisit=self.revisit).answers) for t, part in zip(topics, parts)])
+        branch = result.plan[:at].count(AND)
+        hop = at - sum(len(p) + 1 for p in parts[:branch]) + 1
+        part, topic = parts[branch], topics[branch] if len(parts) > 1 else frame.topic
+        step = part[hop - 1]
+        sources = [topic] if hop == 1 else execute_plan(self.kg, [topic], part[: hop - 1], revisit=self.revisit).answers
         _, targets = self.kg.step(step).expand(np.array([self.kg.entity_id(s) for s in sources], dtype=np.int32))
-        return MissingEdge(hop=hop, step=step, sources=sources[:3], count=len(sources), before=result.plan[: hop - 1],
-                           only_topic=len(targets) > 0)
+        return MissingEdge(hop=hop, step=step, sources=sources[:3], count=len(sources), before=part[: hop - 1],
+                           only_topic=len(targets) > 0 and not self.revisit, topic=topic if len(parts) > 1 else None)
 
     def conclude(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> Conclusion:
-        grounding = KGGrounding(topic=frame.topic, plan=result.plan, planner=candidate.by or self.planner.name,
+        grounding = KGGrounding(topic=frame.topic, topics=result.topics, plan=result.plan, planner=candidate.by or self.planner.name,
                                 witnesses={a: result.witnesses.get(a, []) for a in result.answers})
         return Conclusion(answers=result.answers, message=f"{len(result.answers)} answer(s) via {' -> '.join(result.plan)}",
                           evidence=grounding)
@@ -249,10 +276,12 @@ class KGTool:
         candidate = RankedPlan.model_validate(best.proposed)
         missing = self.missing_edge(frame, self.execute(frame, candidate))
         others = [a.candidate for a in attempts[1:]]
-        message = (f"{missing.sentence(frame.topic)} The question was read as {best.candidate} from {frame.topic}"
+        topics = self.topics_of(frame, candidate.plan)
+        message = (f"{missing.sentence(frame.topic)} The question was read as {best.candidate} from {' and '.join(topics)}"
                    + (f" (other readings tried: {'; '.join(others)})" if others else "")
                    + "; no answer is given rather than an answer to another question.")
-        evidence = KGGrounding(topic=frame.topic, plan=candidate.plan, witnesses={}, planner=candidate.by or self.planner.name,
+        evidence = KGGrounding(topic=frame.topic, topics=topics, plan=candidate.plan, witnesses={},
+                               planner=candidate.by or self.planner.name,
                                missing=missing)
         return Refusal(status="not_in_graph", message=message, evidence=evidence)
 
