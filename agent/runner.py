@@ -48,6 +48,7 @@ class Answer(BaseModel):
     llm_tokens: dict[str, int] = {}  # prompt and completion tokens over every LLM call of the run
     # The KG tool's fields, as clients read them before there were other tools.
     topic: str | None = None
+    topics: list[str] = []  # the entities the plan runs from: the topic, and for a conjunctive plan a second one
     plan: list[str] = []
     evidence: dict[str, list[list[Edge]]] = {}  # answer -> witness paths from the topic
     link_candidates: list[LinkCandidate] = []
@@ -117,6 +118,7 @@ def _answer(agent: Agent, state: AgentState, question_id: str | None, trace_id: 
         answer.topic = getattr(state.frame, "topic", None)
         if isinstance(answer.grounding, KGGrounding):
             answer.plan, answer.evidence = answer.grounding.plan, answer.grounding.witnesses
+            answer.topics = answer.grounding.topics or [answer.grounding.topic]
     return answer
 
 

@@ -199,7 +199,7 @@ def card_text(card: TrainCard, planner_readme: str) -> str:
     def rows(figures: dict) -> str:
         return "\n".join(f"| {name} | {v['n']} | {v['plan_exact']:.2%} |" for name, v in figures.items())
 
-    stages = ", ".join(f"{name} {s / 60:.1f} min" for name, s in card.stage_seconds.items())
+    stages = ", ".join(f"{name} {s / 60:.1f} min" if s >= 60 else f"{name} {s:.0f} s" for name, s in card.stage_seconds.items())
     return f"""# Trained planner for `{card.kg}`
 
 Made by one command, in {card.total_minutes} min on CPU ({stages}); peak memory {card.peak_rss_mb:,.0f} MB
@@ -215,12 +215,12 @@ The relation plans were mined from the graph itself: {json.dumps(card.mining)}.
 
 Conventions learned from the data (`conventions.json`):
 
-{describe_conventions(card.conventions)}
-conjunctive plans (a path from each of two entities, intersected): {card.conventions.conjunctive:,}
+{chr(10).join("- " + line for line in describe_conventions(card.conventions).splitlines())}
+- conjunctive plans (a path from each of two entities, intersected): {card.conventions.conjunctive:,}
 
 Two planners, validated on the same {card.validation_share:.0%} of the questions, held out from both:
-the distilled LLM planner (this folder: `--planner {Path(card.command.split('--out ')[-1].split()[0]) if '--out ' in card.command else 'DIR'}`)
-and the edge scorer (`{SCORER_DIR}/`, no model server), which `reasoner serve` runs beside it.
+the distilled LLM planner (this folder, `--planner DIR`) and the edge scorer (`{SCORER_DIR}/`,
+`--planner DIR/{SCORER_DIR}`: no model server), which `reasoner serve --planner DIR` runs beside it.
 
 | LLM planner: group | n | exact plan (greedy) |
 |---|---|---|

@@ -73,7 +73,8 @@ def score(planner: Path) -> dict:
             out = OUT / f"answers-{label}-{name}.jsonl"
             out.unlink(missing_ok=True)
             run = subprocess.run([*REASONER, "batch", "--kg", str(KB), "--questions", str(OUT / f"test-{name}.jsonl"),
-                                  "--planner", str(folder), "--out", str(out)], check=True, capture_output=True, text=True)
+                                  "--planner", str(folder), "--out", str(out), "--traces", str(OUT / "traces.sqlite")],
+                                 check=True, capture_output=True, text=True)
             summary = json.loads(run.stdout.strip().splitlines()[-1])
             keep = ("n", "hits_at_1", "micro_f1", "macro_f1", "exact_match", "questions_per_s", "status")
             results[f"{label}/{name}"] = {k: summary[k] for k in keep if k in summary}

@@ -143,3 +143,21 @@ def test_train_serves_a_planner_that_answers_unbracketed_questions(company, tmp_
     assert AND in answer["plan"]
     for witnesses in answer["evidence"].values():
         assert {path[0]["source"] for path in witnesses} == {"Paris", "Acme_Corp"}
+
+
+def test_a_conjunctive_plan_has_a_code_and_a_constraint(company):
+    import re
+
+    from kg.schema import Schema
+    from tools.kg.llm_planner import CompactFormat, conjunctive_alternatives, reading_steps
+
+    _, _, kg = company
+    schema = Schema.derive(kg)
+    fmt = CompactFormat.for_schema(schema, conjunctive=True)
+    plan = ["~lives_in", AND, "~works_for"]
+    assert fmt.parse(fmt.render(plan)) == plan and fmt.conjunctive and not CompactFormat.for_schema(schema).conjunctive
+    shapes = conjunctive_alternatives(schema, reading_steps(kg, schema, "Paris"), reading_steps(kg, schema, "Acme_Corp"))
+    allowed = re.compile(fmt.regex(shapes))
+    assert allowed.fullmatch(fmt.render(plan))
+    assert not allowed.fullmatch(fmt.render(["~lives_in", AND, HQ]))  # people & cities: the branches end at different kinds
+    assert not allowed.fullmatch(fmt.render(["~lives_in", AND]))
