@@ -56,6 +56,11 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/logic.py
 	$(BIN)/python bench/induce.py
 	$(BIN)/python bench/regress.py
+	$(BIN)/python bench/wc2014.py convert
+	$(BIN)/python bench/wc2014.py train --bfloat16
+	$(BIN)/python bench/wc2014.py score
+	$(BIN)/python bench/metaqa_train.py train
+	$(BIN)/python bench/metaqa_train.py score
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -62,7 +62,7 @@ def _write(path: Path, records: list[dict]) -> None:
 
 def train(extra: list[str]) -> None:
     subprocess.run([*REASONER, "train", "--kg", str(KB), "--questions", str(OUT / "train.jsonl"), "--out", str(PLANNER),
-                    *extra], check=True)
+                    "--overwrite", *extra], check=True)
 
 
 def score(planner: Path) -> dict:

@@ -123,6 +123,9 @@ def test_train_serves_a_planner_that_answers_unbracketed_questions(company, tmp_
     assert {"1-hop", "all"} <= set(card["planner"]) and {"1-hop", "all"} <= set(card["scorer"])
     assert (out / "README.md").read_text().startswith("# Trained planner")
     assert (out / "search" / "scorer.npz").is_file() and (out / "conventions.json").is_file()
+    from agent.assemble import beside_scorer
+
+    assert beside_scorer(KnowledgeGraph.load(kb), out) == out / "search"  # `serve --planner OUT` serves both planners
 
     # The LLM planner, served by its own model server: a question about someone never asked about in training.
     asked = subprocess.run([REASONER, "ask", "--kg", str(kb), "--planner", str(out), "--json", "--traces", str(tmp_path / "t.sqlite"),
