@@ -48,6 +48,11 @@ def render_path(path: Sequence[Edge]) -> str:
     return path[0].source + "".join(f" --{e.relation}--> {e.target}" for e in path)
 
 
+def plan_text(plan: Sequence[str]) -> str:
+    """A plan as text: `r1 -> r2`, and `r1 & r2` for the branches of a conjunctive plan."""
+    return f" {AND} ".join(" -> ".join(part) for part in branches(plan))
+
+
 def one_per_topic(paths: Sequence[Sequence[Edge]]) -> list[Sequence[Edge]]:
     """The first witness path from each topic: one for a path, one per branch for a conjunctive plan."""
     return list({path[0].source: path for path in reversed(paths) if path}.values())[::-1]

@@ -164,3 +164,26 @@ def test_a_conjunctive_plan_has_a_code_and_a_constraint(company):
     assert allowed.fullmatch(fmt.render(plan))
     assert not allowed.fullmatch(fmt.render(["~lives_in", AND, HQ]))  # people & cities: the branches end at different kinds
     assert not allowed.fullmatch(fmt.render(["~lives_in", AND]))
+
+
+def test_a_conjunctive_reading_that_grounds_to_nothing_says_which_branch_or_that_they_never_meet():
+    from types import SimpleNamespace
+
+    from kg.schema import Schema
+    from tools.kg.llm_planner import RankedPlan
+    from tools.kg.tool import KGFrame, KGTool
+
+    kg = KnowledgeGraph.from_triples([("Ann", "lives_in", "Oslo"), ("Bo", "lives_in", "Rome"), ("Ann", "works_for", "Acme"),
+                                      ("Bo", "works_for", "Globex"), ("Oslo", "in_country", "Norway"), ("Bergen", "in_country", "Norway")])
+    holder = SimpleNamespace(name="embedding", kg=kg, schema=Schema.derive(kg), folder=None)  # what the tool reads of a planner
+    tool = KGTool(holder)
+    plan = RankedPlan(plan=["~lives_in", AND, "~works_for"], logprob=0.0, votes=1)
+
+    def grounded(topics: list[str]) -> str:
+        frame = KGFrame(question="who lives in X and works for Y", topic=topics[0], topics=topics, masked_question="", link_candidates=[])
+        checks = tool.check(frame, plan, tool.execute(frame, plan))
+        return next(c for c in checks if c.name == "grounded").detail
+
+    assert "both branches" in grounded(["Oslo", "Globex"]) and "reach 1 and 1 entities" in grounded(["Oslo", "Globex"])
+    assert grounded(["Bergen", "Globex"]) == "The graph has no `lives_in` edge to Bergen."
+    assert grounded(["Oslo", "Bergen"]) == "The graph has no `works_for` edge to Bergen."

@@ -144,7 +144,7 @@ function renderRun(record) {
     const shown = answers.slice(0, 30).join(", ") + (answers.length > 30 ? ` (and ${answers.length - 30} more)` : "");
     parts.push(el("p", { class: "answer", id: "answer" }, "Answer: ", el("b", {}, shown)));
     const grounding = result.grounding;
-    parts.push(el("p", {}, grounding?.kind === "kg" ? `Plan from ${(grounding.topics?.length ? grounding.topics : [grounding.topic]).join(" and ")}: ${grounding.plan.join(" → ")}` : result.message));
+    parts.push(el("p", {}, grounding?.kind === "kg" ? `Plan from ${(grounding.topics?.length ? grounding.topics : [grounding.topic]).join(" and ")}: ${planText(grounding.plan)}` : result.message));
   } else if (record.status === "running") {
     parts.push(el("p", { class: "answer hint" }, "Answering…"));
   } else {
@@ -348,13 +348,16 @@ function kgCard(evidence, answers) {
   return card;
 }
 
+// A plan as text: steps joined by arrows, the branches of a conjunctive plan by "&".
+const planText = (plan) => plan.join(" → ").replaceAll(" → & → ", " & ");
+
 // An abstention: the reading of the question that was tried, and the edge the graph lacks for it.
 function missingCard(evidence) {
   const { missing, plan } = evidence;
   const from = (evidence.topics?.length ? evidence.topics : [evidence.topic]).join(" and ");
   if (missing.disjoint?.length) {
     return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
-      el("p", {}, "The question was read as ", el("code", {}, plan.join(" → ")), ` from ${from}.`),
+      el("p", {}, "The question was read as ", el("code", {}, planText(plan)), ` from ${from}.`),
       el("p", {}, `Its branches reach ${missing.disjoint.join(" and ")} entities, none of them in common. No answer is given.`)));
   }
   const topic = missing.topic || evidence.topic;
@@ -362,7 +365,7 @@ function missingCard(evidence) {
   const where = missing.hop === 1 ? topic
     : `${missing.count} entities that ${missing.before.join(" → ")} reaches from ${topic} (${missing.sources.join(", ")}${missing.count > missing.sources.length ? ", …" : ""})`;
   return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
-    el("p", {}, "The question was read as ", el("code", {}, plan.join(" → ")), ` from ${from}.`),
+    el("p", {}, "The question was read as ", el("code", {}, planText(plan)), ` from ${from}.`),
     el("p", {}, `Hop ${missing.hop} needs a `, el("code", {}, relation), ` edge ${direction} ${where}; the graph has none`
       + (missing.only_topic ? ` other than back to ${topic}, which a path never revisits` : "") + ". No answer is given.")));
 }

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.runner import Answer
-from kg.paths import one_per_topic, render_path
+from kg.paths import one_per_topic, plan_text, render_path
 from tools.base import Status, ToolName
 from tools.inputs import INPUT_SHAPES
 from tools.logic.tool import LogicResult
@@ -152,7 +152,7 @@ def answer_text(answer: Answer, max_answers: int = 20, max_paths: int = 3) -> st
                                                        if len(answer.answers) > max_answers else "")
     lines = [shown, ""]
     if answer.tool == "kg":
-        lines.append(f"Plan: {' -> '.join(answer.plan)} from {' and '.join(answer.topics or [answer.topic])}" + (f", by the {answer.planner} planner "
+        lines.append(f"Plan: {plan_text(answer.plan)} from {' and '.join(answer.topics or [answer.topic])}" + (f", by the {answer.planner} planner "
                      "standing in while the model server is down (degraded)." if answer.degraded else "."))
         for a in answer.answers[:max_paths]:
             for path in one_per_topic(answer.evidence.get(a, [])):

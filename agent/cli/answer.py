@@ -28,7 +28,7 @@ from agent.llm.server import SERVED_NAME
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.demo import DEMO_KB
-from kg.paths import one_per_topic, render_path
+from kg.paths import one_per_topic, plan_text, render_path
 from kg.questions import read_questions
 from tools.base import Task, ToolName
 from tools.inputs import check_input
@@ -72,7 +72,7 @@ def ask(
         show_logic(answer.grounding)
     else:
         console.print(f"[bold]{', '.join(answer.answers[:20])}[/]" + (f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""), highlight=False)
-        console.print(f"[dim]topic:[/] {' and '.join(answer.topics or [answer.topic])}   [dim]plan:[/] {' -> '.join(answer.plan)}", highlight=False)
+        console.print(f"[dim]topic:[/] {' and '.join(answer.topics or [answer.topic])}   [dim]plan:[/] {plan_text(answer.plan)}", highlight=False)
         for a in answer.answers[:10]:
             for path in one_per_topic(answer.evidence.get(a, [])):
                 console.print("  " + render_path(path), highlight=False, style="dim")

@@ -14,7 +14,7 @@ from agent.cli.common import console, err, progress_bar
 from kg.demo import DEMO_KB
 from kg.linking import EntityLinker
 from kg.mining import mine_questions, summarise
-from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan, render_path
+from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan, plan_text, render_path
 from kg.questions import read_questions
 from kg.schema import Schema
 from kg.store import KnowledgeGraph
@@ -75,7 +75,7 @@ def path(
     if as_json:
         print(result.model_dump_json(indent=2))
         return
-    console.print(f"[bold]{len(result.answers)} answer(s)[/] for {' -> '.join(plan)} from {', '.join(entity)}", highlight=False)
+    console.print(f"[bold]{len(result.answers)} answer(s)[/] for {plan_text(plan)} from {', '.join(entity)}", highlight=False)
     if result.truncated_at_hop:
         console.print(f"[yellow]frontier cut at {max_frontier:,} entities at hop {result.truncated_at_hop}: answers may be missing[/]")
     for answer in result.answers:

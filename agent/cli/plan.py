@@ -10,6 +10,7 @@ from agent.assemble import open_planner
 from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
 from agent.llm.server import SERVED_NAME
 from kg.demo import DEMO_KB
+from kg.paths import plan_text
 from kg.store import KnowledgeGraph
 
 
@@ -40,7 +41,7 @@ def plan(
     console.print(f"topic: [bold]{result.topic}[/]   question: {result.masked_question}   [dim]({kind})[/]", highlight=False)
     for rank, c in enumerate(result.candidates, 1):
         votes = "" if searched else f"votes {c.votes}/{k}, "  # the search scores plans; it does not sample them
-        console.print(f"{rank}. {' -> '.join(c.plan)}   [dim]{votes}logprob {c.logprob:.2f}[/]", highlight=False)
+        console.print(f"{rank}. {plan_text(c.plan)}   [dim]{votes}logprob {c.logprob:.2f}[/]", highlight=False)
     console.print("[dim]raw output:[/]")
     for text in result.raw:
         console.print(f"  {text}", highlight=False, markup=False)

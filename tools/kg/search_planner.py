@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kg.linking import EntityLinker, Framed
 from kg.mining import MinedPlan
+from kg.paths import plan_text
 from kg.schema import Schema
 from kg.search import CARD_FILE, EdgeSearch, SearchCard, SearchConfig, TextEncoder, find_scorer, split_plans, train_search
 from kg.store import KnowledgeGraph
@@ -57,7 +58,7 @@ class EmbeddingPlanner:
         width = self.search.config.beam * (REPLAN_WIDENING if samples and samples > 1 and temperature else 1)
         found = self.search.search(vector, topics, beam=width, top=max(self.top, width))
         candidates = [RankedPlan(plan=plan, logprob=round(score, 4), votes=1, by=self.name) for plan, score in found]
-        raw = [f"{' -> '.join(plan)}  {score:.4f}" for plan, score in found]
+        raw = [f"{plan_text(plan)}  {score:.4f}" for plan, score in found]
         return Proposal(by=self.name, candidates=candidates, raw=raw, seconds=round(time.perf_counter() - started, 4))
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from kg.linking import STOPWORDS, Framed, LinkCandidate
-from kg.paths import AND, Edge, PathResult, branches, execute_plan
+from kg.paths import AND, Edge, PathResult, branches, execute_plan, plan_text
 from kg.questions import MASK, masked
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
@@ -92,8 +92,8 @@ class MissingEdge(BaseModel):
 
     def sentence(self, topic: str) -> str:
         if self.disjoint:
-            reached = " and ".join(f"{n} entities" for n in self.disjoint)
-            return f"The graph has no entity that both branches of the plan reach (they reach {reached}, none in common)."
+            reached = " and ".join(map(str, self.disjoint))
+            return f"The graph has no entity that both branches of the plan reach (they reach {reached} entities, none in common)."
         topic = self.topic or topic
         relation, direction = self.step.removeprefix(INVERSE), ("to" if self.step.startswith(INVERSE) else "from")
         back = f" other than back to {topic}" if self.only_topic else ""
@@ -225,7 +225,7 @@ class KGTool:
         return proposal
 
     def describe(self, candidate: RankedPlan) -> str:
-        return " -> ".join(candidate.plan)
+        return plan_text(candidate.plan)
 
     def topics_of(self, frame: KGFrame, plan: list[str]) -> list[str]:
         """The topics a plan runs from: the topic, or for a conjunctive plan one per branch."""
@@ -264,7 +264,7 @@ class KGTool:
     def conclude(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> Conclusion:
         grounding = KGGrounding(topic=frame.topic, topics=result.topics, plan=result.plan, planner=candidate.by or self.planner.name,
                                 witnesses={a: result.witnesses.get(a, []) for a in result.answers})
-        return Conclusion(answers=result.answers, message=f"{len(result.answers)} answer(s) via {' -> '.join(result.plan)}",
+        return Conclusion(answers=result.answers, message=f"{len(result.answers)} answer(s) via {plan_text(result.plan)}",
                           evidence=grounding)
 
     def abstain(self, frame: KGFrame, attempts: list[Attempt]) -> Refusal:
