@@ -3,9 +3,9 @@
 For each question, every relation path of up to `max_hops` steps (inverses included) is executed
 from the topic entity, and the path whose answer set best matches the gold answers (F1) is kept;
 every path with the best score is kept. A question that names a second entity apart from its topic
-may be a conjunction: when no path gives its answers exactly, pairs of paths, one from each entity,
-are intersected too (a conjunctive plan, `a & b`), and kept when they score better. Questions are
-grouped by topic entity so that the paths of one topic are enumerated once. A second pass picks among equally scoring paths the one that
+may be a conjunction: pairs of paths, one from each entity, are intersected too (a conjunctive plan,
+`a & b`) and compete with the single paths. Questions are grouped by topic entity so that the paths
+of one topic are enumerated once. A second pass picks among equally scoring paths the one that
 questions of the same shape (the question with its entity masked) share, then the shortest, and
 keeps the others as `ties`. These plans are the training signal for the planner.
 """
@@ -90,12 +90,11 @@ def _reaches(kg: KnowledgeGraph, frontier: np.ndarray, step: str, gold: np.ndarr
     return bool(np.isin(predecessors, frontier).any())
 
 
-def best_plans(paths: dict[Plan, np.ndarray] | Iterable[tuple[Plan, np.ndarray]], gold: np.ndarray
-               ) -> tuple[float, list[tuple[Plan, int]]]:
-    """The highest F1 against `gold` and every path reaching it with its answer-set size, shortest first."""
+def best_plans(paths: Iterable[tuple[Plan, np.ndarray]], gold: np.ndarray) -> tuple[float, list[tuple[Plan, int]]]:
+    """The highest F1 against `gold` and every (plan, answers) reaching it with its answer-set size, shortest first."""
     best = 0.0
     plans: list[tuple[Plan, int]] = []
-    for plan, answers in paths.items() if isinstance(paths, dict) else paths:
+    for plan, answers in paths:
         hits = len(np.intersect1d(answers, gold, assume_unique=True))
         if hits == 0:
             continue
@@ -113,8 +112,9 @@ def conjunctions(first: dict[Plan, np.ndarray], second: dict[Plan, np.ndarray], 
     """Pairs of paths, one from each topic, that both reach a gold answer, with at most `max_hops` steps in
     all: the plan `a & b` and the entities both reach."""
     hits = lambda paths: [(p, a) for p, a in paths.items() if np.isin(a, gold).any()]  # noqa: E731
+    seconds = hits(second)
     for plan_a, a in hits(first):
-        for plan_b, b in hits(second):
+        for plan_b, b in seconds:
             if len(plan_a) + len(plan_b) <= max_hops:
                 both = np.intersect1d(a, b, assume_unique=True)
                 if len(both):
@@ -134,15 +134,14 @@ def mine_questions(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     revisit: bool = False,
-    second: bool = True,
 ) -> list[MinedPlan]:
     """Mine a plan for every question with gold answers, in input order. With `revisit` a path may come back
-    to its topic; with `second`, a question naming a second entity may get a conjunctive plan."""
+    to its topic; a question naming a second entity may get a conjunctive plan."""
     linker = EntityLinker(kg)
     groups: dict[str, list[tuple[Question, list[str], str]]] = defaultdict(list)
     results: dict[str, MinedPlan] = {}
     for q in questions:
-        links, topics, masked_question = linker.frame(q.question, second=second)
+        _, topics, masked_question = linker.frame(q.question)
         topic = topics[0] if topics else None
         if not q.answers:
             results[q.id] = _unmined(q, topic, "no gold answers", topics, masked_question)
@@ -194,7 +193,7 @@ def _mine_topic(job: tuple[str, list[tuple[Question, list[str], str]], int, bool
         # Gold answers missing from the graph still count against recall.
         gold = np.concatenate([gold_ids, -1 - np.arange(len(answers) - len(gold_ids), dtype=np.int32)])
         gold.sort()
-        f1, plans = best_plans(paths, gold) if len(gold_ids) else (0.0, [])
+        f1, plans = best_plans(paths.items(), gold) if len(gold_ids) else (0.0, [])
         if len(topics) > 1 and len(gold_ids):
             # A path from the topic alone may give a conjunction's answers by chance (every player of this
             # club is from that country); tied with the conjunction, the question's shape decides below.

@@ -200,17 +200,18 @@ class StepTable:
         """(steps + 1,): what may come next after `path` (ids), STOP last. The first step leaves the topic's
         kinds; AND may end a first path, when there is a second topic and room for a step after it; after AND,
         a step leaves the second topic's kinds; STOP ends a plan whose branches end at the same kind."""
+        joined = self.and_ is not None and self.and_ in path
+        end = self.tail_kinds[path[path.index(self.and_) - 1]] if joined else None  # where the first path ends
         if not path:
             steps, stop = self.starts(topics[0]), False
         elif path[-1] == self.and_:
             steps, stop = self.starts(topics[1]), False
         else:
-            steps = self.follows[path[-1]].copy()
-            stop = self.and_ not in path or self.tail_kinds[path[-1]] == self.tail_kinds[path[path.index(self.and_) - 1]]
+            steps, stop = self.follows[path[-1]].copy(), not joined or self.tail_kinds[path[-1]] == end
         if self.and_ is not None:
-            steps[self.and_] = bool(path) and len(topics) > 1 and self.and_ not in path and hop < max_hops - 1
-            if self.and_ in path and hop == max_hops - 1:  # the plan's last step: it must end where the first path did
-                steps &= self.tail_kinds == self.tail_kinds[path[path.index(self.and_) - 1]]
+            steps[self.and_] = bool(path) and len(topics) > 1 and not joined and hop < max_hops - 1
+            if joined and hop == max_hops - 1:  # the plan's last step: it must end where the first path did
+                steps &= self.tail_kinds == end
         return np.append(steps, stop and hop > 0)
 
     def starts(self, entity: int) -> np.ndarray:

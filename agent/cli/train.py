@@ -18,7 +18,7 @@ from agent.train import SCORER_DIR, TrainConfig
 from agent.train import train as run_train
 from kg.search import SearchConfig
 
-distill_defaults, search_defaults = DistillConfig(), SearchConfig()
+search_defaults = SearchConfig()
 
 
 def train(
