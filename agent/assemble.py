@@ -14,8 +14,8 @@ from pathlib import Path
 
 from agent.graph import Agent, AgentConfig
 from agent.llm import LLMClient
-from agent.llm.lazy import LazyLLM
-from agent.llm.server import SERVED_NAME, ModelServer, model_server
+from agent.llm.managed import ManagedLLM
+from agent.llm.server import SERVED_NAME, ModelServer, ServerError, ServerStatus, check_reachable, model_server
 from agent.llm.weights import merged_model_dir
 from agent.settings import settings
 from agent.train import SCORER_DIR
@@ -36,14 +36,31 @@ from tools.regress.tool import RegressTool
 
 @dataclass
 class Backend:
-    """The model server behind the LLM client: its URL, and the process when this one manages it."""
+    """The model servers a service's tools sample from, by tool: managed by this process (a `ModelServer`, or a
+    `ManagedLLM` that starts its server on first use) or reached at a URL."""
 
-    llm: LLMClient | None = None
-    server: ModelServer | None = None
+    servers: dict[str, ModelServer | ManagedLLM | str] = field(default_factory=dict)
 
-    @property
-    def url(self) -> str | None:
-        return self.llm.base_url if self.llm else None
+    def statuses(self) -> list[ServerStatus]:
+        """Each server's state; one that should be up is asked whether it answers."""
+        statuses = []
+        for tool, server in self.servers.items():
+            status = ServerStatus(name="remote", state="up", url=server) if isinstance(server, str) else server.status()
+            status.tool = tool
+            if status.state == "up":
+                try:
+                    check_reachable(status.url, timeout=3)
+                except ServerError as e:
+                    status.state, status.detail = "down", str(e)
+            statuses.append(status)
+        return statuses
+
+    def add(self, tool: str, llm: object) -> None:
+        """Register a tool's LLM: a managed one, or a client of a remote server (a tool with no LLM has none)."""
+        if isinstance(llm, ManagedLLM):
+            self.servers[tool] = llm
+        elif isinstance(llm, LLMClient):
+            self.servers[tool] = llm.base_url
 
 
 @dataclass
@@ -94,7 +111,7 @@ def open_planner(
                         max_retries=config.llm_retries)
         yield (Planner(kg, llm, examples=index, samples=samples, compact=distilled_format(distilled) if distilled else None,
                        folder=distilled),
-               Backend(llm, server))
+               Backend({"kg": server or base_url}))
 
 
 def beside_scorer(kg: KnowledgeGraph, folder: Path | None) -> Path | None:
@@ -122,9 +139,17 @@ def kg_tool(planner: Planner | EmbeddingPlanner, examples: Path | None = None, f
 TRANSLATOR_NAME = "translator"  # the served model name of the logic translator
 
 
+def managed(folder: Path, name: str, what: str, *, watch: bool = False) -> ManagedLLM:
+    """The adapter in `folder` merged into the base model and served as `name` by a model server of its own, started
+    on first use (and restarted in the background whenever it dies, with `watch`)."""
+    config = settings()
+    return ManagedLLM(lambda: ModelServer(str(merged_model_dir(folder)), served_name=name, watch=watch), name, what,
+                      timeout=config.llm_timeout, max_retries=config.llm_retries)
+
+
 @contextlib.contextmanager
 def open_logic(*, translator: Path | None = None, llm_url: str | None = None, llm_model: str = SERVED_NAME,
-               eager: bool = False, **options) -> Iterator[LogicTool]:
+               eager: bool = False, watch: bool = False, **options) -> Iterator[LogicTool]:
     """The logic tool: on the distilled translator (shipped, or `translator`) merged and served by its own
     model server, started on first use (`eager`: at once, in the background); or on the model at `llm_url`."""
     config = settings()
@@ -135,13 +160,7 @@ def open_logic(*, translator: Path | None = None, llm_url: str | None = None, ll
     folder = translator or TRANSLATOR
     if not (folder / "translator.json").is_file():
         raise FileNotFoundError(f"{folder} is not a distilled translator (no translator.json); train one with `reasoner distill-logic`")
-
-    @contextlib.contextmanager
-    def start() -> Iterator[LLMClient]:
-        with ModelServer(str(merged_model_dir(folder)), served_name=TRANSLATOR_NAME) as server:
-            yield LLMClient(server.base_url, TRANSLATOR_NAME, timeout=config.llm_timeout, max_retries=config.llm_retries)
-
-    llm = LazyLLM(start, "the logic translator")
+    llm = managed(folder, TRANSLATOR_NAME, "the logic translator", watch=watch)
     if eager:
         llm.warm()
     try:
@@ -152,7 +171,7 @@ def open_logic(*, translator: Path | None = None, llm_url: str | None = None, ll
 
 @contextlib.contextmanager
 def _proposing(make, *, folder: Path, explicit: bool, served_name: str, what: str, llm_url: str | None, llm_model: str,
-               eager: bool) -> Iterator:
+               eager: bool, watch: bool) -> Iterator:
     """`make(llm, model)`: a tool whose LLM proposer is the model at `llm_url`, or the distilled adapter in `folder`
     merged and served by its own model server, started on first use (`eager`: at once); without either (and
     no `explicit` folder asked for), `make(None, None)`: the tool's own non-LLM proposer alone."""
@@ -165,13 +184,7 @@ def _proposing(make, *, folder: Path, explicit: bool, served_name: str, what: st
             raise FileNotFoundError(f"{folder} is not a distilled {what} (no proposer.json)")
         yield make(None, None)
         return
-
-    @contextlib.contextmanager
-    def start() -> Iterator[LLMClient]:
-        with ModelServer(str(merged_model_dir(folder)), served_name=served_name) as server:
-            yield LLMClient(server.base_url, served_name, timeout=config.llm_timeout, max_retries=config.llm_retries)
-
-    llm = LazyLLM(start, f"the {what}")
+    llm = managed(folder, served_name, f"the {what}", watch=watch)
     if eager:
         llm.warm()
     try:
@@ -186,25 +199,25 @@ FORMULAS_NAME = "formulas"  # the served model name of the regression tool's for
 
 @contextlib.contextmanager
 def open_induce(*, proposer: Path | None = None, llm_url: str | None = None, llm_model: str = SERVED_NAME,
-                eager: bool = False, **options) -> Iterator[InduceTool]:
+                eager: bool = False, watch: bool = False, **options) -> Iterator[InduceTool]:
     """The induction tool. Its LLM proposer: the model at `llm_url`, or the distilled proposer (shipped, or
     `proposer`) merged and served by its own model server, started on first use. Without either, the
     enumerator proposes alone."""
     with _proposing(lambda llm, model: InduceTool(llm, model=model, **options), folder=proposer or PROPOSER,
                     explicit=proposer is not None, served_name=PROPOSER_NAME, what="program proposer", llm_url=llm_url,
-                    llm_model=llm_model, eager=eager) as tool:
+                    llm_model=llm_model, eager=eager, watch=watch) as tool:
         yield tool
 
 
 @contextlib.contextmanager
 def open_regress(*, proposer: Path | None = None, llm_url: str | None = None, llm_model: str = SERVED_NAME,
-                 eager: bool = False, **options) -> Iterator[RegressTool]:
+                 eager: bool = False, watch: bool = False, **options) -> Iterator[RegressTool]:
     """The regression tool. Its LLM proposer: the model at `llm_url`, or the distilled formula proposer (shipped,
     or `proposer`) merged and served by its own model server, started on first use. Without either, the
     generator proposes alone."""
     with _proposing(lambda llm, model: RegressTool(llm, model=model, **options), folder=proposer or FORMULAS,
                     explicit=proposer is not None, served_name=FORMULAS_NAME, what="formula proposer", llm_url=llm_url,
-                    llm_model=llm_model, eager=eager) as tool:
+                    llm_model=llm_model, eager=eager, watch=watch) as tool:
         yield tool
 
 
@@ -236,10 +249,13 @@ def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | 
         beside = beside_scorer(kg, first.folder) if first.name != "embedding" else None
         if beside:
             search, _ = stack.enter_context(open_planner(kg, planner=str(beside)))
-        logic = stack.enter_context(open_logic(eager=True, **_remote(planner_options)))
-        induce = stack.enter_context(open_induce(**_remote(planner_options)))
-        regress = stack.enter_context(open_regress(**_remote(planner_options)))
+        remote = _remote(planner_options)
+        logic = stack.enter_context(open_logic(eager=True, watch=True, **remote))
+        induce = stack.enter_context(open_induce(watch=True, **remote))
+        regress = stack.enter_context(open_regress(watch=True, **remote))
         others = {"logic": logic, "induce": induce, "regress": regress}
+        for name, tool in others.items():
+            backend.add(name, tool.llm)
         service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), **others})}, backend)
         if search:
             service.agents["embedding"] = Agent({"kg": kg_tool(search), **others})

@@ -180,7 +180,7 @@ def service(agent, search_agent, distilled_server, tmp_path_factory):
 
     store = TraceStore(tmp_path_factory.mktemp("serve") / "traces.sqlite")
     port = free_port()
-    app = create_app({"llm": agent, "embedding": search_agent}, store, backend=Backend(agent.tools["kg"].planner.llm))
+    app = create_app({"llm": agent, "embedding": search_agent}, store, backend=Backend({"kg": distilled_server}))
     server = uvicorn.Server(uvicorn.Config(app,
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -190,3 +190,9 @@ def service(agent, search_agent, distilled_server, tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def pytest_collection_modifyitems(items):
+    """`reasoner serve` (test_serve.py) starts a model server per tool, about 4-5 GB each: its tests run first,
+    before the session's own servers are up, so they need not share the memory."""
+    items.sort(key=lambda item: item.path.name != "test_serve.py")

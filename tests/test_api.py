@@ -105,7 +105,7 @@ def test_the_embedding_planner_alone_needs_no_model_server(search_agent, tmp_pat
     from fastapi.testclient import TestClient
 
     with TestClient(create_app(search_agent, TraceStore(tmp_path / "t.sqlite"))) as client:
-        assert client.get("/healthz").json() == {"status": "ok", "model_server": None, "planners": ["embedding"], "answering": 0}
+        assert client.get("/healthz").json() == {"status": "ok", "model_servers": [], "planners": ["embedding"], "answering": 0}
         answer = client.post("/api/ask", json={"question": "when was [Alien] released"}).json()
         assert answer["answers"] == ["1979"] and answer["planner"] == "embedding"
 
@@ -253,9 +253,11 @@ def test_a_dead_model_server_is_a_clear_502_and_healthz_says_so(demo_kg, distill
     dead = LLMClient(f"http://127.0.0.1:{free_port()}/v1", "planner", max_retries=0)  # nothing listens there
     planner = Planner(demo_kg, dead, compact=distilled_format(distilled), folder=distilled)
     store = TraceStore(tmp_path / "t.sqlite")
-    with TestClient(create_app(Agent({"kg": kg_tool(planner)}), store, backend=Backend(dead))) as client:
+    with TestClient(create_app(Agent({"kg": kg_tool(planner)}), store, backend=Backend({"kg": dead.base_url}))) as client:
         health = client.get("/healthz")
-        assert health.status_code == 503 and "no model server answers" in health.json()["model_server"]
+        assert health.status_code == 503 and health.json()["status"] == "degraded"
+        [server] = health.json()["model_servers"]
+        assert server["tool"] == "kg" and server["state"] == "down" and "no model server answers" in server["detail"]
         started = time.monotonic()
         response = client.post("/api/ask", json={"question": "who directed [Heat]"})
         assert response.status_code == 502 and "the model server does not answer" in response.json()["error"]["message"]

@@ -93,7 +93,7 @@ def test_a_killed_model_server_gives_degraded_answers_not_errors(demo_kg, distil
         llm = LLMClient(server.base_url, SERVED_NAME, max_retries=0)
         planner = Planner(demo_kg, llm, compact=distilled_format(distilled), folder=distilled)
         app = create_app(Agent({"kg": kg_tool(planner, fallback=search)}), TraceStore(tmp_path / "t.sqlite"),
-                         backend=Backend(llm, server))
+                         backend=Backend({"kg": server}))
         with TestClient(app) as client:
             before = client.post("/api/ask", json={"question": "who directed [Heat]"}).json()
             assert (before["status"], before["planner"], before["degraded"]) == ("answered", "llm", False)

@@ -95,3 +95,22 @@ def test_ctrl_c_stops_the_managed_server():
     cli.wait(timeout=60)
     time.sleep(1)
     assert not any(_alive(pid) for pid in children), "the model server outlived Ctrl-C"
+
+
+def test_a_server_started_from_a_thread_that_ends_outlives_it():
+    """The parent-death signal fires when the forking *thread* ends: servers are forked from one thread that lives
+    as long as the process, so one started by a warm-up thread or a request's worker is not stopped with it."""
+    import threading
+
+    from agent.llm.server import _die_with_parent, _spawn
+
+    started = []
+    thread = threading.Thread(target=lambda: started.append(_spawn(["sleep", "30"], preexec_fn=_die_with_parent)))
+    thread.start()
+    thread.join()
+    time.sleep(0.5)
+    try:
+        assert started[0].poll() is None, f"stopped with its thread (exit {started[0].poll()})"
+    finally:
+        started[0].kill()
+        started[0].wait()

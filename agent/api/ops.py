@@ -8,15 +8,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from agent.api.app import AppState, errors, state
-from agent.llm.server import ServerError, check_reachable
+from agent.llm.server import ServerStatus
 from tools import TOOLS, ToolInfo
 
 router = APIRouter(tags=["operations"])
 
 
 class Health(BaseModel):
-    status: str  # ok | degraded
-    model_server: str | None  # its URL when it answers, or what is wrong with it
+    status: str  # ok | degraded: a model server that should answer does not (down, or restarting after it died)
+    model_servers: list[ServerStatus]  # each tool's: not started (starts on first use), starting, up, restarting, down
     planners: list[str]
     answering: int = 0
 
@@ -31,17 +31,13 @@ class Tools(BaseModel):
     served: list[str]  # the tools this service answers with
 
 
-@router.get("/healthz", responses={503: {"model": Health, "description": "the model server does not answer"}})
+@router.get("/healthz", responses={503: {"model": Health, "description": "a model server does not answer"}})
 def healthz(app: AppState = Depends(state)) -> Health:
-    url = app.backend.url
-    try:
-        if url:
-            check_reachable(url, timeout=3)
-    except ServerError as e:
-        problem = (app.backend.server.problem if app.backend.server else None) or str(e)
-        return JSONResponse(Health(status="degraded", model_server=problem, planners=list(app.agents)).model_dump(),
-                            status_code=503)
-    return Health(status="ok", model_server=url, planners=list(app.agents), answering=app.slots.used)
+    servers = app.backend.statuses()
+    degraded = any(s.state in ("down", "restarting") for s in servers)
+    health = Health(status="degraded" if degraded else "ok", model_servers=servers, planners=list(app.agents),
+                    answering=app.slots.used)
+    return JSONResponse(health.model_dump(), status_code=503) if degraded else health
 
 
 @router.get("/api/planners", responses=errors())

@@ -31,8 +31,9 @@ def serve(
     max_in_flight: Annotated[Optional[int], typer.Option(help="Questions answered at once; more get a 503 (default 64).")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds allowed per question (default 120).")] = None,
 ) -> None:
-    """Start the model server and the agent, then serve the trace viewer, the chat API and the native
-    API until Ctrl-C. A managed model server that dies is restarted; meanwhile questions get a 502.
+    """Start the model servers and the agent, then serve the trace viewer, the chat API and the native
+    API until Ctrl-C. A managed model server that dies is restarted (its tool's requests wait for it; KG
+    questions are answered by the embedding planner meanwhile); /healthz names each server's state.
 
     `--planner` is the KG tool's default planner. The embedding planner is served beside an LLM planner
     too, when a shipped scorer fits the graph, and a request picks it with `"planner": "embedding"`."""

@@ -21,7 +21,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
 
 from agent.llm.weights import resolve_model
 from agent.settings import settings
@@ -34,6 +38,19 @@ DEFAULT_STARTUP_TIMEOUT = 600.0
 
 class ServerError(RuntimeError):
     """The model server could not be started or reached; the message says why and what to do."""
+
+
+ServerState = Literal["not started", "starting", "up", "restarting", "down", "stopped"]
+
+
+class ServerStatus(BaseModel):
+    """One model server as /healthz reports it."""
+
+    tool: str | None = None  # the tool that samples from it
+    name: str  # the model name it serves: planner, translator, proposer, formulas
+    state: ServerState  # down or restarting: it was up and no longer answers
+    url: str | None = None
+    detail: str | None = None  # what is wrong, or where its log is
 
 
 def free_port() -> int:
@@ -59,6 +76,7 @@ class ModelServer:
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         extra_args: list[str] | None = None,
         served_name: str = SERVED_NAME,
+        watch: bool = False,
     ) -> None:
         self.model = resolve_model(model)
         self.served_name = served_name
@@ -71,7 +89,12 @@ class ModelServer:
         self.process: subprocess.Popen | None = None
         self.startup_seconds: float | None = None
         self.stopped = False
-        self.problem: str | None = None  # set while a watched server is down and being restarted
+        self.starting = False
+        self.starts = 0  # how many times it came up
+        self.problem: str | None = None  # why it is down, while it is
+        self.watched = watch  # restarted in the background whenever it dies, once it has come up
+        self._lock = threading.RLock()  # one start at a time, whoever asks (a request, the watcher)
+        self._watcher: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -88,52 +111,104 @@ class ModelServer:
         return args + self.extra_args
 
     def start(self) -> ModelServer:
+        with self._lock:
+            if self.stopped:
+                raise ServerError(f"the model server for {self.served_name!r} was stopped (the service is shutting down)")
+            self.starting = True
+            try:
+                self._start()
+            except BaseException as e:
+                self.problem = f"it did not start: {e}".split("\n")[0]
+                raise
+            finally:
+                self.starting = False
+            self.starts += 1
+            self.problem = None
+        if self.watched and self._watcher is None:
+            self._watcher = threading.Thread(target=self._restart_when_dead, name=f"watch-{self.served_name}", daemon=True)
+            self._watcher.start()
+        return self
+
+    def _start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = os.environ | {"HF_HUB_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "VLLM_DO_NOT_TRACK": "1"}
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings().kv_cache_gb))
         started = time.monotonic()
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True, preexec_fn=_die_with_parent,
-            )
-        atexit.register(self.stop)
+            self.process = _spawn(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env,
+                                  start_new_session=True, preexec_fn=_die_with_parent)
+        if not self.starts:
+            atexit.register(self.stop)
         try:
             self._wait_healthy(started)
         except BaseException:
             self._kill()
             raise
         self.startup_seconds = time.monotonic() - started
-        return self
 
-    def watch(self, interval: float = 2.0) -> None:
-        """Restart the server on the same port whenever it dies, until `stop`; each death is logged."""
+    @property
+    def running(self) -> bool:
+        """Up: started, and its process alive."""
+        process = self.process
+        return not self.starting and process is not None and process.poll() is None
 
-        def restart_when_dead() -> None:
-            while not self.stopped:
-                time.sleep(interval)
-                process = self.process
-                if self.stopped or (process is not None and process.poll() is None):
-                    continue
-                code = process.poll() if process else None
-                log.warning("the model server exited (code %s); restarting it on port %d (log: %s)", code, self.port, self.log_path)
-                self.problem = (f"the model server exited (code {code}) at {time.strftime('%H:%M:%S')} and is restarting "
-                                f"(about 30 s; log: {self.log_path})")
-                try:
-                    self._kill()  # what is left of the old one (its engine processes hold memory)
-                    self.start()
-                    self.problem = None
-                    log.warning("the model server is back after %.0fs", self.startup_seconds)
-                except ServerError as e:
-                    self.problem = f"restarting the model server failed, retrying: {e}"
-                    log.error("%s", self.problem)
+    def ensure_running(self) -> None:
+        """Start the server unless it is up: the first time, or again after it died or was killed (what is
+        left of the old one goes first: its engine processes hold memory)."""
+        with self._lock:
+            if self.running:
+                return
+            if self.starts:
+                code = self.process.poll() if self.process else None
+                log.warning("the model server for %r is gone (exit code %s); starting it again on port %d (log: %s)",
+                            self.served_name, code, self.port, self.log_path)
+            self._kill()
+            self.start()
+            if self.starts > 1:
+                log.warning("the model server for %r is back after %.0fs", self.served_name, self.startup_seconds)
 
-        threading.Thread(target=restart_when_dead, name="model-server-watch", daemon=True).start()
+    def _restart_when_dead(self, interval: float = 2.0) -> None:
+        while not self.stopped:
+            time.sleep(interval)
+            process = self.process
+            if self.stopped or self.starting or (process is not None and process.poll() is None):
+                continue
+            code = process.poll() if process else None
+            if process is not None:
+                self.problem = f"it exited (code {code}) at {time.strftime('%H:%M:%S')}; restarting (log: {self.log_path})"
+            try:
+                self.ensure_running()
+            except ServerError as e:
+                log.error("restarting the model server for %r failed, retrying: %s", self.served_name, e)
+
+    def status(self) -> ServerStatus:
+        """Its state as known here (no request is made)."""
+        process = self.process
+        if self.stopped:
+            state = "stopped"
+        elif self.starting:
+            state = "restarting" if self.starts else "starting"
+        elif process is not None and process.poll() is None:
+            state = "up"
+        elif self.starts or self.problem:
+            state = "down"
+        else:
+            state = "not started"
+        detail = f"{self.model}; log: {self.log_path}"
+        if state == "down" and process is not None:
+            again = "the watcher restarts it" if self.watched else "its next request starts it again"
+            detail = f"it exited (code {process.poll()}); {again} (log: {self.log_path})"
+        elif state in ("down", "restarting") and self.problem:
+            detail = self.problem
+        return ServerStatus(name=self.served_name, state=state, url=self.base_url, detail=detail)
 
     def _wait_healthy(self, started: float) -> None:
         url = f"http://127.0.0.1:{self.port}/health"
+        process = self.process
         while True:
-            code = self.process.poll()
+            code = process.poll()
+            if self.stopped:
+                raise ServerError(f"the model server for {self.served_name!r} was stopped while starting")
             if code is not None:
                 raise ServerError(f"the model server exited with code {code} while starting{self._diagnosis()}")
             if time.monotonic() - started > self.startup_timeout:
@@ -215,14 +290,22 @@ def model_server(llm_url: str | None = None, model: str | None = None, *, watch:
         check_reachable(llm_url)
         yield llm_url, None
         return
-    with ModelServer(model, **kwargs) as server:
-        if watch:
-            server.watch()
+    with ModelServer(model, watch=watch, **kwargs) as server:
         yield server.base_url, server
 
 
 def _has_cuda() -> bool:
     return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia").exists()
+
+
+# PR_SET_PDEATHSIG signals a child when the *thread* that forked it ends, not its process: a server started
+# from a short-lived thread (a background warm-up, a request's worker) was SIGTERMed seconds after it came up.
+# Every server is forked from this one thread, which lives as long as the process.
+_spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-server-spawner")
+
+
+def _spawn(command: list[str], **options) -> subprocess.Popen:
+    return _spawner.submit(subprocess.Popen, command, **options).result()
 
 
 def _die_with_parent() -> None:
