@@ -1,0 +1,69 @@
+"""The sandbox's cost: one trivial program on one input (the cost of a call), and a batch of programs on several
+inputs (the cost per program), as the induce tool runs them (its value prelude loaded).
+
+    python bench/sandbox.py [--name NAME] [--calls 30] [--programs 200]
+
+Writes bench/results/sandbox.json, keeping earlier runs under other names (e.g. the code before a change,
+run from a checkout of it with --name before).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+
+from tools import sandbox  # noqa: E402
+from tools.induce.prompt import VALUE_PRELUDE  # noqa: E402
+
+RESULTS = HERE / "results" / "sandbox.json"
+
+
+def timed(function, repeats: int) -> list[float]:
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def summary(seconds: list[float], per: int = 1) -> dict:
+    ordered = sorted(seconds)
+    return {"median_ms": round(statistics.median(ordered) * 1000 / per, 2),
+            "p95_ms": round(ordered[max(0, int(0.95 * len(ordered)) - 1)] * 1000 / per, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", default="current")
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--programs", type=int, default=200)
+    args = parser.parse_args()
+
+    one = timed(lambda: sandbox.run(["def f(x): return x"], [[1]]), args.calls)
+    programs = [f"def f(s):\n    return s[:{i % 7}] + str(len(s) * {i})\n" for i in range(args.programs)]
+    inputs = [["alpha"], ["beta gamma"], ["delta-epsilon"], [""], ["zeta eta theta"]]
+    check = sandbox.run(programs[:3], inputs, prelude=VALUE_PRELUDE)
+    assert [r.value for r in check.runs[2].results] == ["al10", "be20", "de26", "0", "ze28"], check
+    batch = timed(lambda: sandbox.run(programs, inputs, prelude=VALUE_PRELUDE), 5)
+    figures = {"call_one_program": summary(one), "batch_seconds": round(statistics.median(batch), 3),
+               "per_program": summary(batch, args.programs), "programs": args.programs, "inputs": len(inputs),
+               "machine": f"{platform.machine()}, {platform.python_version()}"}
+    print(f"{args.name}: one program, one input: {figures['call_one_program']['median_ms']} ms per call "
+          f"(p95 {figures['call_one_program']['p95_ms']}); {args.programs} programs x {len(inputs)} inputs: "
+          f"{figures['batch_seconds']} s, {figures['per_program']['median_ms']} ms per program")
+    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    results[args.name] = figures
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
