@@ -68,11 +68,21 @@ def render_plan(plan: Sequence[str]) -> str:
     return json.dumps({"plan": list(plan)})
 
 
+MAX_PLAN_STEPS = 2 * MAX_HOPS + 1  # a conjunction of two paths; a model's output holding more is not a plan
+
+
 def parse_plan(text: str) -> list[str]:
-    value = json.loads(text)
+    """A JSON plan as the model writes it; ValueError for anything else (model output is untrusted: a
+    remote model may ignore the constraint)."""
+    if len(text) > 40 * MAX_PLAN_TOKENS:
+        raise ValueError(f"expected a plan, got {len(text)} characters")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("expected a plan, got JSON nested too deeply") from None
     plan = value.get("plan") if isinstance(value, dict) else None
-    if not isinstance(plan, list) or not all(isinstance(step, str) for step in plan):
-        raise ValueError(f"expected {{\"plan\": [relation, ...]}}, got {text!r}")
+    if not isinstance(plan, list) or not all(isinstance(step, str) for step in plan) or len(plan) > MAX_PLAN_STEPS:
+        raise ValueError(f"expected {{\"plan\": [relation, ...]}}, got {text[:200]!r}")
     return plan
 
 
@@ -175,10 +185,13 @@ class CompactFormat:
         return "".join(" " + self.codes[step] for step in plan)
 
     def parse(self, text: str) -> list[str]:
+        codes = text.split()
+        if len(codes) > MAX_PLAN_STEPS:
+            raise ValueError(f"expected a plan of at most {MAX_PLAN_STEPS} codes, got {len(codes)}")
         try:
-            return [self.steps[code] for code in text.split()]
+            return [self.steps[code] for code in codes]
         except KeyError as e:
-            raise ValueError(f"unknown plan code {e.args[0]!r} in {text!r}") from None
+            raise ValueError(f"unknown plan code {e.args[0][:40]!r} in {text[:200]!r}") from None
 
     def regex(self, alternatives: list[list[list[str]]]) -> str:
         """The admissible plans as a regular expression over codes, for constrained decoding."""

@@ -49,13 +49,18 @@ def solve(program: str, *, models: int = 2, seconds: float = 5.0) -> Solved:
 
 def entailed(program: str, option: str, seconds: float = 5.0) -> bool | None:
     """Whether `option` (a rule body, e.g. `at(owl, 1)`) holds in every answer set; None if out of time."""
-    return None if (s := solve(f"{program}\n:- {option}.", models=1, seconds=seconds)).satisfiable is None else not s.satisfiable
+    return None if (s := solve(f"{program}\n:- {condition(option)}.", models=1, seconds=seconds)).satisfiable is None else not s.satisfiable
 
 
 # ---- ordering puzzles -----------------------------------------------------------------------------
 
 _OBJECTS = re.compile(r"^obj\(([a-z][a-z0-9_]*(?:; [a-z][a-z0-9_]*)*)\)$")
 _ATOM_OBJECT = re.compile(r"\bat\(([a-z][a-z0-9_]*),")
+# A condition as the translator's grammar writes it (tools/logic/translate.py ASP_GBNF), and nothing else: a
+# condition goes into the program as text, so anything more (`#include`, a rule of its own) is refused.
+_NAME = r"[a-z][a-z0-9_]{0,40}"
+_CONDITION = re.compile(rf"at\({_NAME}, (?:[1-9]|n|n-[1-9])\)|at\({_NAME}, P\), at\({_NAME}, Q\), P [<>] Q")
+MAX_OBJECTS = 12  # the program grows with their square
 # Objects in a fixed order: each at exactly one position, one object per position, n the number of objects.
 ORDER = """pos(1..n).
 1 { at(O, P) : pos(P) } 1 :- obj(O).
@@ -71,7 +76,16 @@ def objects(line: str) -> list[str]:
     names = match.group(1).split("; ")
     if len(set(names)) != len(names):
         raise AspError(f"an object is listed twice: {line.strip()!r}")
+    if len(names) > MAX_OBJECTS:
+        raise AspError(f"{len(names)} objects: at most {MAX_OBJECTS} are taken")
     return names
+
+
+def condition(text: str) -> str:
+    """`text` if it is a condition on positions (`at(a, 2)`, `at(a, P), at(b, Q), P < Q`); else AspError."""
+    if not _CONDITION.fullmatch(text.strip()):
+        raise AspError(f"not a condition on positions: {text.strip()[:80]!r}")
+    return text.strip()
 
 
 def unknown_objects(condition: str, names: list[str]) -> list[str]:
@@ -82,7 +96,7 @@ def unknown_objects(condition: str, names: list[str]) -> list[str]:
 def ordering_program(listing: str, conditions: list[str]) -> str:
     """The program of an ordering puzzle: its objects, the order's rules, and each statement required to hold."""
     names = objects(listing)
-    lines = [f"{listing}.", f"#const n = {len(names)}.", ORDER]
-    for i, condition in enumerate(conditions, 1):
-        lines += [f"s{i} :- {condition}.", f":- not s{i}."]
+    lines = [f"{listing.strip()}.", f"#const n = {len(names)}.", ORDER]
+    for i, text in enumerate(conditions, 1):
+        lines += [f"s{i} :- {condition(text)}.", f":- not s{i}."]
     return "\n".join(lines)

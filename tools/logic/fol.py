@@ -43,6 +43,11 @@ class FormulaError(ValueError):
     """A formula that does not parse, or uses a name inconsistently."""
 
 
+# Model output is read, so it is bounded before anything recursive (signature, TPTP, show) walks it.
+MAX_CHARS = 2000
+MAX_DEPTH = 64
+
+
 @dataclass(frozen=True)
 class Node:
     op: str  # not and or implies iff xor forall exists pred eq fn name prop
@@ -77,10 +82,25 @@ def _parser() -> Lark:
 def parse(text: str) -> Node:
     """A formula's tree; FormulaError with the position when it does not parse."""
     cleaned = text.strip().rstrip(".")
+    if len(cleaned) > MAX_CHARS:
+        raise FormulaError(f"is {len(cleaned)} characters long: at most {MAX_CHARS} are read")
     try:
-        return _parser().parse(cleaned)
+        node = _parser().parse(cleaned)
     except UnexpectedInput as e:
-        raise FormulaError(f"does not parse at column {e.column}: {cleaned!r}") from None
+        raise FormulaError(f"does not parse at column {e.column}: {cleaned[:200]!r}") from None
+    if depth(node) > MAX_DEPTH:
+        raise FormulaError(f"nests deeper than {MAX_DEPTH} levels")
+    return node
+
+
+def depth(node: Node) -> int:
+    """How deeply `node` nests (walked without recursion: it is checked before anything recursive reads it)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack += [(a, level + 1) for a in node.args if isinstance(a, Node)]
+    return deepest
 
 
 def signature(node: Node, bound: frozenset[str] = frozenset(), out: dict | None = None) -> dict[str, int]:

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from tools.base import LLM, Check, Conclusion, Constraint, LLMCall, Proposal, Refusal, Task
 from tools.inputs import LogicInput
 from tools.logic import prover
-from tools.logic.asp import AspError, entailed, objects, ordering_program, solve, unknown_objects
+from tools.logic.asp import AspError, condition, entailed, objects, ordering_program, solve, unknown_objects
 from tools.logic.fol import FormulaError, Node, parse, signature
 from tools.logic.problem import LogicProblem, choose, from_text
 from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, conclusion_grammar, fol_prompt, vocabulary
@@ -222,6 +222,8 @@ class LogicTool:
             if any(c.startswith("obj(") for c in [*conditions, *sample.options.values()]):
                 raise AspError("only the first line lists objects; the others are conditions")
             program = ordering_program(sample.premises[0], conditions)
+            for option in sample.options.values():
+                condition(option)
         except AspError as e:
             return Outcome(checks=[Check(name="parse", passed=False, detail=str(e))])
         checks.append(Check(name="parse", passed=True, detail=f"{len(names)} objects, {len(conditions)} conditions"))

@@ -29,6 +29,8 @@ CONSTANT = "c"
 NAMED = {"pi": sympy.pi, "E": sympy.E}  # as sympy prints them
 MAX_CONSTANTS = 8
 MAX_LENGTH = 300  # characters of a proposed form
+MAX_EXPONENT = 64  # of a number written as an exponent
+MAX_DIGITS = 300  # decimal digits of a number a form computes (its powers are checked before they are built)
 
 
 class FormError(ValueError):
@@ -75,7 +77,7 @@ def parse(text: str, names: list[str], max_length: int = MAX_LENGTH) -> sympy.Ex
             if name in FUNCTIONS and len(node.args) == 1:
                 return FUNCTIONS[name](walk(node.args[0]))
             if name == "pow" and len(node.args) == 2:
-                return sympy.Pow(walk(node.args[0]), walk(node.args[1]))
+                return power(walk(node.args[0]), walk(node.args[1]))
             raise FormError(f"unknown function {name!r} (allowed: {', '.join(sorted(FUNCTIONS))}, pow)")
         raise FormError(f"{ast.unparse(node)!r} is not allowed in a formula")
 
@@ -88,8 +90,23 @@ def parse(text: str, names: list[str], max_length: int = MAX_LENGTH) -> sympy.Ex
     return expr
 
 
+def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """`base ** exponent`, refused before sympy builds it when it would be a blow-up: a number as exponent over
+    MAX_EXPONENT, or a power of numbers over MAX_DIGITS digits (99**(99**6) would hold the process for good)."""
+    if exponent.is_Number and abs(exponent) > MAX_EXPONENT:
+        raise FormError(f"has an exponent over {MAX_EXPONENT}")
+    if base.is_Number and exponent.is_Number and base != 0:
+        try:
+            digits = abs(float(exponent)) * math.log10(abs(float(base)))
+        except (OverflowError, ValueError):
+            digits = math.inf
+        if digits > MAX_DIGITS:
+            raise FormError(f"computes a number of over {MAX_DIGITS} digits")
+    return base ** exponent
+
+
 OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-             ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
+             ast.Div: lambda a, b: a / b, ast.Pow: power}
 
 
 def constants_of(expr: sympy.Expr) -> list[sympy.Symbol]:

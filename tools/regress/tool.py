@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -29,6 +30,7 @@ from tools.regress import expr as E
 from tools.regress import generator
 from tools.regress.data import DataError, Dataset, from_columns, from_text
 from tools.regress.prompt import form_grammar, form_prompt
+from tools.regress.worker import Killed, run_jobs
 
 KEEP = 12  # fits kept as evidence, and carried to the next round (the best by score)
 TRIED = 3  # forms shown to the LLM as tried
@@ -66,11 +68,11 @@ class FitView(BaseModel):
 
     @property
     def generalizes(self) -> bool:
-        """Better than the mean on the validation rows, and not much worse there than on the training rows (a
-        formula that explodes there fails)."""
+        """Better than the mean on both parts, and not much worse on the validation rows than on the training rows
+        (a formula that explodes there fails)."""
         if self.r2_train is None or self.r2_validation is None:
             return False
-        return self.r2_validation > 0 and self.nmse_validation <= max(10 * (1 - self.r2_train), 0.1)
+        return self.r2_train > 0 and self.r2_validation > 0 and self.nmse_validation <= max(10 * (1 - self.r2_train), 0.1)
 
 
 class Curve(BaseModel):
@@ -207,42 +209,37 @@ class RegressTool:
 
     def execute(self, frame: Dataset, candidate: Pool) -> RegressResult:
         started = time.perf_counter()
-        deadline = started + self.fit_seconds
         names = frame.variables
+        # Forms are model output: read, fitted and simplified in a worker a deadline can kill (tools/regress/worker.py).
+        fit = partial(_fit_form, names, frame.X, frame.y, self.seed, time.monotonic() + self.fit_seconds)
+        outcomes = run_jobs(fit, [(form.text,) for form in candidate.forms], seconds=FORM_SECONDS)
         fitted: list[tuple[FitView, sympy.Expr]] = []
         views: list[FitView] = []
-        for form in candidate.forms:
+        for form, outcome in zip(candidate.forms, outcomes):
             view = FitView(form=form.text, by=form.by, round=form.round)
-            if time.perf_counter() > deadline:
+            if isinstance(outcome, Killed):
+                view.error = f"not fitted: it {outcome.reason}"
+            elif outcome == "late":
                 view.error = f"not fitted: the round's {self.fit_seconds:.0f} s were spent"
-                views.append(view)
-                continue
-            try:
-                parsed = E.parse(form.text, names)
-            except E.FormError as e:
-                view.error = f"rejected: {e}"
-                views.append(view)
-                continue
-            if len(E.constants_of(parsed)) >= len(frame.y):
-                view.error = f"rejected: {len(E.constants_of(parsed))} constants for {len(frame.y)} training rows"
-                views.append(view)
-                continue
-            found = E.fit(parsed, names, frame.X, frame.y, seed=self.seed,
-                          seconds=min(2.0, max(0.1, deadline - time.perf_counter())))
-            if found is None:
+            elif isinstance(outcome, str):
+                view.error = f"rejected: {outcome}"
+            elif outcome is None:
                 view.error = "no finite fit"
-                views.append(view)
+            else:
+                expr, error = outcome
+                _measure(view, expr, error, frame)
+                fitted.append((view, expr))
                 continue
-            expr, error = found
-            _measure(view, expr, error, frame)
-            fitted.append((view, expr))
+            views.append(view)
         # the best by score and the closest fits, made plain (constants rounded, zero terms dropped) and measured again
         by_score = sorted(fitted, key=lambda ve: ve[0].score)[:KEEP]
         by_error = sorted(fitted, key=lambda ve: (ve[0].nmse_validation, ve[0].complexity))[:KEEP]
+        chosen = list({id(v): (v, e) for v, e in by_score + by_error}.values())
+        simpler = run_jobs(partial(_plain, names, frame.X, frame.y), [(e,) for _, e in chosen], seconds=FORM_SECONDS)
         plain: list[FitView] = []
         seen: set[str] = set()
-        for view, expr in {id(v): (v, e) for v, e in by_score + by_error}.values():
-            simple = E.plain(expr, names, frame.X, frame.y)
+        for (view, expr), simple in zip(chosen, simpler):
+            simple = expr if isinstance(simple, Killed) else simple
             _measure(view, simple, E.nmse(frame.y, E.predict(simple, names, frame.X)), frame)
             if view.expression not in seen:
                 seen.add(view.expression)
@@ -296,6 +293,28 @@ class RegressTool:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+FORM_SECONDS = 10.0  # for reading, fitting or simplifying one form, before its worker is killed
+
+
+def _fit_form(names: list[str], X: np.ndarray, y: np.ndarray, seed: int, deadline: float,
+              text: str) -> tuple[sympy.Expr, float] | str | None:
+    """In the worker: `text` read and fitted, or why it was not ("late": past the round's `deadline`;
+    else the reason it was rejected); None when no start gives a finite fit."""
+    if time.monotonic() > deadline:
+        return "late"
+    try:
+        parsed = E.parse(text, names)
+    except E.FormError as e:
+        return str(e)
+    if len(E.constants_of(parsed)) >= len(y):
+        return f"{len(E.constants_of(parsed))} constants for {len(y)} training rows"
+    return E.fit(parsed, names, X, y, seed=seed, seconds=min(2.0, max(0.1, deadline - time.monotonic())))
+
+
+def _plain(names: list[str], X: np.ndarray, y: np.ndarray, expr: sympy.Expr) -> sympy.Expr:
+    return E.plain(expr, names, X, y)
 
 
 def _measure(view: FitView, expr: sympy.Expr, error: float, frame: Dataset) -> None:
