@@ -90,7 +90,13 @@ def run_logic(agent: Agent, store: TraceStore | None, items: list[LogicItem], ou
     started = time.perf_counter()
 
     def one(item: LogicItem) -> str:
-        answer = answer_question(agent, store, item.task, question_id=item.id)
+        try:
+            answer = answer_question(agent, store, item.task, question_id=item.id)
+        except Exception as e:  # noqa: BLE001 - one problem's failure is its line, not the end of the batch
+            return json.dumps({"id": item.id, "answer": None, "gold": item.gold, "correct": False if item.gold else None,
+                               "status": "error", "mode": None, "votes": {}, "formulas": None, "verdicts": [], "prover": [],
+                               "message": f"{type(e).__name__}: {e}"[:500], "seconds": 0.0, "trace_id": "", "read": True},
+                              ensure_ascii=False)
         return json.dumps(record(item, answer), ensure_ascii=False)
 
     now = append_lines(out, items, lambda item: item.id, one, concurrency=concurrency, resume=resume, on_done=on_done)

@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agent.cli import kg as kg_commands
 from agent.cli.answer import ask, batch
@@ -21,10 +22,13 @@ from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.train import train
 from agent.cli.translator import distill_logic
+from openai import APIError
+
 from agent.llm.server import ServerError
 from agent.train import TrainError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
+from tools.base import LLMUnavailable
 from tools.induce.task import TaskError
 from tools.regress.data import DataError
 
@@ -46,6 +50,8 @@ app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
 USER_ERRORS = (TrainError, KGFormatError, TaskError, DataError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
+# A model server that fails: nothing the user typed is wrong, but there is no more to show than what failed.
+MODEL_ERRORS = (LLMUnavailable, APIError)
 
 
 def main() -> None:
@@ -54,5 +60,9 @@ def main() -> None:
         app()
     except USER_ERRORS as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
         sys.exit(2)
+    except MODEL_ERRORS as e:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] the model server failed: {escape(str(e))}",
+                                                   highlight=False)
+        sys.exit(1)
