@@ -8,8 +8,12 @@ several forked processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import math
 import multiprocessing as mp
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +27,8 @@ from agent.traces import TraceStore
 from kg.metrics import score_answers
 from kg.questions import Question
 from tools.base import Task
+
+log = logging.getLogger(__name__)
 
 
 def run_batch(
@@ -42,11 +48,7 @@ def run_batch(
     planner that waits on a model server; processes suit a planner that computes (the embedding
     planner), which one Python process cannot spread over several cores.
     """
-    if resume:
-        _drop_partial_line(out)
-    done_ids = _ids_in(out) if resume else set()
-    if not resume and out.exists() and out.stat().st_size:
-        raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
+    done_ids = prepare_output(out, resume)
     todo = [q for q in questions if q.id not in done_ids]
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -54,10 +56,9 @@ def run_batch(
     agent.tools["kg"].prepare([q.question for q in todo])  # the embedding planner encodes them all at once
     answers = (_answer_in_processes(agent, store, todo, workers, concurrency) if workers > 1 and len(todo) > 1
                else _answer_in_threads(agent, store, todo, concurrency))
-    with out.open("a", encoding="utf-8") as sink:
+    with output(out) as write:
         for line, seconds in answers:
-            sink.write(line + "\n")
-            sink.flush()
+            write(line)
             for node, value in seconds.items():
                 timings[node] = timings.get(node, 0.0) + value
             if on_done:
@@ -153,20 +154,76 @@ def append_lines(out: Path, items: list, key: Callable[[Any], str], one: Callabl
                  resume: bool, on_done: Callable[[int], None] | None = None) -> int:
     """Write `one(item)` as a line of `out` for each item not yet there (by `key`; all of them, into an empty
     file, unless `resume`), `concurrency` at a time, each as it finishes. Returns how many were written now."""
-    if resume:
-        _drop_partial_line(out)
-    elif out.exists() and out.stat().st_size:
-        raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
-    done = _ids_in(out) if resume else set()
+    done = prepare_output(out, resume)
     todo = [item for item in items if key(item) not in done]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(concurrency) as pool, out.open("a", encoding="utf-8") as sink:
+    with ThreadPoolExecutor(concurrency) as pool, output(out) as write:
         for line in pool.map(one, todo):
-            sink.write(line + "\n")
-            sink.flush()
+            write(line)
             if on_done:
                 on_done(1)
     return len(todo)
+
+
+def check_output(out: Path, resume: bool) -> None:
+    """`out` can take the answers: a file, new or empty unless `resume`, so nothing in it is overwritten (the CLI
+    asks before it starts anything)."""
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder: give the file to write the answers to")
+    if not resume and out.exists() and out.stat().st_size:
+        raise FileExistsError(f"{out} already has answers: pass --resume to continue it, or choose another --out")
+
+
+def prepare_output(out: Path, resume: bool) -> set[str]:
+    """`out` checked, and the ids already answered in it with `resume` (a cut last line set aside first)."""
+    check_output(out, resume)
+    if not resume:
+        return set()
+    _set_aside_partial_line(out)
+    return _ids_in(out)
+
+
+@contextlib.contextmanager
+def output(out: Path) -> Iterator[Callable[[str], None]]:
+    """A function that appends one answer line to `out` and flushes it (strict JSON: a number that is not finite is
+    written as null); a write that fails names the file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sink = out.open("a", encoding="utf-8")
+
+    def write(line: str) -> None:
+        try:
+            sink.write(_strict(line) + "\n")
+            sink.flush()
+        except OSError as e:
+            raise OSError(f"cannot write the answers to {out}: {e.strerror or e}") from None
+
+    try:
+        yield write
+    finally:
+        with contextlib.suppress(OSError):  # what failed to be written was said when it failed
+            sink.close()
+
+
+def _strict(line: str) -> str:
+    """`line` as JSON that every reader takes: NaN and infinities (which Python writes bare) become null."""
+    try:
+        json.loads(line, parse_constant=_refuse)
+        return line
+    except ValueError:
+        return json.dumps(_finite(json.loads(line)), ensure_ascii=False)
+
+
+def _refuse(name: str):
+    raise ValueError(name)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def _ids_in(out: Path) -> set[str]:
@@ -177,15 +234,29 @@ def _ids_in(out: Path) -> set[str]:
         for line in f:
             try:
                 ids.add(json.loads(line)["id"])
-            except (json.JSONDecodeError, KeyError):
-                continue  # a line cut by a crash: that question is answered again
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue  # not an answer line (the summary): its item is answered again
     return ids
 
 
-def _drop_partial_line(out: Path) -> None:
-    """A crash can leave half a line at the end: cut it, so appended answers start on a new line."""
+def _set_aside_partial_line(out: Path) -> None:
+    """A crash can leave the last line without its newline. A whole answer is kept (its newline added); a line cut
+    short is moved to `<out>.partial`, never deleted, and its item answered again."""
     if not out.exists() or out.stat().st_size == 0:
         return
     data = out.read_bytes()
-    if not data.endswith(b"\n"):
-        out.write_bytes(data[: data.rfind(b"\n") + 1])
+    if data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    last = data[cut:]
+    try:
+        json.loads(last)
+    except ValueError:
+        aside = out.with_name(out.name + ".partial")
+        with aside.open("ab") as f:
+            f.write(last + b"\n")
+        os.truncate(out, cut)
+        log.warning("%s: its last line was cut short; it is set aside in %s and its item answered again", out, aside)
+        return
+    with out.open("ab") as f:
+        f.write(b"\n")

@@ -38,12 +38,16 @@ class LogicItem(BaseModel):
 def read_problems(path: Path, *, gold_fol: bool = False) -> list[LogicItem]:
     """The problems of a benchmark file; ValueError naming the item and field that is wrong."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    text = path.read_text(encoding="utf-8")
+        raise FileNotFoundError(f"{path} does not exist" + (" as a file (it is a folder)" if path.is_dir() else ""))
     try:
+        text = path.read_text(encoding="utf-8")
         rows = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not text in UTF-8 (byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: not JSON (a list) or JSONL: line {e.lineno}: {e.msg}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to be a list of problems") from None
     items = []
     for i, row in enumerate(rows):
         where = f"{path} item {i + 1}"

@@ -47,19 +47,24 @@ def read_questions(path: str | Path) -> list[Question]:
     """Read a question file; a malformed line raises QuestionFormatError naming file and line."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"question file not found: {path}")
+        raise FileNotFoundError(f"question file not found: {path}" + (" (it is a folder)" if path.is_dir() else ""))
     match = _HOPS_IN_NAME.search(path.name)
     hops = int(match.group(1)) if match else None
     is_jsonl = path.suffix.lower() in (".jsonl", ".json", ".ndjson")
     questions: list[Question] = []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8", errors="surrogateescape") as f:
         for line_no, line in enumerate(f, 1):
             line = line.rstrip("\r\n")
             if not line.strip():
                 continue
             parse = _parse_jsonl if is_jsonl else _parse_metaqa
             try:
+                line.encode("utf-8")
                 q = parse(line, default_id=f"{path.stem}:{line_no}")
+            except UnicodeEncodeError:  # bytes read as surrogates: the file is not UTF-8 here
+                raise QuestionFormatError(path, line_no, "not text in UTF-8") from None
+            except RecursionError:
+                raise QuestionFormatError(path, line_no, "JSON nested too deeply") from None
             except ValueError as e:
                 raise QuestionFormatError(path, line_no, str(e)) from None
             if q.hops is None:

@@ -101,7 +101,7 @@ class KnowledgeGraph:
         """Read a triple file. A malformed line raises KGFormatError unless `skip_bad_lines`."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"knowledge graph file not found: {path}")
+            raise FileNotFoundError(f"knowledge graph file not found: {path}" + (" (it is a folder)" if path.is_dir() else ""))
         fmt = format or detect_format(path)
         report = LoadReport(path=str(path), format=fmt)
         triples = _parse(path, fmt, report, skip_bad_lines)
@@ -199,7 +199,7 @@ def detect_format(path: Path) -> TripleFormat:
         return "jsonl"
     if suffix == ".tsv":
         return "tsv"
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8", errors="replace") as f:
         first = next((line for line in f if line.strip()), "")
     if first.lstrip().startswith("{"):
         return "jsonl"
@@ -208,7 +208,7 @@ def detect_format(path: Path) -> TripleFormat:
 
 def _parse(path: Path, fmt: TripleFormat, report: LoadReport, skip_bad_lines: bool) -> list[tuple[str, str, str]]:
     triples: list[tuple[str, str, str]] = []
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8", newline="", errors="surrogateescape") as f:
         for line_no, line in enumerate(f, 1):
             report.lines += 1
             line = line.rstrip("\r\n")
@@ -234,11 +234,17 @@ _EXPECTED = {
 
 
 def _parse_line(line: str, fmt: TripleFormat) -> tuple[str, str, str]:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # bytes read as surrogates: the file is not UTF-8 here
+        raise ValueError("not text in UTF-8") from None
     if fmt == "jsonl":
         try:
             record = json.loads(line)
         except json.JSONDecodeError as e:
             raise ValueError(f"expected a JSON object with head, relation, tail; invalid JSON ({e.msg})") from None
+        except RecursionError:
+            raise ValueError("expected a JSON object with head, relation, tail; JSON nested too deeply") from None
         if not isinstance(record, dict):
             raise ValueError("expected a JSON object with head, relation, tail")
         missing = [k for k in ("head", "relation", "tail") if not isinstance(record.get(k), str) or not record[k]]

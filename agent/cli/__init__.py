@@ -49,7 +49,7 @@ app.command()(regress)
 app.command()(serve)
 
 # Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (TrainError, KGFormatError, TaskError, DataError, QuestionFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, ServerError)
+USER_ERRORS = (TrainError, KGFormatError, TaskError, DataError, QuestionFormatError, OSError, KeyError, ValueError, ServerError)
 # A model server that fails: nothing the user typed is wrong, but there is no more to show than what failed.
 MODEL_ERRORS = (LLMUnavailable, APIError)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_agent
-from agent.batch import run_batch
+from agent.batch import check_output, run_batch
 from agent.cli.common import (
     ExamplesOpt,
     KgOpt,
@@ -128,6 +128,7 @@ def batch(
 ) -> None:
     """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
     items = read_questions(questions)[:limit]
+    check_output(out, resume)  # before any model server starts
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
         with counting("answering", len(items), "q/s", digits=1) as done:

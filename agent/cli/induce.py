@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_induce
+from agent.batch import check_output
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
 from agent.induce_batch import run_induce
@@ -35,6 +36,7 @@ def induce(
     """Propose programs for each task, run them on its examples in the sandbox, apply the one that fits to the test
     inputs; one JSON summary line at the end."""
     items = load(tasks)[:limit]
+    check_output(out, resume)  # before any model server starts
     problem = sandbox.available()
     if problem:
         raise FileNotFoundError(problem)

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_logic
+from agent.batch import check_output
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
 from agent.llm.server import SERVED_NAME
@@ -33,6 +34,7 @@ def logic(
 ) -> None:
     """Translate each problem into logic, decide it with the prover or clingo, and score it; one JSON summary line at the end."""
     items = read_problems(problems, gold_fol=gold_fol)[:limit]
+    check_output(out, resume)  # before any model server starts
     store = TraceStore(traces_path(traces))
     with open_logic(translator=translator, llm_url=llm_url, llm_model=llm_model, samples=samples, temperature=temperature,
                     seconds=seconds) as tool:

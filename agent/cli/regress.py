@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_regress
+from agent.batch import check_output
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, counting, traces_path
 from agent.graph import Agent
 from agent.llm.server import SERVED_NAME
@@ -41,6 +42,8 @@ def regress(
     if tasks is not None and out is None:
         raise ValueError("--tasks needs --out (the JSON lines file to write)")
     files = csv_files(tasks) if tasks else []
+    if out is not None:
+        check_output(out, resume)  # before any model server starts
     table = read_csv(data, target) if data else None  # a bad file fails here, before any model starts
     store = TraceStore(traces_path(traces))
     with open_regress(proposer=proposer, llm_url=llm_url, llm_model=llm_model, samples=samples, use_llm=llm,

@@ -84,6 +84,8 @@ def load(path: str | Path) -> list[InduceTask]:
         raise TaskError(f"{path}: no such file") from None
     except ValueError as e:
         raise TaskError(f"{path}: not JSON ({e})") from None
+    except RecursionError:
+        raise TaskError(f"{path}: JSON nested too deeply to be a task") from None
     if isinstance(data, list):
         return [from_dict(item, f"task{i}", f"{path}: item {i}") for i, item in enumerate(data)]
     return [from_dict(data, path.stem, str(path))]

@@ -87,10 +87,17 @@ def from_columns(columns: dict[str, list], target: str | None = None, name: str 
 
 def read_csv(path: Path, target: str | None = None, *, seed: int = 0) -> Dataset:
     """A dataset from a CSV file: a header row of column names, then one row of numbers per point."""
+    if path.is_dir():
+        raise DataError(f"{path} is a folder: --data takes one CSV file (--tasks takes a folder of them)")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        return _from_rows(csv.reader(f), path.stem, target, seed, where=str(path))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            return _from_rows(csv.reader(f), path.stem, target, seed, where=str(path))
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not text in UTF-8 (byte {e.start}): a CSV file of numbers is expected") from None
+    except csv.Error as e:
+        raise DataError(f"{path}: not a CSV file this tool reads ({e})") from None
 
 
 def from_text(text: str, target: str | None = None, *, seed: int = 0) -> Dataset | None:
