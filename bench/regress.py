@@ -280,7 +280,8 @@ def main() -> None:
         results["sets"][name] = per_method
     path = HERE / "results" / "regress.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
-    previous.setdefault("sets", {}).update(results["sets"])
+    for name, per_method in results["sets"].items():  # the methods not rerun keep their figures
+        previous.setdefault("sets", {}).setdefault(name, {}).update(per_method)
     path.write_text(json.dumps(results | {"sets": previous["sets"]}, indent=2) + "\n")
     print(f"wrote {path}")
 
