@@ -78,13 +78,28 @@ def _error(e):
     return {"error": f"{type(e).__name__}: {e}"[:300]}
 
 
-def _seal(channel, limits, bpf):
+class Filter:
+    """The child's seccomp filter, made ready once in the supervisor (each child only installs it)."""
+
+    def __init__(self, bpf):
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        self.program = ctypes.create_string_buffer(bpf, len(bpf))
+        self.fprog = SockFprog(len(bpf) // 8, ctypes.addressof(self.program))
+        self.prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def install(self):
+        return self.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(self.fprog), 0, 0) == 0
+
+
+def _seal(channel, limits, seccomp):
     """Keep `channel` as fd 3 and nothing else, take this program's limits, install the child's filter."""
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.dup2(channel, 3)
-    os.closerange(4, 1 << 16)
+    os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])  # no /proc to list them: each is closed
     cpu = limits["program_cpu_seconds"]
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     memory = limits["memory_mb"] << 20
@@ -92,13 +107,7 @@ def _seal(channel, limits, bpf):
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (8, 8))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    program = ctypes.create_string_buffer(bpf, len(bpf))
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    fprog = SockFprog(len(bpf) // 8, ctypes.addressof(program))
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+    if not seccomp.install():
         os._exit(70)  # no filter, no program
 
 
@@ -132,9 +141,9 @@ def _run(source, prelude, entry, inputs, seconds):
     return results
 
 
-def child(source, prelude, request, channel, bpf):
+def child(source, prelude, request, channel, seccomp):
     try:
-        _seal(channel, request["limits"], bpf)
+        _seal(channel, request["limits"], seccomp)
         sys.stdout = sys.stderr = io.StringIO()  # what a program prints is not its output
         signal.signal(signal.SIGPROF, _alarm)
         results = _run(source, prelude, request["entry"], request["inputs"], request["limits"]["call_seconds"])
@@ -204,7 +213,7 @@ def main():
     request = json.loads(sys.stdin.buffer.read())
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # as process 1, no signal it leaves at default reaches it
-    bpf = bytes.fromhex(request["filter"])
+    seccomp = Filter(bytes.fromhex(request["filter"]))
     prelude = compile(request["prelude"], "<prelude>", "exec")
     out = os.fdopen(1, "wb", buffering=0)
     for i, source in enumerate(request["programs"]):
@@ -212,7 +221,7 @@ def main():
         pid = os.fork()
         if pid == 0:
             os.close(reader)
-            child(source, prelude, request, writer, bpf)
+            child(source, prelude, request, writer, seccomp)
         os.close(writer)
         results, killed = supervise(pid, reader, request["limits"], len(request["inputs"]))
         out.write(json.dumps({"program": i, "results": results, "killed": killed}).encode() + b"\n")
