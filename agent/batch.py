@@ -204,7 +204,10 @@ def output(out: Path) -> Iterator[Callable[[str], None]]:
 
 
 def _strict(line: str) -> str:
-    """`line` as JSON that every reader takes: NaN and infinities (which Python writes bare) become null."""
+    """`line` as JSON that every reader takes: NaN and infinities (which Python writes bare) become null. Only a
+    line with those words in it is read again."""
+    if "NaN" not in line and "Infinity" not in line:
+        return line
     try:
         json.loads(line, parse_constant=_refuse)
         return line

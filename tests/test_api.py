@@ -7,22 +7,13 @@ import urllib.request
 
 import openai
 import pytest
+from calls import call
 
 from agent.settings import Limits
 from agent.traces import TraceStore
 from serve import create_app
 
 pytestmark = pytest.mark.slow
-
-
-def call(url: str, body: dict | None = None, raw: bytes | None = None) -> tuple[int, dict]:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def test_openai_client_chat(service):

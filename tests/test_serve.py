@@ -4,19 +4,17 @@ itself starts; a model server that dies comes back for its tool's next request, 
 This module runs first (see conftest.py): the command starts a model server per tool, and the session's own
 servers are not up yet to share the memory."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import openai
 import psutil
 import pytest
+from calls import call, wait_healthy
 
 from agent.llm.server import free_port
 
@@ -28,11 +26,7 @@ LOGIC = ("The cat is blue. If something is blue then it is kind. Based on the ab
 
 
 def health(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return call(f"{url}/healthz", timeout=30)
 
 
 def servers(url: str) -> dict[str, dict]:
@@ -48,16 +42,7 @@ def served(tmp_path_factory):
         process = subprocess.Popen([REASONER, "serve", "--port", str(port), "--traces", str(folder / "traces.sqlite")],
                                    stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while True:
-        assert process.poll() is None, (folder / "serve.log").read_text()
-        try:
-            if health(url)[0] == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "reasoner serve did not come up in 600 s"
-        time.sleep(1)
+    wait_healthy(url, process, folder / "serve.log", 600)
     yield url
     ports = [s["url"].split(":")[2].split("/")[0] for s in servers(url).values() if s["url"]]
     process.send_signal(signal.SIGINT)

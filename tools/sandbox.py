@@ -33,6 +33,7 @@ import math
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -211,8 +212,6 @@ def _reason(code: int | None, stderr: str) -> str:
 
 
 def _signal_name(number: int) -> str:
-    import signal
-
     try:
         return signal.Signals(number).name
     except ValueError:

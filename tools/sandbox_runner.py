@@ -158,7 +158,7 @@ def child(source, prelude, request, channel, seccomp):
 # ---- the supervisor ---------------------------------------------------------------------------------
 
 
-def supervise(pid, reader, limits, n_inputs):
+def supervise(pid, reader, limits):
     """The child's results and why it was killed (or None): read within its wall-clock budget and output cap."""
     cap, wall = limits["output_kb"] << 10, limits["program_seconds"]
     deadline = time.monotonic() + wall
@@ -223,7 +223,7 @@ def main():
             os.close(reader)
             child(source, prelude, request, writer, seccomp)
         os.close(writer)
-        results, killed = supervise(pid, reader, request["limits"], len(request["inputs"]))
+        results, killed = supervise(pid, reader, request["limits"])
         out.write(json.dumps({"program": i, "results": results, "killed": killed}).encode() + b"\n")
 
 

@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from openai import APIError
 from rich.console import Console
 from rich.markup import escape
 
@@ -22,8 +23,6 @@ from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.train import train
 from agent.cli.translator import distill_logic
-from openai import APIError
-
 from agent.llm.server import ServerError
 from agent.train import TrainError
 from kg.questions import QuestionFormatError

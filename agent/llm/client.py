@@ -3,13 +3,13 @@ returned as an `LLMCall` with the prompt, the raw outputs, their log-probabiliti
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
 from openai import APIConnectionError, APIResponseValidationError, InternalServerError, OpenAI
 
 from tools.base import Constraint, LLMCall, LLMUnavailable
-
 
 MAX_OUTPUT_CHARS = 20_000  # of one output, kept (the rest is cut, as at max_tokens)
 
@@ -35,7 +35,7 @@ class LLMClient:
                                 constraint=constraint, model=model)
         except (APIConnectionError, InternalServerError) as e:
             raise LLMUnavailable(f"{type(e).__name__}: {e}") from e
-        except (APIResponseValidationError, ValueError) as e:  # a body that is not OpenAI's format
+        except (APIResponseValidationError, json.JSONDecodeError) as e:  # a body that is not OpenAI's format
             raise LLMUnavailable(f"the model server's answer is not in OpenAI's format ({type(e).__name__})") from e
 
     def _sample(self, *, messages: list[dict] | None, prompt: str | list[str] | None, n: int, temperature: float, max_tokens: int,
