@@ -1,9 +1,9 @@
-"""Batch question answering over a knowledge graph: questions in, one JSON line per answer out, metrics
-when gold is known. Every question goes to the KG tool (no routing).
+"""Batch runs, one runner for every tool: a tool's file of tasks in (read by the tool, tools/<name>/files.py), one
+JSON line per task out, and a summary line with the tool's figures when gold is known. Every task goes to the
+named tool (no routing).
 
-Answers are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer,
-and `resume` skips the ids already in the output file. Questions run on threads, and optionally in
-several forked processes.
+Lines are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer, and `resume`
+skips the ids already in the output file. Tasks run on threads, and optionally in several forked processes.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -24,69 +26,86 @@ from typing import Any
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
-from kg.metrics import score_answers
-from kg.questions import Question
-from tools.base import Task
+from tools.base import BatchItem
+from tools.registry import Files, spec
 
 log = logging.getLogger(__name__)
 
 
-def run_batch(
+def run_tool(
     agent: Agent,
     store: TraceStore | None,
-    questions: list[Question],
+    tool: str,
+    items: list[BatchItem],
     out: Path,
     *,
-    concurrency: int = 32,
+    concurrency: int = 4,
     workers: int = 1,
     resume: bool = False,
     on_done: Callable[[int], None] | None = None,
 ) -> dict:
-    """Answer `questions` into `out` (JSONL); return the summary line (metrics when gold is given).
+    """Answer `items` with `tool` into `out` (JSONL, a line per item as it finishes: the tool's record, its status,
+    seconds and trace); return the summary line (the tool's figures, the statuses, the rate).
 
-    `concurrency` questions are in flight at once in each of `workers` processes. Threads suit a
-    planner that waits on a model server; processes suit a planner that computes (the embedding
-    planner), which one Python process cannot spread over several cores.
+    `concurrency` items are in flight at once in each of `workers` processes. Threads suit a tool that waits on
+    a model server; processes suit one that computes (the embedding planner), which one Python process cannot
+    spread over several cores. An item that fails is its own line, not the end of the batch.
     """
+    files = spec(tool).files
+    repeated = [key for key, n in Counter(item.id for item in items).items() if n > 1]
+    if repeated:
+        raise ValueError(f"ids repeat ({', '.join(repeated[:3])}): each line is keyed by its item's id")
     done_ids = prepare_output(out, resume)
-    todo = [q for q in questions if q.id not in done_ids]
+    todo = [item for item in items if item.id not in done_ids]
     started = time.perf_counter()
-    timings: dict[str, float] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    agent.tools["kg"].prepare([q.question for q in todo])  # the embedding planner encodes them all at once
-    answers = (_answer_in_processes(agent, store, todo, workers, concurrency) if workers > 1 and len(todo) > 1
-               else _answer_in_threads(agent, store, todo, concurrency))
+    prepare = getattr(agent.tools.get(tool), "prepare", None)
+    if prepare:  # the embedding planner encodes every question at once
+        prepare([item.task.question for item in todo if item.task])
+    lines = (_answer_in_processes(agent, store, files, todo, workers, concurrency) if workers > 1 and len(todo) > 1
+             else _answer_in_threads(agent, store, files, todo, concurrency))
     with output(out) as write:
-        for line, seconds in answers:
+        for line in lines:
             write(line)
-            for node, value in seconds.items():
-                timings[node] = timings.get(node, 0.0) + value
             if on_done:
                 on_done(1)
-    elapsed = time.perf_counter() - started
-    return summarise_batch(questions, out, elapsed=elapsed, answered_now=len(todo), timings=timings)
+    return summarise(files, items, out, time.perf_counter() - started, len(todo))
 
 
-Finished = Iterator[tuple[str, dict[str, float]]]  # (answer as a JSON line, seconds per node) as each ends
+def answer_line(agent: Agent, store: TraceStore | None, files: Files, item: BatchItem) -> str:
+    """One item's output line: its id, the tool's record of the answer, the status, seconds and trace."""
+    began = time.perf_counter()
+    line: dict[str, Any] = {"id": item.id}
+    if item.task is None:  # unreadable: that is its answer
+        line |= files.record(item, None) | {"status": "undecided", "message": item.problem}
+    else:
+        try:
+            answer = answer_question(agent, store, item.task, question_id=item.id)
+        except Exception as e:  # noqa: BLE001 - one item's failure is its line, not the end of the batch
+            line |= files.record(item, None) | {"status": "error", "message": f"{type(e).__name__}: {e}"[:500]}
+        else:
+            line |= {"status": answer.status} | files.record(item, answer)
+            line.setdefault("seconds", round(answer.seconds.get("total", 0.0), 3))
+            line.setdefault("trace_id", answer.trace_id)
+    line.setdefault("seconds", round(time.perf_counter() - began, 3))
+    line.setdefault("trace_id", "")
+    return json.dumps(line, ensure_ascii=False)
 
 
-def _answer_in_threads(agent: Agent, store: TraceStore | None, todo: list[Question], concurrency: int) -> Finished:
-    def one(q: Question) -> tuple[str, dict[str, float]]:
-        answer = answer_question(agent, store, Task(question=q.question, tool="kg"), question_id=q.id)
-        return answer.model_dump_json(), answer.seconds
-
+def _answer_in_threads(agent: Agent, store: TraceStore | None, files: Files, todo: list[BatchItem],
+                       concurrency: int) -> Iterator[str]:
     with ThreadPoolExecutor(concurrency) as pool:
         pending = set()
         queue = iter(todo)
 
         def submit_next() -> bool:
-            q = next(queue, None)
-            if q is None:
+            item = next(queue, None)
+            if item is None:
                 return False
-            pending.add(pool.submit(one, q))
+            pending.add(pool.submit(answer_line, agent, store, files, item))
             return True
 
-        # Keep `concurrency` questions in flight without materialising every future at once.
+        # Keep `concurrency` items in flight without materialising every future at once.
         for _ in range(concurrency * 2):
             if not submit_next():
                 break
@@ -98,13 +117,13 @@ def _answer_in_threads(agent: Agent, store: TraceStore | None, todo: list[Questi
                 submit_next()
 
 
-# What a forked worker inherits: the agent (graph, planner, caches) and where the traces go.
+# What a forked worker inherits: the agent (graph, planner, caches), the tool's files and where the traces go.
 _WORKER: dict = {}
 
 
-def _answer_in_processes(agent: Agent, store: TraceStore | None, todo: list[Question], workers: int,
-                         concurrency: int) -> Finished:
-    _WORKER.update(agent=agent, traces=store.path if store else None, concurrency=concurrency)
+def _answer_in_processes(agent: Agent, store: TraceStore | None, files: Files, todo: list[BatchItem], workers: int,
+                         concurrency: int) -> Iterator[str]:
+    _WORKER.update(agent=agent, files=files, traces=store.path if store else None, concurrency=concurrency)
     chunks = [todo[i : i + 64] for i in range(0, len(todo), 64)]
     try:
         with mp.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
@@ -122,46 +141,26 @@ def _start_worker() -> None:
     _WORKER["store"] = TraceStore(traces) if traces else None  # a SQLite connection must not cross a fork
 
 
-def _answer_chunk(chunk: list[Question]) -> list[tuple[str, dict[str, float]]]:
-    return list(_answer_in_threads(_WORKER["agent"], _WORKER["store"], chunk, min(_WORKER["concurrency"], len(chunk))))
+def _answer_chunk(chunk: list[BatchItem]) -> list[str]:
+    return list(_answer_in_threads(_WORKER["agent"], _WORKER["store"], _WORKER["files"], chunk,
+                                   min(_WORKER["concurrency"], len(chunk))))
 
 
-def summarise_batch(questions: list[Question], out: Path, *, elapsed: float, answered_now: int, timings: dict) -> dict:
-    by_id = {}
+def summarise(files: Files, items: list[BatchItem], out: Path, elapsed: float, answered_now: int) -> dict:
+    """The summary line: how many lines, the tool's figures, the statuses, the rate and the median seconds."""
+    wanted = {item.id for item in items}
+    lines: dict[str, dict] = {}
     with out.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                record = json.loads(line)
-                by_id[record["id"]] = record
-    summary: dict = {"n": len(by_id), "answered_now": answered_now,
-                     "questions_per_s": round(answered_now / elapsed, 2) if elapsed else None,
-                     "seconds": round(elapsed, 1)}
-    summary["status"] = {}
-    for record in by_id.values():
-        summary["status"][record["status"]] = summary["status"].get(record["status"], 0) + 1
-    gold = [q for q in questions if q.answers is not None and q.id in by_id]
-    if gold:
-        summary |= score_answers((by_id[q.id]["answers"], q.answers) for q in gold).model_dump(exclude={"n"})
-        for hops in sorted({q.hops for q in gold if q.hops is not None}):
-            group = [q for q in gold if q.hops == hops]
-            summary[f"{hops}-hop"] = score_answers((by_id[q.id]["answers"], q.answers) for q in group).model_dump()
-    if timings and answered_now:
-        summary["mean_seconds_per_question"] = {k: round(v / answered_now, 4) for k, v in sorted(timings.items())}
-    return summary
-
-
-def append_lines(out: Path, items: list, key: Callable[[Any], str], one: Callable[[Any], str], *, concurrency: int,
-                 resume: bool, on_done: Callable[[int], None] | None = None) -> int:
-    """Write `one(item)` as a line of `out` for each item not yet there (by `key`; all of them, into an empty
-    file, unless `resume`), `concurrency` at a time, each as it finishes. Returns how many were written now."""
-    done = prepare_output(out, resume)
-    todo = [item for item in items if key(item) not in done]
-    with ThreadPoolExecutor(concurrency) as pool, output(out) as write:
-        for line in pool.map(one, todo):
-            write(line)
-            if on_done:
-                on_done(1)
-    return len(todo)
+        for text in f:
+            if text.strip():
+                line = json.loads(text)
+                if line["id"] in wanted:
+                    lines[line["id"]] = line
+    seconds = [s["total"] if isinstance(s, dict) else s for s in (line["seconds"] for line in lines.values())]
+    return {"n": len(lines), **files.summary(items, lines), "status": dict(Counter(line["status"] for line in lines.values())),
+            f"{files.unit}_per_s": round(answered_now / elapsed, 3) if elapsed and answered_now else None,
+            "median_seconds": round(statistics.median(seconds), 3) if seconds else None,
+            "answered_now": answered_now, "seconds": round(elapsed, 1)}
 
 
 def check_output(out: Path, resume: bool) -> None:

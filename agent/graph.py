@@ -23,8 +23,8 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 
 from agent.router import RouteDecision, Router
-from tools import TOOLS, capabilities
 from tools.base import Attempt, Check, Conclusion, Proposal, Refusal, Status, Task, Tool
+from tools.registry import capabilities
 
 
 class AgentState(BaseModel):
@@ -88,8 +88,8 @@ class Agent:
         if decision.tool == "none":
             return update | {"status": "no_tool", "message": f"{decision.reason}. This service answers: {capabilities()}."}
         if decision.tool not in self.tools:
-            why = "is not available yet" if not TOOLS[decision.tool].available else "is not served here"
-            return update | {"status": "no_tool", "message": f"this looks like a task for the {decision.tool} tool, which {why}"}
+            return update | {"status": "no_tool",
+                             "message": f"this looks like a task for the {decision.tool} tool, which is not served here"}
         return update
 
     def frame(self, state: AgentState) -> dict:
@@ -104,7 +104,7 @@ class Agent:
         candidates = [c for c in state.candidates if tool.describe(c) not in tried]
         update: dict[str, Any] = {}
         if not candidates and len(state.proposals) < tool.max_proposals:
-            proposal = tool.propose(state.frame, state.feedback, state.proposals)
+            proposal = tool.propose(state.frame, state.attempts, state.proposals)
             candidates = [c for c in proposal.candidates if tool.describe(c) not in tried]
             update["proposals"] = state.proposals + [proposal]
         if not candidates:
@@ -118,7 +118,7 @@ class Agent:
         checks = self.tools[state.tool].check(state.frame, state.candidate, state.result)
         failed = [c for c in checks if not c.passed]
         answers = getattr(state.result, "answers", [])
-        attempt = Attempt(candidate=state.candidate_text, proposed=state.candidate, answers=len(answers),
+        attempt = Attempt(candidate=state.candidate_text, proposed=state.candidate, result=state.result, answers=len(answers),
                           failed=[c.name for c in failed], checks=checks)
         update: dict[str, Any] = {"checks": checks, "attempts": state.attempts + [attempt]}
         if failed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, Field
 
@@ -14,10 +14,11 @@ from agent.traces import TraceStore
 from kg.linking import LinkCandidate
 from kg.paths import Edge
 from tools.base import Attempt, Check, Route, Status, Task
-from tools.induce.tool import InduceResult
 from tools.kg.tool import KGGrounding
-from tools.logic.tool import LogicResult
-from tools.regress.tool import RegressResult
+from tools.registry import registered
+
+# Each registered tool's evidence, told apart by its `kind`.
+Grounding = Annotated[Union[tuple(s.result for s in registered().values() if s.result)], Field(discriminator="kind")]  # noqa: UP007
 
 # What each node reads, recorded as the step's input.
 STEP_INPUTS = {
@@ -35,11 +36,11 @@ class Answer(BaseModel):
 
     id: str | None = None
     question: str
-    tool: Route | None  # the routed tool: kg | logic | induce | regress | none
+    tool: Route | None  # the routed tool (kg, logic, induce, regress, or an installed one), or none
     status: Status
     answers: list[str]  # ranked, best supported first
     message: str
-    grounding: Annotated[KGGrounding | LogicResult | InduceResult | RegressResult, Field(discriminator="kind")] | None = None  # the tool's typed evidence, by its `kind`
+    grounding: Grounding | None = None  # the tool's typed evidence, by its `kind`
     checks: list[Check]
     attempts: list[Attempt]
     route: RouteDecision | None = None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Limits(BaseModel):
+class ApiLimits(BaseModel):
     """What the HTTP API accepts."""
 
     api_key: str | None = None  # bearer token every route but /healthz and the viewer's files requires, when set
@@ -36,7 +36,14 @@ class Settings(BaseSettings):
     llm_retries: int = 1
     max_model_len: int = 2048  # tokens vLLM holds per sequence
     kv_cache_gb: int = 2  # vLLM's CPU KV cache (VLLM_CPU_KVCACHE_SPACE), unless that is set
-    limits: Limits = Limits()
+    # Tools given a model server of their own with the adapter merged in (comma-separated; "" for none): faster
+    # for a hot tool, about 5 GB more each. The others share one server that carries their adapters as LoRA.
+    merged: str = "kg"
+    limits: ApiLimits = ApiLimits()
+
+    @property
+    def merged_tools(self) -> set[str]:
+        return {t.strip() for t in self.merged.split(",") if t.strip()}
 
     @property
     def traces_path(self) -> Path:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agent.distill import DistillCard, DistillConfig, distill
+from agent.distill import DistillCard, distill
+from agent.training import DistillConfig
 from kg.linking import EntityLinker
 from kg.mining import mine_questions, summarise
 from kg.paths import AND

@@ -7,7 +7,7 @@ Builds incomplete-graph test sets from a KB and mined question plans: for each c
 edges its mined plan needs at the first hop from its topic entity are deleted, and the question is
 kept only if its plan then grounds to nothing while its topic is still in the graph. One incomplete
 KB is written per set (bench/out/incomplete-<split>.txt), the questions beside it. Every planner then
-answers every kept question over that KB through the agent (`agent.batch.run_batch`, as `reasoner
+answers every kept question over that KB through the agent (`agent.batch.run_tool`, as `reasoner
 batch` does); any answer is a false answer: the fact it would need is not in the graph. Reported per
 hop: false answers, honest abstentions by status, and how often a `not_in_graph` abstention names the
 deleted edge.
@@ -39,7 +39,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
 from agent.assemble import open_agent  # noqa: E402
-from agent.batch import run_batch  # noqa: E402
+from agent.batch import run_tool  # noqa: E402
 from agent.llm.server import ModelServer  # noqa: E402
 from agent.llm.weights import merged_model_dir  # noqa: E402
 from kg.mining import MinedPlan, mine_questions, read_mined_plans  # noqa: E402
@@ -47,6 +47,7 @@ from kg.paths import execute_plan  # noqa: E402
 from kg.questions import Question, is_held_out, read_questions  # noqa: E402
 from kg.store import INVERSE, KnowledgeGraph  # noqa: E402
 from tools.kg.checks import Readings  # noqa: E402
+from tools.kg.files import items  # noqa: E402
 from tools.kg.llm_planner import PLANNERS  # noqa: E402
 
 METAQA = HERE.parent.parent / "shared" / "data" / "metaqa"
@@ -118,7 +119,7 @@ def answer_all(kb: Path | KnowledgeGraph, questions: list[Question], planner: st
         if max_gap is not None:
             tool.max_gap = {name: max_gap for name in tool.max_gap}
         out = workdir / f"{planner}-{time.monotonic_ns()}.jsonl"
-        run_batch(agent, None, questions, out, concurrency=32 if planner == "llm" else 4)
+        run_tool(agent, None, "kg", items(questions), out, concurrency=32 if planner == "llm" else 4)
     return [json.loads(line) for line in out.read_text().splitlines()]
 
 

@@ -2,7 +2,7 @@
 
     python bench/induce.py [--sets 1d-arc,sygus,arc] [--modes enumerator,llm,both] [--limit N] [--proposer DIR]
 
-Held out (never trained on, never used to choose the primitives; see agent/proposer.py `held_out`):
+Held out (never trained on, never used to choose the primitives; see tools/induce/pairs.py `held_out`):
 30% of 1D-ARC and of ARC-AGI training tasks, 50% of SyGuS string problems (variants of one problem
 together), each by name hash. SyGuS problems become value tasks with a quarter of each example
 list (at least one) held out as the test; they are written to bench/out/sygus-heldout.json, a file
@@ -25,11 +25,12 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from agent.assemble import open_induce  # noqa: E402
+from agent.assemble import build_tool, open_backend  # noqa: E402
+from agent.batch import run_tool  # noqa: E402
 from agent.graph import Agent  # noqa: E402
-from agent.induce_batch import run_induce  # noqa: E402
-from agent.proposer import held_out, sygus_tasks  # noqa: E402
 from tools import sandbox  # noqa: E402
+from tools.induce.files import items  # noqa: E402
+from tools.induce.pairs import held_out, sygus_tasks  # noqa: E402
 from tools.induce.task import load  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data"
@@ -75,7 +76,8 @@ def main() -> None:
     report["sandbox"] = sandbox_overhead()
     print(f"sandbox: {json.dumps(report['sandbox'])}", flush=True)
     modes = {"enumerator": {"use_llm": False}, "llm": {"use_enumerator": False}, "both": {}}
-    with open_induce(proposer=args.proposer, samples=args.samples) as tool:
+    with open_backend() as backend:
+        tool = build_tool(backend, "induce", adapter=args.proposer, samples=args.samples)
         if tool.llm is not None:
             tool.llm.client()  # start the proposer's server before any clock runs
         for name in args.sets.split(","):
@@ -88,7 +90,7 @@ def main() -> None:
                 tool.use_enumerator = modes[mode].get("use_enumerator", True)
                 out = OUT / f"induce-{name}-{mode}.jsonl"
                 out.unlink(missing_ok=True)
-                summary = run_induce(Agent({"induce": tool}), None, tasks, out, concurrency=args.concurrency)
+                summary = run_tool(Agent({"induce": tool}), None, "induce", items(tasks), out, concurrency=args.concurrency)
                 report["sets"].setdefault(name, {})[mode] = summary
                 print(f"{name} {mode}: {json.dumps(summary)}", flush=True)
                 args.out.parent.mkdir(exist_ok=True)

@@ -2,7 +2,7 @@
 
     python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold] [--limit N] [--samples 3] [--update]
 
-Held out (never trained on, see agent/translator.py): ProofWriter dev (600 problems, depth 5, open world);
+Held out (never trained on, see tools/logic/pairs.py): ProofWriter dev (600 problems, depth 5, open world);
 the logical-deduction puzzles and FOLIO stories that `held_out` sets aside (20% by id hash). `folio-gold`
 is `--gold-fol` on all of FOLIO train: the gold premise FOL, the conclusion translated (the shared file
 has no conclusion FOL). Each set runs through the same code as `reasoner logic` (one translator server
@@ -23,10 +23,11 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from agent.assemble import open_logic  # noqa: E402
+from agent.assemble import build_tool, open_backend  # noqa: E402
+from agent.batch import run_tool  # noqa: E402
 from agent.graph import Agent  # noqa: E402
-from agent.logic_batch import read_problems, run_logic  # noqa: E402
-from agent.translator import held_out  # noqa: E402
+from tools.logic.files import read_problems  # noqa: E402
+from tools.logic.pairs import held_out  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data"
 OUT = HERE / "out"
@@ -55,23 +56,23 @@ def main() -> None:
     parser.add_argument("--update", action="store_true", help="keep the other sets' figures already in --out")
     parser.add_argument("--resume", action="store_true", help="continue each set's answers in bench/out instead of starting over")
     parser.add_argument("--llm-url", help="a running server with the translator (default: start one)")
-    parser.add_argument("--llm-model", default="translator")
+    parser.add_argument("--llm-model", default=None, help="the model to ask --llm-url for (default: the adapter named logic)")
     args = parser.parse_args()
     files = held_out_files()
     report = {"machine": f"{platform.machine()}, 2 cores, no GPU", "samples": args.samples, "temperature": args.temperature,
               "concurrency": args.concurrency, "sets": {}}
     if args.update and args.out.is_file():
         report = json.loads(args.out.read_text()) | {"samples": args.samples, "temperature": args.temperature}
-    remote = {"llm_url": args.llm_url, "llm_model": args.llm_model} if args.llm_url else {}
-    with open_logic(samples=args.samples, temperature=args.temperature, **remote) as tool:
+    with open_backend(args.llm_url, args.llm_model) as backend:
+        tool = build_tool(backend, "logic", samples=args.samples, temperature=args.temperature)
         agent = Agent({"logic": tool})
-        if not remote:
+        if not args.llm_url:
             tool.llm.client()  # start the translator's server before any clock runs
         if "proofwriter" in args.sets.split(",") and args.latency:
             items = read_problems(files["proofwriter"][0])[: args.latency]
             out = OUT / "logic-latency.jsonl"
             out.unlink(missing_ok=True)
-            summary = run_logic(agent, None, items, out, concurrency=1)
+            summary = run_tool(agent, None, "logic", items, out, concurrency=1)
             report["proofwriter_latency"] = {"n": summary["n"], "median_seconds": summary["median_seconds"],
                                              "accuracy": summary["accuracy"]}
             print(f"latency: {json.dumps(report['proofwriter_latency'])}", flush=True)
@@ -83,7 +84,7 @@ def main() -> None:
             if not args.resume:
                 out.unlink(missing_ok=True)
             started = time.perf_counter()
-            summary = run_logic(agent, None, items, out, concurrency=args.concurrency, resume=args.resume)
+            summary = run_tool(agent, None, "logic", items, out, concurrency=args.concurrency, resume=args.resume)
             summary["file"] = str(path.relative_to(HERE.parent.parent)) if path.is_relative_to(HERE.parent.parent) else str(path)
             summary["wall_seconds"] = round(time.perf_counter() - started, 1)
             if gold:  # the problems the prover did not get right, each with why

@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from agent.translator import deduction_pairs, folio_pairs, proofwriter_pairs  # noqa: E402
+from tools.logic.pairs import deduction_pairs, folio_pairs, proofwriter_pairs  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data"
 

@@ -36,7 +36,7 @@ from kg.mining import MinedPlan, mine_questions, read_mined_plans  # noqa: E402
 from kg.paths import execute_plan  # noqa: E402
 from kg.questions import is_held_out, read_questions  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
-from tools.kg.llm_planner import ExampleIndex, Planner, distilled_format  # noqa: E402
+from tools.kg.llm_planner import ExampleIndex, LLMPlanner, distilled_format  # noqa: E402
 
 METAQA = HERE.parent.parent / "shared" / "data" / "metaqa"
 MINED = HERE / "out" / "metaqa_dev_plans.jsonl"
@@ -81,7 +81,7 @@ def main() -> None:
     print(f"server healthy after {server.startup_seconds:.1f}s", flush=True)
     try:
         client = LLMClient(server.base_url, SERVED_NAME, max_retries=0, timeout=600)
-        planner = Planner(kg, client, examples=index, k_examples=args.examples, samples=args.samples,
+        planner = LLMPlanner(kg, client, examples=index, k_examples=args.examples, samples=args.samples,
                           compact=compact)
         planner.plan(test[0].question)  # warm-up
 

@@ -6,7 +6,7 @@ Tasks:
 - benchmarks: ../shared/data/symreg/benchmarks.csv, Nguyen-1..12, 12a and Constant-1..8, each sampled as its
   `train_spec` says (20 uniform points; seed 0). Const-Test-1/2 are left out: their spec, "E":[-1,1,20]
   (evenly spaced from -1 to 1 in steps of 20), gives a single point.
-- generated: random expressions from agent/formulas.py's generator with another seed than the proposer's
+- generated: random expressions from tools/regress/pairs.py's generator with another seed than the proposer's
   training pairs, none of whose forms is a training form; 20 uniform points on each one's range. Seed 8
   is reported; seed 7's set (`--generated-seed 7`) was the one looked at while the tool was built.
 Each task's test set is 1,000 fresh points from the same range (seed 1). The tasks are written as CSV
@@ -42,11 +42,12 @@ import sympy
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from agent.assemble import open_regress  # noqa: E402
-from agent.formulas import random_problem, training_pairs  # noqa: E402
+from agent.assemble import build_tool, open_backend  # noqa: E402
+from agent.batch import run_tool as run_batch  # noqa: E402
 from agent.graph import Agent  # noqa: E402
-from agent.regress_batch import csv_files, run_regress  # noqa: E402
 from tools.regress import expr as E  # noqa: E402
+from tools.regress.files import read  # noqa: E402
+from tools.regress.pairs import random_problem, training_pairs  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data" / "symreg" / "benchmarks.csv"
 OUT = HERE / "out"
@@ -135,10 +136,11 @@ def write_tasks(name: str, tasks: list[dict]) -> Path:
 
 
 def run_tool(folder: Path, out: Path, mode: str, proposer: Path | None) -> None:
-    files = csv_files(folder)
-    with open_regress(proposer=proposer, use_llm=mode != "generator", use_generator=mode != "llm") as tool:
+    files = read(folder)
+    with open_backend() as backend:
+        tool = build_tool(backend, "regress", adapter=proposer, use_llm=mode != "generator", use_generator=mode != "llm")
         if mode != "generator" and not tool.use_llm:
-            raise SystemExit("no formula proposer is shipped: train one with `reasoner distill-regress` first")
+            raise SystemExit("no formula proposer is shipped: train one with `reasoner distill regress` first")
         done = 0
 
         def progress(n: int) -> None:
@@ -146,7 +148,7 @@ def run_tool(folder: Path, out: Path, mode: str, proposer: Path | None) -> None:
             done += n
             print(f"  {mode}: {done}/{len(files)}", flush=True)
 
-        run_regress(Agent({"regress": tool}), None, files, out, resume=True, on_done=progress)
+        run_batch(Agent({"regress": tool}), None, "regress", files, out, resume=True, on_done=progress)
 
 
 def run_baseline(method: str, tasks: list[dict], out: Path) -> None:

@@ -74,8 +74,8 @@ def main() -> None:
 
 def outputs() -> dict:
     """Every enumerator program for the held-out 1D-ARC tasks on their training inputs: counts and a digest."""
-    from agent.proposer import held_out
     from tools.induce import enumerator
+    from tools.induce.pairs import held_out
     from tools.induce.prompt import GRID_PRELUDE
     from tools.induce.task import load
 

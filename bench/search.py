@@ -30,12 +30,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.assemble import kg_tool  # noqa: E402
-from agent.batch import run_batch  # noqa: E402
+from agent.batch import run_tool  # noqa: E402
 from agent.graph import Agent  # noqa: E402
 from kg.mining import MinedPlan, read_mined_plans  # noqa: E402
 from kg.questions import is_held_out, read_questions  # noqa: E402
 from kg.search import SCORER_FILE, SearchConfig, TextEncoder  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
+from tools.kg.files import items  # noqa: E402
 from tools.kg.llm_planner import PLANNERS  # noqa: E402
 from tools.kg.search_planner import EmbeddingPlanner, train_search_planner  # noqa: E402
 
@@ -150,7 +151,7 @@ def ablation(kg: KnowledgeGraph, mined: list[MinedPlan], held_out, workdir: Path
         card = train_search_planner(kg, mined, folder, config, encoder=encoder, sources=["ablation"], command="bench",
                                     cache_dir=cache, log=lambda _: None)
         agent = Agent({"kg": kg_tool(EmbeddingPlanner(kg, folder, encoder=encoder))})
-        summary = run_batch(agent, None, held_out, workdir / f"{name}.jsonl", concurrency=1, workers=2)
+        summary = run_tool(agent, None, "kg", items(held_out), workdir / f"{name}.jsonl", concurrency=1, workers=2)
         figures[name] = {"parameters": card.parameters, "scorer_loop_seconds": card.train_seconds,
                          "validation_plan_exact": card.validation.get("all", {}).get("plan_exact"),
                          **{k: summary[k] for k in ("hits_at_1", "micro_f1")},

@@ -9,6 +9,10 @@ import pytest
 from kg.store import KnowledgeGraph
 
 METAQA = Path(__file__).resolve().parents[2] / "shared" / "data" / "metaqa"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make test` installs it
+# Headless, and nothing that reaches for the network on its own (this machine's network is closed).
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 # Two directors, one of whom also acts; a film and its sequel share cast and year kinds.
 SMALL_TRIPLES = """\
@@ -61,21 +65,27 @@ def metaqa_kg(metaqa: Path) -> KnowledgeGraph:
 
 
 @pytest.fixture(scope="session")
-def model_server():
-    """The real vLLM server with the embedded model, started once for the whole session; it also serves
-    the shipped logic translator, program proposer and formula proposer as LoRA adapters (model names
-    "translator", "proposer" and "formulas"), so no other server is needed."""
-    from agent.llm.server import ModelServer
-    from tools.induce.prompt import PROPOSER
-    from tools.logic.translate import TRANSLATOR
-    from tools.regress.prompt import PROPOSER as FORMULAS
+def backend(distilled):
+    """The model servers laid out as `reasoner serve` lays them out, each started on first use and once per
+    session: the shipped KG planner merged into a server of its own, and one server of the embedded model
+    (named "base") carrying the logic, induce and regress adapters as LoRA modules under those names."""
+    from agent.assemble import open_backend
+    from tools.registry import registered
 
-    server = ModelServer(extra_args=["--enable-lora", "--max-lora-rank", "16", "--max-loras", "3", "--lora-modules", f"translator={TRANSLATOR}",
-                                     f"proposer={PROPOSER}", f"formulas={FORMULAS}"]).start()
-    yield server
-    process = server.process
-    server.stop()
-    assert process.poll() is not None, "the model server outlived the test session"
+    with open_backend(merged={"kg"}) as backend:
+        backend.llm("kg", distilled, "the KG planner")
+        for spec in registered().values():
+            if spec.adapter:
+                backend.llm(spec.name, spec.adapter, spec.what)
+        yield backend
+        processes = [s.process for s in set(backend.servers.values()) if s.process is not None]
+    assert all(p.poll() is not None for p in processes), "a model server outlived the test session"
+
+
+@pytest.fixture(scope="session")
+def model_server(backend):
+    """The server of the embedded model with the logic, induce and regress adapters."""
+    return backend.start("logic")
 
 
 @pytest.fixture(scope="session")
@@ -104,13 +114,9 @@ def distilled(demo_kg):
 
 
 @pytest.fixture(scope="session")
-def distilled_server(distilled):
-    """The real vLLM server with the shipped distilled planner merged in, once per session."""
-    from agent.llm.server import ModelServer
-    from agent.llm.weights import merged_model_dir
-
-    with ModelServer(str(merged_model_dir(distilled))) as server:
-        yield server
+def distilled_server(backend):
+    """The server of the shipped distilled planner merged into the embedded model (served as "kg")."""
+    return backend.start("kg")
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +125,7 @@ def logic_tool(model_server):
     from agent.llm import LLMClient
     from tools.logic.tool import LogicTool
 
-    return LogicTool(LLMClient(model_server.base_url, "translator"), model="translator", samples=3)
+    return LogicTool(LLMClient(model_server.base_url, "logic"), samples=3)
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +134,7 @@ def induce_tool(model_server):
     from agent.llm import LLMClient
     from tools.induce.tool import InduceTool
 
-    return InduceTool(LLMClient(model_server.base_url, "proposer"), model="proposer", samples=3)
+    return InduceTool(LLMClient(model_server.base_url, "induce"), samples=3)
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +143,7 @@ def regress_tool(model_server):
     from agent.llm import LLMClient
     from tools.regress.tool import RegressTool
 
-    return RegressTool(LLMClient(model_server.base_url, "formulas"), model="formulas", samples=4, fit_seconds=10)
+    return RegressTool(LLMClient(model_server.base_url, "regress"), samples=4, fit_seconds=10)
 
 
 @pytest.fixture(scope="session")
@@ -145,11 +151,10 @@ def agent(demo_kg, distilled, distilled_server, logic_tool, induce_tool, regress
     from agent.assemble import kg_tool
     from agent.graph import Agent
     from agent.llm import LLMClient
-    from agent.llm.server import SERVED_NAME
-    from tools.kg.llm_planner import Planner, distilled_format
+    from tools.kg.llm_planner import LLMPlanner, distilled_format
 
-    llm = LLMClient(distilled_server.base_url, SERVED_NAME)
-    planner = Planner(demo_kg, llm, samples=1, compact=distilled_format(distilled), folder=distilled)
+    llm = LLMClient(distilled_server.base_url, "kg")
+    planner = LLMPlanner(demo_kg, llm, samples=1, compact=distilled_format(distilled), folder=distilled)
     return Agent({"kg": kg_tool(planner), "logic": logic_tool, "induce": induce_tool, "regress": regress_tool})
 
 
@@ -166,21 +171,20 @@ def search_agent(demo_kg):
 
 
 @pytest.fixture(scope="session")
-def service(agent, search_agent, distilled_server, tmp_path_factory):
+def service(agent, search_agent, backend, tmp_path_factory):
     """The HTTP app on a loopback port, over both planners' agents and a fresh trace file, once per session."""
     import threading
     import time
 
     import uvicorn
 
-    from agent.assemble import Backend
     from agent.llm.server import free_port
     from agent.traces import TraceStore
     from serve import create_app
 
     store = TraceStore(tmp_path_factory.mktemp("serve") / "traces.sqlite")
     port = free_port()
-    app = create_app({"llm": agent, "embedding": search_agent}, store, backend=Backend({"kg": distilled_server}))
+    app = create_app({"llm": agent, "embedding": search_agent}, store, backend=backend)
     server = uvicorn.Server(uvicorn.Config(app,
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -192,7 +196,21 @@ def service(agent, search_agent, distilled_server, tmp_path_factory):
     thread.join(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """A page of real headless Chromium (Debian's), once per test module."""
+    assert CHROMIUM.exists(), "Debian's chromium is not installed: `make test` installs it with apt-get"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS,
+                                    env={"HOME": str(tmp_path_factory.mktemp("chromium-home"))})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        yield page
+        browser.close()
+
+
 def pytest_collection_modifyitems(items):
-    """`reasoner serve` (test_serve.py) starts a model server per tool, about 4-5 GB each: its tests run first,
-    before the session's own servers are up, so they need not share the memory."""
+    """`reasoner serve` (test_serve.py) starts two model servers, about 5 GB each: its tests run first, before
+    the session's own two are up, so they need not share the memory."""
     items.sort(key=lambda item: item.path.name != "test_serve.py")

@@ -32,7 +32,7 @@ class Adversary:
 
             def do_GET(self) -> None:
                 self._send(200, {"object": "list", "data": [{"id": name, "object": "model"} for name in
-                                                            ("planner", "translator", "proposer", "formulas")]})
+                                                            ("base", "kg", "logic", "induce", "regress")]})
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -58,7 +58,7 @@ class Adversary:
                             else {"index": i, "text": text}) | {"finish_reason": "stop", "logprobs": None}
                            for i, text in enumerate(texts)]
                 self._send(200, {"id": "x", "object": "chat.completion" if chat else "text_completion",
-                                 "created": 0, "model": body.get("model", "planner"), "choices": choices,
+                                 "created": 0, "model": body.get("model", "base"), "choices": choices,
                                  "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
 
             def _send(self, code: int, payload: dict) -> None:

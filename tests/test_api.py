@@ -9,7 +9,7 @@ import openai
 import pytest
 from calls import call
 
-from agent.settings import Limits
+from agent.settings import ApiLimits
 from agent.traces import TraceStore
 from serve import create_app
 
@@ -155,7 +155,7 @@ def test_metrics_count_requests_steps_and_tokens(service):
 def test_api_key_guards_every_route_but_healthz(agent, distilled_server, tmp_path):
     from fastapi.testclient import TestClient
 
-    app = create_app(agent, TraceStore(tmp_path / "t.sqlite"), limits=Limits(api_key="s3cret"))
+    app = create_app(agent, TraceStore(tmp_path / "t.sqlite"), limits=ApiLimits(api_key="s3cret"))
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         for headers in ({}, {"Authorization": "Bearer wrong"}):
@@ -221,7 +221,7 @@ def test_a_question_over_its_time_is_a_504_and_its_run_an_error(agent, distilled
     from fastapi.testclient import TestClient
 
     store = TraceStore(tmp_path / "t.sqlite")
-    app = create_app(agent, store, limits=Limits(timeout_seconds=0.001))
+    app = create_app(agent, store, limits=ApiLimits(timeout_seconds=0.001))
     with TestClient(app) as client:
         response = client.post("/api/ask", json={"question": "who directed [Heat]"})
         assert response.status_code == 504 and "time allowed per question" in response.json()["error"]["message"]
@@ -235,16 +235,17 @@ def test_a_question_over_its_time_is_a_504_and_its_run_an_error(agent, distilled
 def test_a_dead_model_server_is_a_clear_502_and_healthz_says_so(demo_kg, distilled, tmp_path):
     from fastapi.testclient import TestClient
 
-    from agent.assemble import Backend, kg_tool
+    from agent.assemble import kg_tool
     from agent.graph import Agent
-    from agent.llm import LLMClient
+    from agent.llm.backend import Backend
     from agent.llm.server import free_port
-    from tools.kg.llm_planner import Planner, distilled_format
+    from tools.kg.llm_planner import LLMPlanner, distilled_format
 
-    dead = LLMClient(f"http://127.0.0.1:{free_port()}/v1", "planner", max_retries=0)  # nothing listens there
-    planner = Planner(demo_kg, dead, compact=distilled_format(distilled), folder=distilled)
+    backend = Backend(f"http://127.0.0.1:{free_port()}/v1")  # nothing listens there (any longer)
+    llm = backend.llm("kg", distilled, "the KG planner")
+    planner = LLMPlanner(demo_kg, llm, compact=distilled_format(distilled), folder=distilled)
     store = TraceStore(tmp_path / "t.sqlite")
-    with TestClient(create_app(Agent({"kg": kg_tool(planner)}), store, backend=Backend({"kg": dead.base_url}))) as client:
+    with TestClient(create_app(Agent({"kg": kg_tool(planner)}), store, backend=backend)) as client:
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "degraded"
         [server] = health.json()["model_servers"]
@@ -265,7 +266,7 @@ def test_over_the_in_flight_limit_is_a_clear_503_and_a_batch_waits(agent, distil
 
     store = TraceStore(tmp_path / "t.sqlite")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, limits=Limits(max_in_flight=1)),
+    server = uvicorn.Server(uvicorn.Config(create_app(agent, store, limits=ApiLimits(max_in_flight=1)),
                                            host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

@@ -4,14 +4,15 @@ import json
 
 import pytest
 
-from agent.distill import DistillConfig, distill, training_pairs
+from agent.distill import distill, training_pairs
 from agent.llm import LLMClient
 from agent.llm.server import SERVED_NAME, ModelServer
 from agent.llm.weights import merged_model_dir
+from agent.training import DistillConfig
 from kg.mining import mine_questions
 from kg.questions import Question
 from kg.schema import Schema
-from tools.kg.llm_planner import CompactFormat, Planner, distilled_format, find_distilled
+from tools.kg.llm_planner import CompactFormat, LLMPlanner, distilled_format, find_distilled
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def test_short_distillation_is_served_and_plans(small_kg, tmp_path):
     assert find_distilled(small_kg, tmp_path) == out
 
     with ModelServer(str(merged_model_dir(out))) as server:
-        planner = Planner(small_kg, LLMClient(server.base_url, SERVED_NAME), samples=2, compact=distilled_format(out))
+        planner = LLMPlanner(small_kg, LLMClient(server.base_url, SERVED_NAME), samples=2, compact=distilled_format(out))
         result = planner.plan("who directed [Heat]")
     assert result.messages == [{"role": "prompt", "content": "who directed [ENT] =>"}]
     assert result.candidates, result.raw
@@ -69,7 +70,9 @@ def test_a_short_translator_distillation_writes_an_adapter_and_its_card(tmp_path
     shared benchmarks' training parts): rule-made targets kept only when the solver agrees, a few steps."""
     from collections import Counter
 
-    from agent.translator import deduction_pairs, folio_pairs, mixture, proofwriter_pairs, train_translator
+    from agent.training import train_adapter
+    from tools.logic.pairs import deduction_pairs, folio_pairs, mixture, proofwriter_pairs
+    from tools.registry import spec
 
     rules = "The cat is big. If something is big then it is red. The dog is not red."
     proofwriter = [{"id": f"pw{i}", "context": rules, "question": f"Is the following statement true, false, or unknown? {q}",
@@ -83,8 +86,8 @@ def test_a_short_translator_distillation_writes_an_adapter_and_its_card(tmp_path
     assert tally == {"proofwriter prover disagrees": 1}  # the item whose gold the prover does not reproduce is left out
     assert {p.target for p in pairs} >= {"Big(cat)", "∀x (Big(x) → Red(x))", "obj(red_book; blue_book)", "at(blue_book, n)", "Dog(rex)"}
     config = DistillConfig(steps=3, batch_size=4, warmup_steps=1, validation_share=0.5, max_validation=4)
-    card = train_translator(mixture(pairs, seed=0), {"pairs": {}, "left_out": dict(tally)}, tmp_path / "translator", config,
-                            command="test", log=lambda line: None)
+    card = train_adapter(spec("logic"), mixture(pairs, seed=0), {"pairs": {}, "left_out": dict(tally)}, tmp_path / "translator",
+                         config, command="test", log=lambda line: None)
     assert (tmp_path / "translator" / "adapter_model.safetensors").is_file()
     assert json.loads((tmp_path / "translator" / "translator.json").read_text())["config"]["steps"] == 3
     assert card.train_seconds > 0 and set(card.validation) <= {"proofwriter", "deduction", "folio"}
@@ -93,7 +96,9 @@ def test_a_short_translator_distillation_writes_an_adapter_and_its_card(tmp_path
 def test_a_short_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
     """The proposer's data and training path on a tiny shared-data folder (the shipped one trains on the real
     one): generated tasks labelled with the enumerator's program, mined solutions, held-out tasks left out."""
-    from agent.proposer import held_out, train_proposer, training_pairs
+    from agent.training import train_adapter
+    from tools.induce.pairs import held_out, training_pairs
+    from tools.registry import spec
 
     data = tmp_path / "data"
     (data / "1d-arc" / "1d_move_1p").mkdir(parents=True)
@@ -117,7 +122,7 @@ def test_a_short_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
     assert len(mined) == 2 * len(trained_on) and {p.target for p in mined} == {"shift(x, 1)"}  # with colours permuted: the same program
     assert all(p.target == "before(x0, ' ')" for p in pairs if p.source == "sygus")
     config = DistillConfig(steps=2, batch_size=4, warmup_steps=1, validation_share=0.3, max_validation=4)
-    card = train_proposer(pairs, tally, tmp_path / "proposer", config, command="test", log=lambda line: None)
+    card = train_adapter(spec("induce"), pairs, tally, tmp_path / "proposer", config, command="test", log=lambda line: None)
     assert (tmp_path / "proposer" / "adapter_model.safetensors").is_file()
     assert json.loads((tmp_path / "proposer" / "proposer.json").read_text())["config"]["steps"] == 2
     assert card.train_seconds > 0
@@ -126,8 +131,10 @@ def test_a_short_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
 def test_a_short_formula_proposer_distillation_writes_an_adapter_and_its_card(tmp_path):
     """The formula proposer's data (generated data sets -> their forms, some prompts with tried forms) and its
     training path, on a few pairs (the shipped one trains on thousands)."""
-    from agent.formulas import train_formula_proposer, training_pairs
+    from agent.training import train_adapter
+    from tools.registry import spec
     from tools.regress import expr as E
+    from tools.regress.pairs import training_pairs
 
     pairs, tally = training_pairs(40, seed=3, log=lambda line: None)
     assert len(pairs) == 40 and set(tally["pairs"]) <= {"points", "with tried"}
@@ -137,6 +144,6 @@ def test_a_short_formula_proposer_distillation_writes_an_adapter_and_its_card(tm
     tried = [p for p in pairs if p.source == "with tried"]
     assert tried and all("tried: " in p.prompt and " r2=" in p.prompt for p in tried)
     config = DistillConfig(steps=2, batch_size=4, warmup_steps=1, validation_share=0.3, max_validation=4)
-    card = train_formula_proposer(pairs, tally, tmp_path / "formulas", config, command="test", log=lambda line: None)
+    card = train_adapter(spec("regress"), pairs, tally, tmp_path / "formulas", config, command="test", log=lambda line: None)
     assert (tmp_path / "formulas" / "adapter_model.safetensors").is_file() and card.train_seconds > 0
     assert json.loads((tmp_path / "formulas" / "proposer.json").read_text())["config"]["steps"] == 2

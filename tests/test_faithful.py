@@ -8,17 +8,15 @@ import time
 
 import pytest
 
-from agent.assemble import Backend, kg_tool
+from agent.assemble import kg_planner, kg_tool, open_backend
 from agent.graph import Agent
 from agent.llm import LLMClient
-from agent.llm.server import SERVED_NAME, ModelServer
-from agent.llm.weights import merged_model_dir
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.search import find_scorer
 from kg.store import KnowledgeGraph
 from tools.base import Task
-from tools.kg.llm_planner import PLANNERS, Planner, distilled_format
+from tools.kg.llm_planner import PLANNERS, LLMPlanner, distilled_format
 from tools.kg.search_planner import EmbeddingPlanner
 
 # MetaQA without the edges two questions need; it has no language for Inception at all.
@@ -40,7 +38,7 @@ def incomplete_kg(metaqa):
 
 @pytest.fixture(scope="module")
 def agents(incomplete_kg, distilled, distilled_server):
-    llm = Planner(incomplete_kg, LLMClient(distilled_server.base_url, SERVED_NAME), compact=distilled_format(distilled),
+    llm = LLMPlanner(incomplete_kg, LLMClient(distilled_server.base_url, "kg"), compact=distilled_format(distilled),
                   folder=distilled)
     search = EmbeddingPlanner(incomplete_kg, find_scorer(incomplete_kg, PLANNERS))
     return {"llm": Agent({"kg": kg_tool(llm)}), "embedding": Agent({"kg": kg_tool(search)})}
@@ -60,7 +58,7 @@ def test_a_missing_fact_is_an_honest_abstention_naming_the_edge(agents, planner,
 
 
 def test_the_same_questions_are_answered_where_the_graph_has_the_edge(metaqa_kg, distilled, distilled_server):
-    planner = Planner(metaqa_kg, LLMClient(distilled_server.base_url, SERVED_NAME), compact=distilled_format(distilled),
+    planner = LLMPlanner(metaqa_kg, LLMClient(distilled_server.base_url, "kg"), compact=distilled_format(distilled),
                       folder=distilled)
     answer = answer_question(Agent({"kg": kg_tool(planner)}), None, "who's the writer of [Cave of Forgotten Dreams]")
     assert answer.status == "answered" and answer.answers == ["Werner Herzog"] and answer.plan == ["written_by"]
@@ -89,11 +87,11 @@ def test_a_killed_model_server_gives_degraded_answers_not_errors(demo_kg, distil
     from serve import create_app
 
     search = EmbeddingPlanner(demo_kg, find_scorer(demo_kg, PLANNERS))
-    with ModelServer(str(merged_model_dir(distilled))) as server:
-        llm = LLMClient(server.base_url, SERVED_NAME, max_retries=0)
-        planner = Planner(demo_kg, llm, compact=distilled_format(distilled), folder=distilled)
+    with open_backend() as backend:  # as `reasoner serve` opens the KG planner, but not watched: it stays down
+        planner = kg_planner(demo_kg, backend, planner=str(distilled), wait=False)
+        server = backend.start("kg")
         app = create_app(Agent({"kg": kg_tool(planner, fallback=search)}), TraceStore(tmp_path / "t.sqlite"),
-                         backend=Backend({"kg": server}))
+                         backend=backend)
         with TestClient(app) as client:
             before = client.post("/api/ask", json={"question": "who directed [Heat]"}).json()
             assert (before["status"], before["planner"], before["degraded"]) == ("answered", "llm", False)

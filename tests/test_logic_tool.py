@@ -95,7 +95,7 @@ def test_the_logic_command_scores_a_file_and_resumes(model_server, tmp_path):
     path, out = tmp_path / "problems.json", tmp_path / "out.jsonl"
     path.write_text(json.dumps(problems))
     command = [REASONER, "logic", "--problems", str(path), "--out", str(out), "--samples", "3",
-               "--llm-url", model_server.base_url, "--llm-model", "translator", "--traces", str(tmp_path / "t.sqlite")]
+               "--llm-url", model_server.base_url, "--traces", str(tmp_path / "t.sqlite")]
     done = subprocess.run([*command, "--limit", "1"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]

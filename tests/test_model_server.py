@@ -50,8 +50,8 @@ def test_server_that_dies_while_starting_reports_its_log(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_with_a_remote_url_starts_nothing(model_server):
-    run = subprocess.run([REASONER, "plan", "who directed [Inception]", "--llm-url", model_server.base_url],
+def test_cli_with_a_remote_url_starts_nothing(distilled_server):
+    run = subprocess.run([REASONER, "plan", "who directed [Inception]", "--llm-url", distilled_server.base_url],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "topic: Inception" in run.stdout and "raw output" in run.stdout

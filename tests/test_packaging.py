@@ -21,6 +21,7 @@ def test_the_wheel_carries_every_data_file(tmp_path):
     for needed in ["serve.py", "prompts/kg_plan.txt", "viewer/index.html", "viewer/app.js", "viewer/style.css",
                    "kg/demo/movies.txt", "tools/kg/planners/metaqa/adapter_model.safetensors",
                    "tools/kg/planners/metaqa/question_forms.json", "tools/kg/planners/metaqa-search/scorer.npz",
-                   "tools/logic/translator/adapter_model.safetensors", "tools/logic/translator/translator.json",
+                   "tools/logic/adapter/adapter_model.safetensors", "tools/logic/adapter/translator.json",
+                   "tools/induce/adapter/proposer.json", "tools/regress/adapter/adapter_model.safetensors",
                    "agent/api/app.py", "tools/base.py"]:
         assert needed in names, needed

@@ -6,7 +6,7 @@ import pytest
 
 from kg.schema import Schema
 from tools.base import Constraint
-from tools.kg.llm_planner import Example, ExampleIndex, Planner, parse_plan, plan_alternatives, plan_json_schema, render_plan
+from tools.kg.llm_planner import Example, ExampleIndex, LLMPlanner, parse_plan, plan_alternatives, plan_json_schema, render_plan
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def test_planner_returns_ranked_plans_that_chain(demo_kg, llm):
         Example(question="which films share a director with [ENT]", plan=["directed_by", "~directed_by"]),
         Example(question="when were the films by the director of [ENT] released", plan=["directed_by", "~directed_by", "release_year"]),
     ])
-    planner = Planner(demo_kg, llm, examples=examples, samples=4)
+    planner = LLMPlanner(demo_kg, llm, examples=examples, samples=4)
     result = planner.plan("when were the movies directed by the director of [Inception] released")
     assert result.topic == "Inception" and result.masked_question.startswith("when were the movies")
     assert result.candidates, result.raw
@@ -49,7 +49,7 @@ def test_planner_returns_ranked_plans_that_chain(demo_kg, llm):
 
 
 def test_question_without_a_graph_entity_gets_no_plan(demo_kg, llm):
-    result = Planner(demo_kg, llm).plan("what is the airspeed velocity of a swallow")
+    result = LLMPlanner(demo_kg, llm).plan("what is the airspeed velocity of a swallow")
     assert result.topic is None and result.candidates == []
 
 

@@ -81,7 +81,7 @@ def test_the_llm_proposes_forms_over_the_columns_under_the_grammar(regress_tool)
     frame = regress_tool.frame(Task(question="fit", input={"columns": columns(lambda t: 3 * t ** 2 + 1, names=("t",))}))
     proposal = regress_tool.propose(frame, [], [])
     [call] = proposal.calls
-    assert call.model == "formulas" and call.constraint == "grammar" and len(call.raw) == 4
+    assert call.model == "regress" and call.constraint == "grammar" and len(call.raw) == 4
     for text in call.raw:
         assert E.parse(text, ["t"]) is not None  # every sample parses, over the column names only
     assert {f.text for f in proposal.candidates[0].forms if f.by == "llm"} == {t.strip() for t in call.raw}

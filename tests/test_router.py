@@ -3,14 +3,15 @@ tools and typed inputs, and off-topic messages that name a film title kept away 
 
 import pytest
 
-from agent.router import Router, numeric_table
+from agent.router import Router
 from kg.linking import EntityLinker
 from kg.schema import Schema
 from tools.base import Task
-from tools.inputs import tool_of_input
 from tools.kg.checks import AnswerKinds, QuestionForms
 from tools.kg.llm_planner import find_distilled
 from tools.kg.tool import KGTool
+from tools.registry import tool_of_input
+from tools.regress.input import numeric_table
 
 
 class Linking:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.assemble import kg_tool
-from agent.batch import run_batch
+from agent.batch import run_tool
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
@@ -18,6 +18,7 @@ from kg.demo import DEMO_KB, DEMO_QUESTIONS
 from kg.mining import mine_questions
 from kg.questions import is_held_out, masked, read_questions
 from kg.search import SearchConfig, TextEncoder, find_scorer
+from tools.kg.files import items
 from tools.kg.llm_planner import PLANNERS
 from tools.kg.search_planner import EmbeddingPlanner, train_search_planner
 
@@ -94,8 +95,8 @@ def test_the_trace_names_the_planner_and_spends_no_tokens(demo_kg, tiny_scorer, 
 def test_batch_in_worker_processes_matches_threads(demo_kg, encoder, tmp_path):
     agent = Agent({"kg": kg_tool(EmbeddingPlanner(demo_kg, find_scorer(demo_kg, PLANNERS), encoder=encoder))})
     questions = read_questions(DEMO_QUESTIONS)
-    threads = run_batch(agent, TraceStore(tmp_path / "a.sqlite"), questions, tmp_path / "a.jsonl", concurrency=4)
-    processes = run_batch(agent, TraceStore(tmp_path / "b.sqlite"), questions, tmp_path / "b.jsonl", concurrency=1, workers=2)
+    threads = run_tool(agent, TraceStore(tmp_path / "a.sqlite"), "kg", items(questions), tmp_path / "a.jsonl", concurrency=4)
+    processes = run_tool(agent, TraceStore(tmp_path / "b.sqlite"), "kg", items(questions), tmp_path / "b.jsonl", concurrency=1, workers=2)
     assert processes["n"] == threads["n"] == len(questions)
     assert processes["micro_f1"] == threads["micro_f1"] >= 0.95
 
@@ -150,7 +151,7 @@ def test_shipped_scorer_on_held_out_metaqa(metaqa, metaqa_kg, encoder, tmp_path)
     assert scorer == PLANNERS / "metaqa-search"
     agent = Agent({"kg": kg_tool(EmbeddingPlanner(metaqa_kg, scorer, encoder=encoder))})
     questions = [q for hops in (1, 2, 3) for q in read_questions(metaqa / f"qa_{hops}hop_dev.txt")[:1500] if is_held_out(q.id)]
-    summary = run_batch(agent, None, questions, tmp_path / "answers.jsonl", concurrency=1)
+    summary = run_tool(agent, None, "kg", items(questions), tmp_path / "answers.jsonl", concurrency=1)
     assert summary["n"] > 800
     for hops in (1, 2, 3):
         assert summary[f"{hops}-hop"]["micro_f1"] >= 0.95, summary

@@ -1,14 +1,15 @@
 """`reasoner serve` as a user runs it: one chat message of each tool, answered by the model servers the command
 itself starts; a model server that dies comes back for its tool's next request, and /healthz names each one.
 
-This module runs first (see conftest.py): the command starts a model server per tool, and the session's own
-servers are not up yet to share the memory."""
+This module runs first (see conftest.py): the command starts two model servers, and the session's own two are not
+up yet to share the memory."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import openai
@@ -68,8 +69,10 @@ def test_one_message_of_each_tool_is_answered_through_chat(served):
     assert (answer["tool"], answer["status"], answer["answers"]) == ("kg", "answered", ["Christopher Nolan"])
     text, answer = ask(served, LOGIC)
     assert (answer["tool"], answer["status"], answer["answers"]) == ("logic", "answered", ["True"]), text
-    # The induce and regress tools' servers start on their first message.
-    assert {s["state"] for t, s in servers(served).items() if t in ("induce", "regress")} == {"not started"}
+    # One server carries the logic, induce and regress adapters; the KG planner is merged into a server of its own.
+    urls = {t: s["url"] for t, s in servers(served).items()}
+    assert urls["logic"] == urls["induce"] == urls["regress"] != urls["kg"], urls
+    assert servers(served)["induce"]["shared_with"] == ["logic", "regress"]
     text, answer = ask(served, "f(1)=2, f(2)=4, f(3)=6. What is f(4)?")
     assert (answer["tool"], answer["status"], answer["answers"]) == ("induce", "answered", ["8"]), text
     text, answer = ask(served, "x y\n1 2.1\n2 3.9\n3 6.2\n4 7.8\n5 10.1\nFind a formula for y.")
@@ -77,7 +80,10 @@ def test_one_message_of_each_tool_is_answered_through_chat(served):
     status, body = health(served)
     assert status == 200 and body["status"] == "ok"
     assert {s["tool"]: (s["name"], s["state"]) for s in body["model_servers"]} == {
-        "kg": ("planner", "up"), "logic": ("translator", "up"), "induce": ("proposer", "up"), "regress": ("formulas", "up")}
+        "kg": ("kg", "up"), "logic": ("logic", "up"), "induce": ("induce", "up"), "regress": ("regress", "up")}
+    with urllib.request.urlopen(f"{served}/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    assert f'reasoner_model_server_up{{model="regress",server="{urls["regress"]}",tool="regress"}} 1.0' in metrics, metrics
 
 
 def test_a_model_server_that_dies_comes_back_for_its_next_request(served):

@@ -13,7 +13,7 @@ import pytest
 from kg.linking import EntityLinker
 from kg.mining import mine_questions
 from kg.paths import AND, execute_plan
-from kg.questions import Question, merge_repeated
+from kg.questions import merge_repeated
 from kg.store import KnowledgeGraph
 
 REASONER = str(Path(sys.executable).parent / "reasoner")

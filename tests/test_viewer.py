@@ -5,15 +5,12 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make test` installs it
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots kept for a person to look at
-# Headless, and nothing that reaches for the network on its own (this machine's network is closed).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS.mkdir(exist_ok=True)
 
 # Pairs of relation labels in the graph whose boxes overlap (by more than half a pixel).
 OVERLAPPING_LABELS = """() => {
@@ -30,18 +27,6 @@ NULL_TEXTS = """() => [...document.querySelectorAll("#evidence, #routing")].flat
   while (walk.nextNode()) if (walk.currentNode.textContent.trim() === "null") found.push(card.id);
   return found;
 })"""
-
-
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    assert CHROMIUM.exists(), "Debian's chromium is not installed: `make test` installs it with apt-get"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS,
-                                    env={"HOME": str(tmp_path_factory.mktemp("chromium-home"))})
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        yield page
-        browser.close()
 
 
 def ask(page, service: str, question: str, status: str = "answered", planner: str | None = None) -> None:

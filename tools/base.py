@@ -8,12 +8,12 @@ client is passed in (the `LLM` protocol), so tools never import the agent.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-ToolName = Literal["kg", "logic", "induce", "regress"]
-Route = Literal["kg", "logic", "induce", "regress", "none"]  # "none": no tool serves the message
+ToolName = str  # a registered tool's name (tools/registry.py): kg, logic, induce, regress, and any installed
+Route = str  # a tool's name, or "none": no tool serves the message
 # Every status a run can end with, in one place (traces, API and viewer read this list).
 Status = Literal["running", "answered", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
 STATUSES: tuple[str, ...] = Status.__args__
@@ -62,13 +62,44 @@ class Task(BaseModel):
 
     question: str
     tool: ToolName | None = None
-    input: dict[str, Any] | None = None  # validated by the chosen tool (see tools.inputs)
+    input: dict[str, Any] | None = None  # the chosen tool's typed input (its spec's `input`, tools/registry.py)
+
+
+class Pair(BaseModel):
+    """A training pair for a tool's adapter: the prompt the tool sends, and the output it should get back."""
+
+    prompt: str
+    target: str
+    source: str  # what made it (generated, a benchmark's training part): validation figures are given per source
+    group: str  # the problem it comes from: validation holds out whole groups
+    kind: str = ""  # what part of the problem (the logic translator's: premise, conclusion, asp)
+
+
+class BatchItem(BaseModel):
+    """One task of a batch file, read by its tool (`Files.read`): what to ask, and what the answer is scored by."""
+
+    id: str  # its key in the output file (resume skips the ids already there)
+    task: Task | None = None  # None when the item could not be read: `problem` says why, and that is its line
+    gold: Any = None  # what the tool's record scores the answer against, when known
+    problem: str | None = None
+    notes: list[str] = []  # what reading it changed (rows dropped, ...)
 
 
 class Check(BaseModel):
     name: str
     passed: bool
     detail: str
+
+
+class Recognition(BaseModel):
+    """What a tool sees of its kind of task in a message, for the router: whether it takes the message, what
+    it saw (its signal, shown for every tool asked), why it takes it, and the checks that said so."""
+
+    fits: bool
+    signal: str
+    reason: str = ""
+    checks: list[Check] = []
+    why_not: str | None = None  # said when no tool takes the message (the KG's: not a question of the graph)
 
 
 class Refusal(BaseModel):
@@ -93,10 +124,11 @@ class Proposal(BaseModel):
 
 
 class Attempt(BaseModel):
-    """One candidate grounded and checked."""
+    """One candidate grounded and checked; the next round's `propose` reads the earlier ones."""
 
     candidate: str  # as the tool describes it
     proposed: Any = None  # the candidate as proposed, with its score
+    result: Any = Field(None, exclude=True)  # the candidate executed, as the tool's own type (not in traces or answers)
     answers: int
     failed: list[str]  # names of the checks it failed
     checks: list[Check] = []
@@ -112,20 +144,26 @@ class Conclusion(BaseModel):
     evidence: Any = None  # the tool's typed evidence, with a `kind` the viewer picks a renderer by
 
 
-class Tool(Protocol):
+Frame = TypeVar("Frame")  # a tool's reading of a task (the KG's linked topic; the logic problem; the data set)
+Candidate = TypeVar("Candidate")  # what it proposes (a plan; a vote of translations; a pool of programs or forms)
+Result = TypeVar("Result")  # a candidate executed (its grounding; the verdicts; the fits), the evidence it concludes with
+
+
+class Tool(Protocol[Frame, Candidate, Result]):
     name: str
     max_proposals: int  # proposing rounds before the tool gives up
 
-    def frame(self, task: Task) -> Any | Refusal: ...
+    def frame(self, task: Task) -> Frame | Refusal: ...
 
-    def propose(self, frame: Any, feedback: list[str], earlier: list[Proposal]) -> Proposal: ...  # earlier rounds first
+    # The earlier attempts (each with its typed result) and proposing rounds, first first: what to carry or avoid.
+    def propose(self, frame: Frame, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal: ...
 
-    def describe(self, candidate: Any) -> str: ...  # one line, for attempts and feedback
+    def describe(self, candidate: Candidate) -> str: ...  # one line, for attempts and feedback
 
-    def execute(self, frame: Any, candidate: Any) -> Any: ...
+    def execute(self, frame: Frame, candidate: Candidate) -> Result: ...
 
-    def check(self, frame: Any, candidate: Any, result: Any) -> list[Check]: ...
+    def check(self, frame: Frame, candidate: Candidate, result: Result) -> list[Check]: ...
 
-    def conclude(self, frame: Any, candidate: Any, result: Any) -> Conclusion: ...
+    def conclude(self, frame: Frame, candidate: Candidate, result: Result) -> Conclusion: ...
 
-    def abstain(self, frame: Any, attempts: list[Attempt]) -> Refusal: ...  # no candidate passed: why not
+    def abstain(self, frame: Frame, attempts: list[Attempt]) -> Refusal: ...  # no candidate passed: why not

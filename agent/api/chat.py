@@ -10,8 +10,8 @@ from functools import partial
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 
-from agent.api.app import SSE, AppState, errors, state
 from agent.api.protocol import MODEL_NAME, ChatCompletion, ChatRequest, Model, ModelList, answer_text, chunk, completion, sse, usage
+from agent.api.state import SSE, AppState, errors, state
 
 router = APIRouter(tags=["chat"])
 

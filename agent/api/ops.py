@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from agent.api.app import AppState, errors, state
+from agent.api.state import AppState, errors, state
 from agent.llm.server import ServerStatus
-from tools import TOOLS, ToolInfo
+from tools.registry import registered
 
 router = APIRouter(tags=["operations"])
 
@@ -24,6 +24,12 @@ class Health(BaseModel):
 class Planners(BaseModel):
     default: str
     planners: list[str]
+
+
+class ToolInfo(BaseModel):
+    name: str
+    answers: str  # what kind of message it serves, in the words the service uses to describe itself
+    available: bool = True  # registered (served or not: see `served`)
 
 
 class Tools(BaseModel):
@@ -48,10 +54,11 @@ def planners(app: AppState = Depends(state)) -> Planners:
 @router.get("/api/tools", responses=errors())
 def tools(app: AppState = Depends(state)) -> Tools:
     served = sorted({name for agent in app.agents.values() for name in agent.tools})
-    return Tools(tools=list(TOOLS.values()), served=served)
+    return Tools(tools=[ToolInfo(name=s.name, answers=s.answers) for s in registered().values()], served=served)
 
 
 @router.get("/metrics", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text"}} | errors())
 def metrics(app: AppState = Depends(state)) -> PlainTextResponse:
+    app.metrics.model_servers(app.backend.statuses())
     return PlainTextResponse(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)

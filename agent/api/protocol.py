@@ -10,10 +10,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.runner import Answer
-from kg.paths import one_per_topic, plan_text, render_path
-from tools.base import Status, ToolName
-from tools.inputs import INPUT_SHAPES
-from tools.logic.tool import LogicResult
+from tools.base import Status
+from tools.registry import evidence_lines, input_shapes, registered
+
+ToolName = Literal[tuple(registered())]  # the registered tools, plugins included (an enum in the OpenAPI document)
 
 MODEL_NAME = "reasoner"
 
@@ -37,7 +37,7 @@ class ErrorResponse(BaseModel):
 class AskRequest(BaseModel):
     question: str  # the message; for a typed input, what is asked of it
     tool: ToolName | None = None  # the tool that must answer; routed from the message when absent
-    input: dict[str, Any] | None = Field(None, description="the tool's typed input: " + INPUT_SHAPES)
+    input: dict[str, Any] | None = Field(None, description="the tool's typed input: " + input_shapes())
     planner: str | None = None  # the KG tool's planner: llm | embedding; the service's default when absent
 
 
@@ -144,25 +144,10 @@ def sse(event: dict) -> str:
     return f"data: {json.dumps(event, ensure_ascii=False, default=str)}\n\n"
 
 
-def answer_text(answer: Answer, max_answers: int = 20, max_paths: int = 3) -> str:
-    """The assistant message: the answers, then a short summary of their evidence."""
+def answer_text(answer: Answer, max_answers: int = 20) -> str:
+    """The assistant message: the answers, then what they rest on (the answering tool's lines)."""
     if answer.status != "answered":
         return answer.message
     shown = ", ".join(answer.answers[:max_answers]) + (f" (and {len(answer.answers) - max_answers} more)"
                                                        if len(answer.answers) > max_answers else "")
-    lines = [shown, ""]
-    if answer.tool == "kg":
-        lines.append(f"Plan: {plan_text(answer.plan)} from {' and '.join(answer.topics or [answer.topic])}" + (f", by the {answer.planner} planner "
-                     "standing in while the model server is down (degraded)." if answer.degraded else "."))
-        for a in answer.answers[:max_paths]:
-            for path in one_per_topic(answer.evidence.get(a, [])):
-                lines.append("Evidence: " + render_path(path))
-    else:
-        lines.append(answer.message)
-    result = answer.grounding
-    if isinstance(result, LogicResult) and result.winner is not None:  # the translation that carried the vote
-        chosen = result.samples[result.winner]
-        lines += [f"{sentence} -> {formula}" for sentence, formula in zip(result.premises, chosen.premises)]
-        if chosen.conclusion is not None:
-            lines.append(f"Conclusion: {result.conclusion} -> {chosen.conclusion}")
-    return "\n".join(lines)
+    return "\n".join([shown, "", *evidence_lines(answer)])

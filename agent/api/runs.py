@@ -8,8 +8,8 @@ import uuid
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from agent.api.app import SSE, AppState, errors, state
 from agent.api.protocol import AskRequest, BatchItem, BatchJob, BatchRequest, Started, sse
+from agent.api.state import SSE, AppState, errors, state
 from agent.runner import Answer
 from agent.traces import RunRecord, RunSummary
 from tools.base import STATUSES, Route

@@ -11,41 +11,53 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.cli import kg as kg_commands
+from agent.cli.adapter import distill_command
 from agent.cli.answer import ask, batch
 from agent.cli.distill import distill
-from agent.cli.formulas import distill_regress
 from agent.cli.induce import induce
 from agent.cli.logic import logic
 from agent.cli.plan import plan
-from agent.cli.proposer import distill_induce
 from agent.cli.regress import regress
+from agent.cli.run import run_command
 from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.train import train
-from agent.cli.translator import distill_logic
 from agent.llm.server import ServerError
 from agent.train import TrainError
 from kg.questions import QuestionFormatError
 from kg.store import KGFormatError
 from tools.base import LLMUnavailable
 from tools.induce.task import TaskError
+from tools.registry import registered
 from tools.regress.data import DataError
 
 app = typer.Typer(help="Neuro-symbolic reasoning: a language model plans, symbolic tools ground and check every step.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
+app.command()(ask)
+app.command()(serve)
 app.command()(plan)
 app.command()(train)
-app.command()(distill)
 app.command("train-search")(train_search)
-app.command("distill-logic")(distill_logic)
-app.command("distill-induce")(distill_induce)
-app.command("distill-regress")(distill_regress)
-app.command()(ask)
-app.command()(batch)
-app.command()(logic)
-app.command()(induce)
-app.command()(regress)
-app.command()(serve)
+
+# By tool: `reasoner run TOOL --tasks FILE --out FILE`, `reasoner distill TOOL --out DIR`.
+BY_TOOL = {"kg": (batch, distill), "logic": (logic, distill_command(registered()["logic"])),
+           "induce": (induce, distill_command(registered()["induce"])), "regress": (regress, distill_command(registered()["regress"]))}
+run_app = typer.Typer(help="Run one tool over a file of tasks, a JSON line each (resumable).", no_args_is_help=True)
+distill_app = typer.Typer(help="Fine-tune one tool's adapter of the embedded model on data mined or generated for it.",
+                          no_args_is_help=True)
+for name, (run_one, distill_one) in BY_TOOL.items():
+    run_app.command(name)(run_one)
+    distill_app.command(name)(distill_one)
+for name, spec in registered().items():  # installed tools: the generic batch command
+    if name not in BY_TOOL:
+        run_app.command(name)(run_command(spec))
+app.add_typer(run_app, name="run")
+app.add_typer(distill_app, name="distill")
+# The names these had before, kept as aliases.
+ALIASES = {"batch": ("run", "kg"), "logic": ("run", "logic"), "induce": ("run", "induce"), "regress": ("run", "regress"),
+           "distill-logic": ("distill", "logic"), "distill-induce": ("distill", "induce"), "distill-regress": ("distill", "regress")}
+for alias, (group, tool) in ALIASES.items():
+    app.command(alias, hidden=True, help=f"The same as `reasoner {group} {tool}`.")(BY_TOOL[tool][group == "distill"])
 
 # Mistakes a user can fix: shown as one line, without a traceback.
 USER_ERRORS = (TrainError, KGFormatError, TaskError, DataError, QuestionFormatError, OSError, KeyError, ValueError, ServerError)

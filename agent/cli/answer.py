@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import open_agent
-from agent.batch import check_output, run_batch
+from agent.batch import check_output, run_tool
 from agent.cli.common import (
     ExamplesOpt,
     KgOpt,
@@ -24,15 +24,11 @@ from agent.cli.common import (
     err,
     traces_path,
 )
-from agent.llm.server import SERVED_NAME
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.demo import DEMO_KB
-from kg.paths import one_per_topic, plan_text, render_path
-from kg.questions import read_questions
-from tools.base import Task, ToolName
-from tools.inputs import check_input
-from tools.logic.tool import LogicResult
+from tools.base import Task
+from tools.registry import check_input, evidence_lines, spec
 
 
 def ask(
@@ -46,14 +42,14 @@ def ask(
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON.")] = False,
 ) -> None:
     """Answer one message: routed to a tool, then the answers and the evidence that supports them."""
-    if tool is not None and tool not in ToolName.__args__:
-        raise ValueError(f"--tool: {tool!r} is not a tool; choose one of {', '.join(ToolName.__args__)}")
+    if tool is not None:
+        spec(tool)  # a ValueError naming the tools, unless it is one
     typed = typed_input(input, tool)
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
@@ -67,31 +63,15 @@ def ask(
         console.print(f"[yellow]{answer.message}[/]", highlight=False)
         for c in answer.link_candidates:
             console.print(f"  considered: {c.entity} ({c.method}, {c.score:.2f})", highlight=False)
-    elif isinstance(answer.grounding, LogicResult):
-        console.print(f"[bold]{answer.message}[/]", highlight=False)
-        show_logic(answer.grounding)
     else:
-        console.print(f"[bold]{', '.join(answer.answers[:20])}[/]" + (f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""), highlight=False)
-        console.print(f"[dim]topic:[/] {' and '.join(answer.topics or [answer.topic])}   [dim]plan:[/] {plan_text(answer.plan)}", highlight=False)
-        for a in answer.answers[:10]:
-            for path in one_per_topic(answer.evidence.get(a, [])):
-                console.print("  " + render_path(path), highlight=False, style="dim")
+        more = f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""
+        console.print(f"[bold]{', '.join(answer.answers[:20])}[/]{more}", highlight=False)
+        for line in evidence_lines(answer):
+            console.print("  " + line, highlight=False, markup=False, style="dim")
     for attempt in answer.attempts:
         if attempt.failed:
             console.print(f"[dim]rejected {attempt.candidate}: failed {', '.join(attempt.failed)}[/]", highlight=False)
     err.print(f"trace {answer.trace_id} in {store.path}; {answer.seconds['total']:.2f}s", highlight=False)
-
-
-def show_logic(result: LogicResult) -> None:
-    """The premises beside the winning translation's formulas, and the vote."""
-    chosen = result.samples[result.winner] if result.winner is not None else result.samples[0]
-    for sentence, formula in zip(result.premises, chosen.premises):
-        console.print(f"  {sentence}  [dim]->[/] {formula}", highlight=False)
-    if result.conclusion is not None:
-        console.print(f"  conclusion: {result.conclusion}  [dim]->[/] {chosen.conclusion}", highlight=False)
-    for letter, condition in chosen.options.items():
-        console.print(f"  option {letter}: {dict(result.options).get(letter, '')}  [dim]->[/] {condition}", highlight=False)
-    console.print(f"[dim]{result.why}; votes: {result.votes}[/]", highlight=False)
 
 
 def typed_input(text: str | None, tool: str | None) -> dict | None:
@@ -110,13 +90,13 @@ def typed_input(text: str | None, tool: str | None) -> dict | None:
 
 
 def batch(
-    questions: Annotated[Path, typer.Option("--questions", help="question<TAB>answer|answer lines, or JSONL {id, question, answers?}.")],
+    questions: Annotated[Path, typer.Option("--questions", "--tasks", help="question<TAB>answer|answer lines, or JSONL {id, question, answers?}.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write one JSON answer per line.")],
     kg_path: KgOpt = DEMO_KB,
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     limit: Annotated[Optional[int], typer.Option(help="Answer only the first N questions.")] = None,
@@ -127,7 +107,7 @@ def batch(
     resume: Annotated[bool, typer.Option(help="Skip the ids already in --out and append the rest.")] = False,
 ) -> None:
     """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
-    items = read_questions(questions)[:limit]
+    items = spec("kg").files.read(questions)[:limit]
     check_output(out, resume)  # before any model server starts
     store = TraceStore(traces_path(traces))
     with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
@@ -135,5 +115,5 @@ def batch(
             computes = agent.planner_name == "embedding"  # CPU-bound: a process per core, no thread switching
             workers = workers or ((os.cpu_count() or 1) if computes else 1)
             concurrency = concurrency or (1 if computes else 32)
-            summary = run_batch(agent, store, items, out, concurrency=concurrency, workers=workers, resume=resume, on_done=done)
+            summary = run_tool(agent, store, "kg", items, out, concurrency=concurrency, workers=workers, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

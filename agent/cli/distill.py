@@ -11,8 +11,8 @@ import typer
 from rich.progress import TextColumn
 
 from agent.cli.common import err, progress_bar
-from agent.distill import DistillConfig
 from agent.distill import distill as run_distill
+from agent.training import DistillConfig
 from kg.mining import MinedPlan, mine_questions, read_mined_plans
 from kg.questions import read_questions
 from kg.store import KnowledgeGraph

@@ -8,15 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.assemble import open_induce
-from agent.batch import check_output
+from agent.assemble import build_tool, open_backend
+from agent.batch import check_output, run_tool
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
-from agent.induce_batch import run_induce
-from agent.llm.server import SERVED_NAME
 from agent.traces import TraceStore
 from tools import sandbox
-from tools.induce.task import load
+from tools.induce.files import read
 
 
 def induce(
@@ -30,22 +28,22 @@ def induce(
     concurrency: Annotated[int, typer.Option(help="Tasks in flight at once.")] = 2,
     proposer: Annotated[Optional[Path], typer.Option(help="A distilled proposer folder (default: the shipped one, if any).")] = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
     traces: TracesOpt = None,
 ) -> None:
     """Propose programs for each task, run them on its examples in the sandbox, apply the one that fits to the test
     inputs; one JSON summary line at the end."""
-    items = load(tasks)[:limit]
+    items = read(tasks)[:limit]
     check_output(out, resume)  # before any model server starts
     problem = sandbox.available()
     if problem:
         raise FileNotFoundError(problem)
     store = TraceStore(traces_path(traces))
-    with open_induce(proposer=proposer, llm_url=llm_url, llm_model=llm_model, samples=samples, use_llm=llm,
-                     use_enumerator=enumerator) as tool:
+    with open_backend(llm_url, llm_model) as backend:
+        tool = build_tool(backend, "induce", adapter=proposer, samples=samples, use_llm=llm, use_enumerator=enumerator)
         if not (tool.use_llm or tool.use_enumerator):
             raise ValueError("no proposer left: --no-llm and --no-enumerator together (or no LLM proposer is available)")
         agent = Agent({"induce": tool})
         with counting("inducing", len(items), "tasks/s") as done:
-            summary = run_induce(agent, store, items, out, concurrency=concurrency, resume=resume, on_done=done)
+            summary = run_tool(agent, store, "induce", items, out, concurrency=concurrency, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

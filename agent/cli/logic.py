@@ -8,17 +8,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.assemble import open_logic
-from agent.batch import check_output
+from agent.assemble import build_tool, open_backend
+from agent.batch import check_output, run_tool
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
-from agent.llm.server import SERVED_NAME
-from agent.logic_batch import read_problems, run_logic
 from agent.traces import TraceStore
+from tools.logic.files import read_problems
 
 
 def logic(
-    problems: Annotated[Path, typer.Option("--problems", help="A JSON list (id, context, question, options, answer) or FOLIO JSONL (premises, conclusion, label).")],
+    problems: Annotated[Path, typer.Option("--problems", "--tasks", help="A JSON list (id, context, question, options, answer) or FOLIO JSONL (premises, conclusion, label).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write one JSON line per problem.")],
     limit: Annotated[Optional[int], typer.Option(help="Decide only the first N problems.")] = None,
     resume: Annotated[bool, typer.Option(help="Skip the ids already in --out and append the rest.")] = False,
@@ -29,16 +28,16 @@ def logic(
     concurrency: Annotated[int, typer.Option(help="Problems in flight at once.")] = 4,
     translator: Annotated[Optional[Path], typer.Option(help="A distilled translator folder (default: the shipped one).")] = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
     traces: TracesOpt = None,
 ) -> None:
     """Translate each problem into logic, decide it with the prover or clingo, and score it; one JSON summary line at the end."""
     items = read_problems(problems, gold_fol=gold_fol)[:limit]
     check_output(out, resume)  # before any model server starts
     store = TraceStore(traces_path(traces))
-    with open_logic(translator=translator, llm_url=llm_url, llm_model=llm_model, samples=samples, temperature=temperature,
-                    seconds=seconds) as tool:
+    with open_backend(llm_url, llm_model) as backend:
+        tool = build_tool(backend, "logic", adapter=translator, samples=samples, temperature=temperature, seconds=seconds)
         agent = Agent({"logic": tool})
         with counting("deciding", len(items), "problems/s") as done:
-            summary = run_logic(agent, store, items, out, concurrency=concurrency, resume=resume, on_done=done)
+            summary = run_tool(agent, store, "logic", items, out, concurrency=concurrency, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from agent.assemble import open_planner
+from agent.assemble import kg_planner, open_backend
 from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
-from agent.llm.server import SERVED_NAME
 from kg.demo import DEMO_KB
 from kg.paths import plan_text
 from kg.store import KnowledgeGraph
@@ -22,13 +21,13 @@ def plan(
     k: Annotated[int, typer.Option(help="Plan samples to draw and rank.")] = 4,
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
     kg = KnowledgeGraph.load(kg_path)
-    with open_planner(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
-                      samples=k) as (planner_, _):
+    with open_backend(llm_url, llm_model) as backend:
+        planner_ = kg_planner(kg, backend, planner=planner, model=model, examples=examples, samples=k)
         result = planner_.plan(question)
     searched = planner_.name == "embedding"
     if as_json:

@@ -8,15 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.assemble import open_regress
-from agent.batch import check_output
+from agent.assemble import build_tool, open_backend
+from agent.batch import check_output, run_tool
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, counting, traces_path
 from agent.graph import Agent
-from agent.llm.server import SERVED_NAME
-from agent.regress_batch import as_task, csv_files, run_regress
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from tools.regress.data import read_csv
+from tools.regress.files import as_task, read
 
 
 def regress(
@@ -32,7 +31,7 @@ def regress(
     concurrency: Annotated[int, typer.Option(help="With --tasks: files in flight at once.")] = 1,
     proposer: Annotated[Optional[Path], typer.Option(help="A distilled formula proposer folder (default: the shipped one).")] = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
     traces: TracesOpt = None,
 ) -> None:
     """Propose forms, fit their constants, check the best on held-out rows; print the formula (--data) or write a
@@ -41,13 +40,13 @@ def regress(
         raise ValueError("give one of --data FILE.csv or --tasks FOLDER")
     if tasks is not None and out is None:
         raise ValueError("--tasks needs --out (the JSON lines file to write)")
-    files = csv_files(tasks) if tasks else []
+    items = read(tasks, target) if tasks else []
     if out is not None:
         check_output(out, resume)  # before any model server starts
     table = read_csv(data, target) if data else None  # a bad file fails here, before any model starts
     store = TraceStore(traces_path(traces))
-    with open_regress(proposer=proposer, llm_url=llm_url, llm_model=llm_model, samples=samples, use_llm=llm,
-                      use_generator=generator) as tool:
+    with open_backend(llm_url, llm_model) as backend:
+        tool = build_tool(backend, "regress", adapter=proposer, samples=samples, use_llm=llm, use_generator=generator)
         if not (tool.use_llm or tool.use_generator):
             raise ValueError("no proposer left: --no-llm and --no-generator together (or no LLM proposer is available)")
         agent = Agent({"regress": tool})
@@ -62,6 +61,6 @@ def regress(
             if answer.status != "answered":
                 raise typer.Exit(1)
             return
-        with counting("fitting", len(files), "files/s") as done:
-            summary = run_regress(agent, store, files, out, target=target, concurrency=concurrency, resume=resume, on_done=done)
+        with counting("fitting", len(items), "files/s") as done:
+            summary = run_tool(agent, store, "regress", items, out, concurrency=concurrency, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

@@ -8,8 +8,8 @@ import typer
 
 from agent.assemble import open_service
 from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, TracesOpt, UrlOpt, err, traces_path
-from agent.llm.server import SERVED_NAME, ServerError, port_in_use
-from agent.settings import Limits, settings
+from agent.llm.server import ServerError, port_in_use
+from agent.settings import ApiLimits, settings
 from agent.traces import TraceStore
 from kg.demo import DEMO_KB
 from kg.store import KnowledgeGraph
@@ -23,7 +23,10 @@ def serve(
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
-    llm_model: LlmModelOpt = SERVED_NAME,
+    llm_model: LlmModelOpt = None,
+    merged: Annotated[Optional[str], typer.Option(help="Tools given a model server of their own with the adapter merged in "
+                                                       "(comma-separated; '' for none: one server carries every adapter; "
+                                                       "default: REASONER_MERGED, else kg).")] = None,
     examples: ExamplesOpt = None,
     traces: TracesOpt = None,
     api_key: Annotated[Optional[str], typer.Option(help="Require Authorization: Bearer KEY on every route but /healthz "
@@ -32,7 +35,8 @@ def serve(
     timeout: Annotated[Optional[float], typer.Option(help="Seconds allowed per question (default 120).")] = None,
 ) -> None:
     """Start the model servers and the agent, then serve the trace viewer, the chat API and the native
-    API until Ctrl-C. A managed model server that dies is restarted (its tool's requests wait for it; KG
+    API until Ctrl-C. One model server carries the logic, induction and regression adapters; the KG planner
+    (the hot tool) has a server of its own with its adapter merged in (see --merged). A managed model server that dies is restarted (its tool's requests wait for it; KG
     questions are answered by the embedding planner meanwhile); /healthz names each server's state.
 
     `--planner` is the KG tool's default planner. The embedding planner is served beside an LLM planner
@@ -43,13 +47,15 @@ def serve(
 
     config = settings()
     options = {"api_key": api_key or config.api_key, "max_in_flight": max_in_flight, "timeout_seconds": timeout}
-    limits = Limits.model_validate(config.limits.model_dump() | {k: v for k, v in options.items() if v is not None})
+    limits = ApiLimits.model_validate(config.limits.model_dump() | {k: v for k, v in options.items() if v is not None})
     if port_in_use(port):
         raise ServerError(f"port {port} is already in use: choose another with --port")
     store = TraceStore(traces_path(traces))
     kg = KnowledgeGraph.load(kg_path)
     err.print("starting the agent" + ("" if choose_scorer(kg, planner) else " and its model server (about 30 s)") + "…")
-    with open_service(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as service:
+    merged_tools = None if merged is None else {t.strip() for t in merged.split(",") if t.strip()}
+    with open_service(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
+                      merged=merged_tools) as service:
         app = create_app(service.agents, store, backend=service.backend, limits=limits)
         url = f"http://{host}:{port}"
         default = next(iter(service.agents))

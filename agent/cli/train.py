@@ -13,9 +13,9 @@ import typer
 from rich.progress import TextColumn
 
 from agent.cli.common import err, progress_bar
-from agent.distill import DistillConfig
 from agent.train import SCORER_DIR, TrainConfig
 from agent.train import train as run_train
+from agent.training import DistillConfig
 from kg.search import SearchConfig
 
 search_defaults = SearchConfig()

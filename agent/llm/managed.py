@@ -19,10 +19,11 @@ class ManagedLLM:
     first, so it runs on first use too."""
 
     def __init__(self, make: Callable[[], ModelServer], name: str, what: str, *, timeout: float = 120.0,
-                 max_retries: int = 1) -> None:
+                 max_retries: int = 1, wait: bool = True) -> None:
         self._make = make
-        self.name = name  # the model name it serves
+        self.name = name  # the model name it asks the server for
         self.what = what  # what it is, for messages: "the logic translator"
+        self.wait = wait  # False: while a server that was up is down, fail at once (someone else restarts it)
         self.timeout, self.max_retries = timeout, max_retries
         self.server: ModelServer | None = None
         self._client: LLMClient | None = None
@@ -39,6 +40,8 @@ class ManagedLLM:
                 self.server = self._make()
                 self._client = LLMClient(self.server.base_url, self.name, timeout=self.timeout,
                                          max_retries=self.max_retries)
+        if not self.wait and self.server.starts and not self.server.running:
+            raise LLMUnavailable(f"the model server for {self.what} is down; it is being restarted")
         self.server.ensure_running()  # the server's own lock: one start at a time, requests wait for it
         return self._client
 
@@ -58,7 +61,7 @@ class ManagedLLM:
         except ServerError as e:
             raise LLMUnavailable(f"the model server for {self.what} did not start: {e}") from e
         except LLMUnavailable:
-            if self.server is None or self.server.running:
+            if self.server is None or self.server.running or not self.wait:
                 raise  # it is up and failed this request (a time-out, an error): not a death
             log.warning("the model server for %s died during a request; starting it again", self.what)
         try:  # it died under this request: once more, on a server started again
@@ -69,7 +72,9 @@ class ManagedLLM:
     def status(self) -> ServerStatus:
         if self.server is None:
             return ServerStatus(name=self.name, state="not started", detail=f"{self.what}: starts on its first request")
-        return self.server.status()
+        status = self.server.status()
+        status.name = self.name
+        return status
 
     def close(self) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
@@ -32,7 +32,8 @@ from agent.settings import settings
 
 log = logging.getLogger(__name__)
 
-SERVED_NAME = "planner"
+SERVED_NAME = "base"  # the base model's name, when it serves as itself
+MAX_LORA_RANK = 16  # the shipped adapters' rank; an adapter of a higher rank does not load
 DEFAULT_STARTUP_TIMEOUT = 600.0
 
 
@@ -47,7 +48,8 @@ class ServerStatus(BaseModel):
     """One model server as /healthz reports it."""
 
     tool: str | None = None  # the tool that samples from it
-    name: str  # the model name it serves: planner, translator, proposer, formulas
+    name: str  # the model name the tool asks for: its adapter's (the tool's name), or the model's
+    shared_with: list[str] = []  # the other tools whose adapters the same server carries
     state: ServerState  # down or restarting: it was up and no longer answers
     url: str | None = None
     detail: str | None = None  # what is wrong, or where its log is
@@ -76,10 +78,14 @@ class ModelServer:
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         extra_args: list[str] | None = None,
         served_name: str = SERVED_NAME,
+        aliases: Sequence[str] = (),
+        lora: dict[str, Path] | None = None,
         watch: bool = False,
     ) -> None:
         self.model = resolve_model(model)
         self.served_name = served_name
+        self.aliases = list(aliases)  # more names for the same model
+        self.lora = lora or {}  # adapters served beside the model, by name
         if port is not None and port_in_use(port):
             raise ServerError(f"port {port} is already in use: choose another with --port, or omit it to pick a free one")
         self.port = port or free_port()
@@ -97,23 +103,31 @@ class ModelServer:
         self._watcher: threading.Thread | None = None
 
     @property
+    def label(self) -> str:
+        """The names it serves, for messages."""
+        return ", ".join([self.served_name, *self.aliases, *self.lora])
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
         # The `vllm` console script fails on package metadata here; the module entry point works.
         args = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model,
-                "--served-model-name", self.served_name, "--host", "127.0.0.1", "--port", str(self.port),
+                "--served-model-name", self.served_name, *self.aliases, "--host", "127.0.0.1", "--port", str(self.port),
                 "--max-model-len", str(settings().max_model_len), "--disable-uvicorn-access-log"]
         if not _has_cuda():
             # float32: bfloat16 gives garbage text on this CPU build; eager mode starts in ~40 s instead of ~4 min.
             args += ["--dtype", "float32", "--enforce-eager"]
+        if self.lora:
+            args += ["--enable-lora", "--max-lora-rank", str(MAX_LORA_RANK), "--max-loras", str(len(self.lora)),
+                     "--lora-modules", *(f"{name}={folder}" for name, folder in self.lora.items())]
         return args + self.extra_args
 
     def start(self) -> ModelServer:
         with self._lock:
             if self.stopped:
-                raise ServerError(f"the model server for {self.served_name!r} was stopped (the service is shutting down)")
+                raise ServerError(f"the model server for {self.label} was stopped (the service is shutting down)")
             self.starting = True
             try:
                 self._start()
@@ -125,7 +139,7 @@ class ModelServer:
             self.starts += 1
             self.problem = None
         if self.watched and self._watcher is None:
-            self._watcher = threading.Thread(target=self._restart_when_dead, name=f"watch-{self.served_name}", daemon=True)
+            self._watcher = threading.Thread(target=self._restart_when_dead, name=f"watch-{self.port}", daemon=True)
             self._watcher.start()
         return self
 
@@ -160,12 +174,12 @@ class ModelServer:
                 return
             if self.starts:
                 code = self.process.poll() if self.process else None
-                log.warning("the model server for %r is gone (exit code %s); starting it again on port %d (log: %s)",
-                            self.served_name, code, self.port, self.log_path)
+                log.warning("the model server for %s is gone (exit code %s); starting it again on port %d (log: %s)",
+                            self.label, code, self.port, self.log_path)
             self._kill()
             self.start()
             if self.starts > 1:
-                log.warning("the model server for %r is back after %.0fs", self.served_name, self.startup_seconds)
+                log.warning("the model server for %s is back after %.0fs", self.label, self.startup_seconds)
 
     def _restart_when_dead(self, interval: float = 2.0) -> None:
         while not self.stopped:
@@ -179,7 +193,7 @@ class ModelServer:
             try:
                 self.ensure_running()
             except ServerError as e:
-                log.error("restarting the model server for %r failed, retrying: %s", self.served_name, e)
+                log.error("restarting the model server for %s failed, retrying: %s", self.label, e)
 
     def status(self) -> ServerStatus:
         """Its state as known here (no request is made)."""
@@ -208,7 +222,7 @@ class ModelServer:
         while True:
             code = process.poll()
             if self.stopped:
-                raise ServerError(f"the model server for {self.served_name!r} was stopped while starting")
+                raise ServerError(f"the model server for {self.label} was stopped while starting")
             if code is not None:
                 raise ServerError(f"the model server exited with code {code} while starting{self._diagnosis()}")
             if time.monotonic() - started > self.startup_timeout:

@@ -17,7 +17,6 @@ from tools.induce.task import InduceTask
 
 GRID_PRELUDE = (Path(__file__).parent / "grid.py").read_text()
 VALUE_PRELUDE = (Path(__file__).parent / "strings.py").read_text()
-PROPOSER = Path(__file__).resolve().parent / "proposer"  # the shipped distilled proposer (LoRA adapter and card)
 
 UNARY = ["keep_largest", "drop_singles", "majority", "hollow", "reverse_objects", "fill_pairs", "stamp",
          "flip_h", "flip_v", "transpose", "rot90", "rot180", "rot270", "crop"]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tools import sandbox
-from tools.base import LLM, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Task
+from tools.base import LLM, Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Task
 from tools.induce import bottom_up, enumerator
 from tools.induce.prompt import GRID_PRELUDE, VALUE_PRELUDE, program_grammar, program_prompt
 from tools.induce.task import InduceTask, TaskError, from_dict
@@ -106,12 +106,12 @@ class InduceTool:
 
     # ---- propose ----------------------------------------------------------------------------------
 
-    def propose(self, frame: InduceTask, feedback: list[str], earlier: list[Proposal]) -> Proposal:
+    def propose(self, frame: InduceTask, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         round_ = len(earlier)
         programs: list[Program] = []
         calls: list[LLMCall] = []
         degraded = None
-        prompt = program_prompt(frame, feedback)
+        prompt = program_prompt(frame, [a.why() for a in attempts if a.failed])
         if self.use_llm and prompt is not None:
             try:
                 call = self._draw(frame, prompt, round_)

@@ -229,7 +229,7 @@ class ExampleIndex:
 # ---- the planner -----------------------------------------------------------------------------
 
 
-class Planner:
+class LLMPlanner:
     """Links the topic, masks it, and asks the model for `samples` constrained plans, ranked.
 
     With `compact` (a distilled planner) the prompt is the masked question alone and the model

@@ -24,12 +24,12 @@ from pydantic import BaseModel
 
 from kg.linking import STOPWORDS, Framed, LinkCandidate
 from kg.paths import AND, Edge, PathResult, branches, execute_plan, plan_text
-from kg.questions import MASK, masked
+from kg.questions import BRACKETED, MASK, masked
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
-from tools.base import Attempt, Check, Conclusion, LLMUnavailable, Proposal, Refusal, Task
-from tools.inputs import KGInput
+from tools.base import Attempt, Check, Conclusion, LLMUnavailable, Proposal, Recognition, Refusal, Task
 from tools.kg.checks import DEFAULT_MAX_GAP, AnswerKinds, Conventions, QuestionForms, Readings, check_grounding
+from tools.kg.input import KGInput
 from tools.kg.llm_planner import RankedPlan
 
 NO_ENTITY = "no entity of the knowledge graph found in the question"
@@ -145,6 +145,28 @@ class KGTool:
         if prepare:
             prepare(questions)
 
+    def recognise(self, text: str) -> Recognition:
+        """A topic entity marked in [brackets] (the graph's convention), or a question about a linked entity that
+        reads like the graph's own questions; closer still when the link is weak (a common word like "Up")."""
+        marked = BRACKETED.search(text)
+        if marked and re.search(r"[^\W\d_]", marked.group(1)):  # a name, not a list of numbers
+            detail = f"{marked.group(0)} is marked as the topic entity"
+            return Recognition(fits=True, signal=detail, checks=[Check(name="entity", passed=True, detail=detail)],
+                               reason="the message marks its topic entity in [brackets], as KG questions do")
+        links, _, masked_question = self.planner.link(text)
+        if not links:
+            checks = [Check(name="entity", passed=False, detail="no entity of the graph is named")]
+        else:
+            best = links[0]
+            link = f"{best.entity!r} ({best.method} link of {best.span!r}" + (f"; weak: {best.weak})" if best.weak else ")")
+            checks = [Check(name="entity", passed=True, detail=link),
+                      self.reads_like_a_question(masked_question, strict=bool(best.weak))]
+        signal = "; ".join(f"{c.name}: {c.detail}" for c in checks)
+        failed = next((c for c in checks if not c.passed), None)
+        if failed:
+            return Recognition(fits=False, signal=signal, checks=checks, why_not=f"not a knowledge-graph question: {failed.detail}")
+        return Recognition(fits=True, signal=signal, checks=checks, reason="a question about an entity of the knowledge graph")
+
     def reads_like_a_question(self, masked_question: str, strict: bool = False) -> Check:
         """Whether a message with its entity masked is close to a question the planner was trained on: the
         message, or its clause that names the entity ("hey, quick one: who wrote [ENT]?"), comes near a
@@ -190,7 +212,7 @@ class KGTool:
         return KGFrame(question=task.question, topic=best.entity, topics=topics, masked_question=masked_question,
                        link_candidates=links)
 
-    def propose(self, frame: KGFrame, feedback: list[str], earlier: list[Proposal]) -> Proposal:
+    def propose(self, frame: KGFrame, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         """The planner's readings of the question, best first; asked again, it samples more widely. A plan
         scored more than `max_gap` below the best reading so far is dropped: it reads another question."""
         again = bool(earlier)  # the first plans were used up: sample more widely

@@ -1,6 +1,6 @@
 """A logic problem as the tool reads it: premises, and a conclusion to decide or options to choose from.
 
-From a typed input (`tools.inputs.LogicInput`), or from a message: "Conclusion: …", "Is it true that …?",
+From a typed input (`tools.logic.input.LogicInput`), or from a message: "Conclusion: …", "Is it true that …?",
 ProofWriter's "… true, false, or unknown? <statement>", or options written `A) …` one per line. The tool
 then chooses how to decide it, and says why: a conclusion goes to first-order logic and the prover; an
 ordering puzzle with options goes to an answer-set program and clingo.

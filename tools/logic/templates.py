@@ -3,7 +3,7 @@
 ProofWriter writes facts and rules from a small grammar ("Bob is not red.", "The cat chases the dog.",
 "If someone is big and they chase the cat then the cat is red.", "All red, cold things are round.").
 These rules turn such sentences into formulas in the logic tool's syntax; a problem is kept as a
-training example only when the prover, given them, reproduces the gold label (agent/translator.py).
+training example only when the prover, given them, reproduces the gold label (tools/logic/pairs.py).
 A sentence outside the grammar raises `Untranslatable`, and the problem is left out.
 """
 

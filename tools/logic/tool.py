@@ -11,8 +11,8 @@ translations of the whole problem, drawn sentence by sentence under a grammar, s
 
 The translations that pass vote; the majority is the answer, with its proof. The vote stops early: a
 majority's worth is drawn first, and when they all agree the rest could not overturn them. Otherwise the
-rest of the vote is drawn; when it still ties or nothing passes, the feedback says why and a fresh vote
-is drawn, hotter; when that fails too, the tool says it cannot decide, with what it tried.
+rest of the vote is drawn; when it still ties or nothing passes, a fresh vote is drawn, hotter (and when a
+conclusion used predicates no premise has, its conclusions may use only the premises'); when that fails too, the tool says it cannot decide, with what it tried.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tools.base import LLM, Check, Conclusion, Constraint, LLMCall, Proposal, Refusal, Task
-from tools.inputs import LogicInput
+from tools.base import LLM, Attempt, Check, Conclusion, Constraint, LLMCall, Proposal, Refusal, Task
 from tools.logic import prover
 from tools.logic.asp import AspError, condition, entailed, objects, ordering_program, solve, unknown_objects
 from tools.logic.fol import FormulaError, Node, parse, signature
+from tools.logic.input import LogicInput
 from tools.logic.problem import LogicProblem, choose, from_text
 from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, conclusion_grammar, fol_prompt, vocabulary
 
@@ -55,6 +55,7 @@ class Outcome(BaseModel):
     verdict: str | None = None  # True / False / Unknown, or an option's letter; None when a check failed
     calls: list[prover.Call] = []  # the prover's runs (FOL)
     proof: str = ""  # E's proof, or the answer set that clingo found
+    new_predicates: list[str] = []  # predicates its conclusion uses that no premise has
     seconds: float = 0.0
 
 
@@ -102,10 +103,11 @@ class LogicTool:
 
     # ---- propose: an ensemble of translations ----------------------------------------------------
 
-    def propose(self, frame: LogicProblem, feedback: list[str], earlier: list[Proposal]) -> Proposal:
+    def propose(self, frame: LogicProblem, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         """A vote of `samples` translations, drawn so that it can stop early: first a majority's worth (all
         agreeing settles it: the rest could not overturn them), then the rest; after that, a fresh vote drawn
-        hotter, the failures' reasons as feedback. Each ensemble carries the earlier samples of its vote."""
+        hotter, restricted to the premises' predicates when an earlier conclusion used others. Each ensemble
+        carries the earlier samples of its vote."""
         majority = self.samples // 2 + 1
         carried = [s for p in earlier[-1:] for c in p.candidates for s in c.samples] if len(earlier) == 1 else []
         given = frame.premise_formulas is not None and frame.conclusion_formula is not None
@@ -117,12 +119,14 @@ class LogicTool:
             count, needed, temperature = self.samples - majority, 0, self.temperature
         else:
             count, needed, temperature = self.samples, 0, self.temperature + 0.3 * len(earlier)
-        samples, calls = self._draw(frame, count, temperature, feedback)
+        # Conclusions that used predicates no premise has: the new draw may use only the premises' predicates.
+        restrict = any(o.new_predicates for a in attempts if isinstance(a.result, LogicResult) for o in a.result.outcomes)
+        samples, calls = self._draw(frame, count, temperature, restrict)
         ensemble = Ensemble(mode=frame.mode, samples=carried + samples, temperature=temperature, needed=needed)
         return Proposal(by="llm", candidates=[ensemble], calls=calls, raw=[_render(s) for s in samples],
                         seconds=round(sum(c.seconds for c in calls), 4))
 
-    def _draw(self, frame: LogicProblem, count: int, temperature: float, feedback: list[str]) -> tuple[list[Sample], list[LLMCall]]:
+    def _draw(self, frame: LogicProblem, count: int, temperature: float, restrict: bool) -> tuple[list[Sample], list[LLMCall]]:
         """`count` translations of the whole problem, each line under the grammar."""
         calls = []
         if frame.mode == "asp":
@@ -141,8 +145,7 @@ class LogicTool:
             calls.append(call)
             samples = [Sample(premises=ls, finish=fs) for ls, fs in _by_sample(call, len(frame.premises), count)]
         # The conclusion, once per sample, shown the names its premises use (a sample that does not parse: none).
-        # Told that a conclusion used predicates no premise has, the re-sample may use only the premises' predicates.
-        restrict = any(_NEW_PREDICATES in f for f in feedback)
+        # `restrict`: only the premises' predicates.
         names = [_names(s.premises) for s in samples]
         groups: dict[str, list[int]] = {}
         for i, n in enumerate(names):
@@ -192,10 +195,10 @@ class LogicTool:
             cut = " (cut at max_tokens)" if "length" in sample.finish else ""
             return Outcome(checks=[Check(name="parse", passed=False, detail=f"{e}{cut}")])
         checks.append(Check(name="parse", passed=True, detail=f"{len(premises)} premises and the conclusion parse"))
-        problem = _names_check(premises, conclusion)
+        problem, new = _names_check(premises, conclusion)
         checks.append(Check(name="names", passed=problem is None, detail=problem or "one arity per name; the conclusion uses the premises' predicates"))
         if problem:
-            return Outcome(checks=checks)
+            return Outcome(checks=checks, new_predicates=new)
         consistency = prover.consistent(premises, self.seconds)
         calls = [consistency]
         if consistency.status == "Unsatisfiable":
@@ -290,11 +293,9 @@ def _names(premises: list[str]) -> str | None:
         return None
 
 
-_NEW_PREDICATES = "the conclusion uses predicates no premise has"
-
-
-def _names_check(premises: list[Node], conclusion: Node) -> str | None:
-    """Why the names do not fit together, or None: an arity clash, or a conclusion predicate no premise uses."""
+def _names_check(premises: list[Node], conclusion: Node) -> tuple[str | None, list[str]]:
+    """Why the names do not fit together (an arity clash, or conclusion predicates no premise uses), or None;
+    and those new predicates."""
     symbols: dict[str, int] = {}
     try:
         for formula in premises:
@@ -302,9 +303,9 @@ def _names_check(premises: list[Node], conclusion: Node) -> str | None:
         known = set(symbols)
         signature(conclusion, out=symbols)
     except FormulaError as e:
-        return str(e)
+        return str(e), []
     new = sorted(k.split(" ", 1)[1] for k in set(symbols) - known if k.startswith("pred "))
-    return f"{_NEW_PREDICATES}: {', '.join(new)}" if new else None
+    return (f"the conclusion uses predicates no premise has: {', '.join(new)}" if new else None), new
 
 
 def _label_detail(label: str) -> str:

@@ -9,11 +9,7 @@ ordering puzzle needs, so every sample parses.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tools.logic.fol import Node, signature
-
-TRANSLATOR = Path(__file__).resolve().parent / "translator"  # the shipped distilled translator (LoRA adapter and card)
 
 # One formula, FOLIO's binding order ¬ ∧ ∨ ⊕ → ↔, with every binary sub-formula in parentheses.
 FORMULA_GBNF = r"""

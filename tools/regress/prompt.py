@@ -9,11 +9,8 @@ the column names, `c`, numbers, the operators and the functions tools/regress/ex
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-PROPOSER = Path(__file__).resolve().parent / "proposer"  # the shipped distilled proposer (LoRA adapter and card)
 SHOWN = 16
 FUNCTIONS = ["sin", "cos", "exp", "log", "sqrt", "tanh", "tan", "abs"]
 

@@ -25,7 +25,7 @@ import numpy as np
 import sympy
 from pydantic import BaseModel
 
-from tools.base import LLM, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Task
+from tools.base import LLM, Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Task
 from tools.regress import expr as E
 from tools.regress import generator
 from tools.regress.data import DataError, Dataset, from_columns, from_text
@@ -34,7 +34,6 @@ from tools.regress.worker import Killed, run_jobs
 
 KEEP = 12  # fits kept as evidence, and carried to the next round (the best by score)
 TRIED = 3  # forms shown to the LLM as tried
-CARRIED = re.compile(r"^(?P<form>.+) \[r2 (?P<r2>\S+), round (?P<round>\d+), by (?P<by>\w+)\]$")
 
 
 class Form(BaseModel):
@@ -147,14 +146,14 @@ class RegressTool:
 
     # ---- propose ----------------------------------------------------------------------------------
 
-    def propose(self, frame: Dataset, feedback: list[str], earlier: list[Proposal]) -> Proposal:
+    def propose(self, frame: Dataset, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         round_ = len(earlier)
-        carried = _carried(feedback)
-        forms: list[Form] = [Form(text=text, by=by, round=r, kept=True) for text, _, r, by in carried]
+        kept = carried(attempts)
+        forms: list[Form] = [Form(text=v.form, by=v.by, round=v.round, kept=True) for v in kept]
         calls: list[LLMCall] = []
         degraded = None
         if self.use_llm:
-            tried = [(text, r2) for text, r2, _, _ in sorted(carried[:TRIED], key=lambda c: c[1])]
+            tried = [(v.form, v.r2_train) for v in sorted(kept[:TRIED], key=lambda v: v.r2_train)]
             prompt = form_prompt(frame.variables, frame.target, frame.X, frame.y, tried, seed=self.seed + round_)
             try:
                 call = self.llm.sample(prompt=prompt, n=self.samples, temperature=self.temperature + 0.1 * round_,
@@ -166,7 +165,7 @@ class RegressTool:
                 calls.append(call)
                 forms += [Form(text=t.strip(), by="llm", round=round_) for t in call.raw if t.strip()]
         if self.use_generator:
-            forms += [Form(text=t, by="generator", round=round_) for t in self._generated(frame, round_, carried)]
+            forms += [Form(text=t, by="generator", round=round_) for t in self._generated(frame, round_, kept)]
         unique: dict[str, Form] = {}
         for form in forms:
             unique.setdefault(form.text, form)
@@ -176,7 +175,7 @@ class RegressTool:
                         raw=[f.text for f in pool.forms if f.by == "llm"], degraded=degraded,
                         seconds=round(sum(c.seconds for c in calls), 4))
 
-    def _generated(self, frame: Dataset, round_: int, carried: list[tuple[str, float, int, str]]) -> list[str]:
+    def _generated(self, frame: Dataset, round_: int, kept: list[FitView]) -> list[str]:
         """Round 1: the constant, the linear form, and the enumerated linear combinations (the best by R²,
         the best small ones, and the best small ones with constants inside). Later rounds: the forms carried
         over with constants inside."""
@@ -197,7 +196,7 @@ class RegressTool:
             inner = [v for form in bases[:10] for v in generator.with_inner_constants(form, names, limit=4)]
             return (["c", "c + " + " + ".join(f"c*{n}" for n in names)] + by_r2 + families + inner
                     + generator.scaled_forms(names))
-        return [v for text, _, _, _ in carried[:4] for v in generator.with_inner_constants(text, names)]
+        return [f for v in kept[:4] for f in generator.with_inner_constants(v.form, names)]
 
     def describe(self, candidate: Pool) -> str:
         counts = {b: sum(f.by == b and not f.kept for f in candidate.forms) for b in ("llm", "generator")}
@@ -342,21 +341,16 @@ def choose(fits: list[FitView], tolerance: float = 0.5, floor: float = 1e-9) -> 
 
 
 def carry(result: RegressResult) -> str:
-    """The best forms so far for the next round (parsed back by `_carried`)."""
+    """The best forms so far, in words: the check's detail (the next round reads them from the result, `carried`)."""
     kept = [v for v in result.fits if v.expression and v.r2_train is not None][:KEEP]
     return "best forms: " + " | ".join(f"{v.form} [r2 {v.r2_train:.6f}, round {v.round}, by {v.by}]" for v in kept)
 
 
-def _carried(feedback: list[str]) -> list[tuple[str, float, int, str]]:
-    """(form, training R², round, proposer) of the forms the last round carried over, best first."""
-    for line in reversed(feedback):
-        if "best forms: " in line:
-            found = []
-            for part in line.split("best forms: ", 1)[1].split(" | "):
-                m = CARRIED.match(part.strip())
-                if m:
-                    found.append((m["form"], float(m["r2"]), int(m["round"]), m["by"]))
-            return found
+def carried(attempts: list[Attempt]) -> list[FitView]:
+    """The best fitted forms of the last round, best first: what the next round starts from."""
+    for attempt in reversed(attempts):
+        if isinstance(attempt.result, RegressResult):
+            return [v for v in attempt.result.fits if v.expression and v.r2_train is not None][:KEEP]
     return []
 
 

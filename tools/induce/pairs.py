@@ -1,4 +1,4 @@
-"""Distill the program proposer: fine-tune the small model to write, from examples, the program that explains them.
+"""The program proposer's training pairs: examples in, the program that explains them out.
 
 Its pairs are `program_prompt(task)` → one expression in the primitives (tools/induce/grid.py for
 grids, tools/induce/strings.py for values), from four sources:
@@ -20,16 +20,12 @@ from __future__ import annotations
 import json
 import random
 import re
-import resource
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from agent.distill import DistillConfig, finetune
-from agent.translator import generate
 from kg.questions import is_held_out
+from tools.base import Pair
 from tools.induce import bottom_up, enumerator
 from tools.induce.prompt import program_prompt, run_expressions
 from tools.induce.task import Example, InduceTask, TaskError, from_sygus, load
@@ -61,13 +57,6 @@ def sygus_tasks(path: Path) -> list[InduceTask]:
             continue
         tasks.append(from_dict(converted, problem["name"], problem["name"]))
     return tasks
-
-
-class Pair(BaseModel):
-    prompt: str
-    target: str
-    source: str  # what made it: generated-grid, generated-values, 1d-arc, arc, sygus; for formulas: points, with tried
-    group: str
 
 
 # ---- generated grid tasks --------------------------------------------------------------------------
@@ -315,46 +304,8 @@ def training_pairs(data: Path, *, generated: int = 3000, permutations: int = 3, 
     return pairs, {"pairs": {k: v for k, v in tally.items() if " " not in k}, "left_out": {k: v for k, v in tally.items() if " " in k}}
 
 
-class ProposerCard(BaseModel):
-    base_model: str
-    config: DistillConfig
-    data: dict
-    train_seconds: float
-    peak_rss_mb: float
-    final_loss: float
-    validation: dict  # exact targets (programs, forms) on the run's own validation pairs, per source
-    command: str
-
-
-def train_proposer(pairs: list[Pair], data: dict, out: Path, config: DistillConfig, *, command: str,
-                   on_step: Callable[[int, float], None] | None = None, log: Callable[[str], None] = print,
-                   card_text: Callable[[ProposerCard], str] | None = None, max_new_tokens: int = 96) -> ProposerCard:
-    """Fine-tune on the pairs (a share held out by group for this run's validation figures), and write the adapter,
-    proposer.json and the card (`card_text`, the program proposer's by default)."""
-    validation = [p for p in pairs if is_held_out("validation:" + p.group, config.validation_share)]
-    train = [p for p in pairs if not is_held_out("validation:" + p.group, config.validation_share)]
-    data = {**data, "train": len(train), "validation": len(validation)}
-    log(f"pairs: {json.dumps(data)}")
-    model, tokenizer, loss, seconds = finetune([(p.prompt, p.target) for p in train], config, on_step=on_step)
-    scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
-    predictions = generate(model, tokenizer, [p.prompt for p in scored], batch_size=16, max_new_tokens=max_new_tokens)
-    figures = {}
-    for source in sorted({p.source for p in scored}):
-        chosen = [(p, o.split("\n")[0].strip()) for p, o in zip(scored, predictions) if p.source == source]
-        figures[source] = {"n": len(chosen), "exact": round(sum(o == p.target for p, o in chosen) / len(chosen), 4)}
-    log(f"validation: {json.dumps(figures)}")
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    card = ProposerCard(base_model="embedded:SmolLM2-135M-Instruct", config=config, data=data, train_seconds=round(seconds, 1),
-                        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                        final_loss=round(loss, 4), validation=figures, command=command)
-    (out / "proposer.json").write_text(card.model_dump_json(indent=2) + "\n")
-    (out / "README.md").write_text((card_text or _card_text)(card))
-    return card
-
-
-def _card_text(card: ProposerCard) -> str:
-    rows = "\n".join(f"| {source} | {v['n']} | {v['exact']:.2%} |" for source, v in card.validation.items())
+def card_intro(card) -> str:
+    """The card's title, and its account of the adapter and its data (agent/training.py adds the run and validation)."""
     pairs = ", ".join(f"{k}: {v:,}" for k, v in card.data["pairs"].items())
     return f"""# Distilled program proposer
 
@@ -365,18 +316,13 @@ the primitives of tools/induce/grid.py or tools/induce/strings.py. Decoding is g
 - Data: {pairs} pairs ({card.data['train']:,} trained on, {card.data['validation']:,} validation pairs held out by
   this run). Left out: {json.dumps(card.data['left_out'])}. The benchmark's held-out tasks (1D-ARC and ARC 30%,
   SyGuS 50% of problems, by name hash) were never used.
-- Training: {card.config.steps} steps of {card.config.batch_size} pairs, AdamW lr {card.config.learning_rate}, seed {card.config.seed};
-  {card.train_seconds / 60:.1f} min on CPU, peak memory {card.peak_rss_mb:,.0f} MB; final loss {card.final_loss}.
-
-Validation (greedy, unconstrained, exact match of the program):
-
-| source | n | exact |
-|---|---|---|
-{rows}
-
-Retrain (seeded, reproducible):
-
-```sh
-{card.command}
-```
 """
+
+
+def pairs(data: Path, generated: int, seed: int, log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
+    """The training pairs from the shared data folder (1d-arc/, arc/training/, sygus-strings/) and `generated`
+    generated tasks of each kind."""
+    for sub in ("1d-arc", "arc/training", "sygus-strings/pbe_slia_2019.json"):
+        if not (data / sub).exists():
+            raise FileNotFoundError(f"{data / sub} does not exist")
+    return training_pairs(data, generated=generated, seed=seed, log=log)

@@ -1,41 +1,24 @@
-"""Batch logic problems: a benchmark file in, one JSON line per problem out, accuracy when gold is known.
+"""The logic tool's batch files: a benchmark file in, a line per problem out, accuracy when gold is known.
 
 Reads a JSON list in the format of ProofWriter and BIG-bench logical deduction (`id`, `context`,
 `question`, `options`, `answer` letter; options that are just True / False / Unknown make it a
 conclusion to decide) or FOLIO JSONL (`premises`, `conclusion`, `label`, and `premises-FOL` /
-`conclusion-FOL`, used with `gold_fol`). Every problem goes to the logic tool. Lines are appended as
-problems finish, so `resume` continues a cut run.
+`conclusion-FOL`, used with `gold_fol`).
 """
 
 from __future__ import annotations
 
 import json
-import statistics
-import time
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from agent.batch import append_lines
-from agent.graph import Agent
-from agent.runner import answer_question
-from agent.traces import TraceStore
-from tools.base import Task
+from tools.base import BatchItem, Task
 from tools.logic.problem import from_text
 from tools.logic.tool import LogicResult
 
 _LABELS = {"true": "True", "false": "False", "unknown": "Unknown", "uncertain": "Unknown"}
 
 
-class LogicItem(BaseModel):
-    id: str
-    task: Task
-    gold: str | None = None  # True / False / Unknown, or an option's letter
-
-
-def read_problems(path: Path, *, gold_fol: bool = False) -> list[LogicItem]:
+def read_problems(path: Path, *, gold_fol: bool = False) -> list[BatchItem]:
     """The problems of a benchmark file; ValueError naming the item and field that is wrong."""
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist" + (" as a file (it is a folder)" if path.is_dir() else ""))
@@ -62,7 +45,7 @@ def read_problems(path: Path, *, gold_fol: bool = False) -> list[LogicItem]:
     return items
 
 
-def _folio(row: dict, i: int, gold_fol: bool) -> LogicItem:
+def _folio(row: dict, i: int, gold_fol: bool) -> BatchItem:
     premises = row["premises"] if isinstance(row["premises"], list) else [row["premises"]]
     fields = {"premises": premises, "conclusion": row["conclusion"]}
     if gold_fol:
@@ -70,10 +53,10 @@ def _folio(row: dict, i: int, gold_fol: bool) -> LogicItem:
     gold = _LABELS.get(str(row.get("label", "")).lower())
     ident = str(row.get("example_id", row.get("id", i + 1)))
     question = "\n".join(premises) + f"\nConclusion: {row['conclusion']}"
-    return LogicItem(id=ident, task=Task(question=question, tool="logic", input=fields), gold=gold)
+    return BatchItem(id=ident, task=Task(question=question, tool="logic", input=fields), gold=gold)
 
 
-def _context(row: dict, i: int, gold_fol: bool) -> LogicItem:
+def _context(row: dict, i: int, gold_fol: bool) -> BatchItem:
     if gold_fol:
         raise ValueError("--gold-fol needs FOLIO-style items with 'premises-FOL'")
     options = row.get("options") or []
@@ -86,60 +69,34 @@ def _context(row: dict, i: int, gold_fol: bool) -> LogicItem:
         gold = row.get("answer")
     problem = from_text(question)  # fails early, with the item named, when the text has nothing to decide
     fields = {"premises": problem.premises, "conclusion": problem.conclusion, "options": [t for _, t in problem.options] or None}
-    return LogicItem(id=str(row.get("id", i + 1)), task=Task(question=question, tool="logic", input=fields), gold=gold)
+    return BatchItem(id=str(row.get("id", i + 1)), task=Task(question=question, tool="logic", input=fields), gold=gold)
 
 
-def run_logic(agent: Agent, store: TraceStore | None, items: list[LogicItem], out: Path, *, concurrency: int = 4,
-              resume: bool = False, on_done: Callable[[int], None] | None = None) -> dict:
-    started = time.perf_counter()
-
-    def one(item: LogicItem) -> str:
-        try:
-            answer = answer_question(agent, store, item.task, question_id=item.id)
-        except Exception as e:  # noqa: BLE001 - one problem's failure is its line, not the end of the batch
-            return json.dumps({"id": item.id, "answer": None, "gold": item.gold, "correct": False if item.gold else None,
-                               "status": "error", "mode": None, "votes": {}, "formulas": None, "verdicts": [], "prover": [],
-                               "message": f"{type(e).__name__}: {e}"[:500], "seconds": 0.0, "trace_id": "", "read": True},
-                              ensure_ascii=False)
-        return json.dumps(record(item, answer), ensure_ascii=False)
-
-    now = append_lines(out, items, lambda item: item.id, one, concurrency=concurrency, resume=resume, on_done=on_done)
-    return summarise(out, items, time.perf_counter() - started, now)
-
-
-def record(item: LogicItem, answer) -> dict:
-    """One output line: the answer, the vote, the winning translation, every sample's verdict, the time."""
-    result = answer.grounding if isinstance(answer.grounding, LogicResult) else None
+def record(item: BatchItem, answer) -> dict:
+    """The answer, the vote, the winning translation, every sample's verdict."""
+    result = answer.grounding if answer and isinstance(answer.grounding, LogicResult) else None
     chosen = result.samples[result.winner] if result and result.winner is not None else None
-    line = {"id": item.id, "answer": answer.answers[0] if answer.answers else None, "gold": item.gold,
-            "correct": (answer.answers[:1] == [item.gold]) if item.gold else None, "status": answer.status,
+    line = {"answer": answer.answers[0] if answer and answer.answers else None, "gold": item.gold,
+            "correct": (bool(answer) and answer.answers[:1] == [item.gold]) if item.gold else None,
             "mode": result.mode if result else None, "votes": result.votes if result else {},
             "formulas": chosen.model_dump(exclude={"finish"}) if chosen else None,
             "verdicts": [o.verdict for o in result.outcomes] if result else [],
             "prover": [[f"{c.goal}: {c.status}" for c in o.calls] for o in result.outcomes] if result else [],
-            "message": answer.message, "seconds": round(answer.seconds.get("total", 0.0), 3), "trace_id": answer.trace_id}
-    line["read"] = answer.status == "answered" or bool(answer.attempts)  # False: refused before translating (bad input)
-    if answer.status != "answered":
+            "message": answer.message if answer else None}
+    line["read"] = answer is None or answer.status == "answered" or bool(answer.attempts)  # False: refused before translating
+    if answer and answer.status != "answered":
         line["attempts"] = [a.why() for a in answer.attempts]
     return line
 
 
-def summarise(out: Path, items: list[LogicItem], elapsed: float, answered_now: int) -> dict:
-    wanted = {item.id for item in items}
-    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
-    lines = list({line["id"]: line for line in lines if line["id"] in wanted}.values())
-    scored = [line for line in lines if line["gold"] is not None]
+def summary(items: list[BatchItem], lines: dict[str, dict]) -> dict:
+    scored = [line for line in lines.values() if line["gold"] is not None]
     per_label = {}
     for label in sorted({line["gold"] for line in scored}):
         group = [line for line in scored if line["gold"] == label]
         per_label[label] = {"n": len(group), "accuracy": round(sum(line["correct"] for line in group) / len(group), 4)}
-    seconds = [line["seconds"] for line in lines]
     read = [line for line in scored if line["read"]]
-    return {"n": len(lines), "accuracy": round(sum(line["correct"] for line in scored) / len(scored), 4) if scored else None,
+    return {"accuracy": round(sum(line["correct"] for line in scored) / len(scored), 4) if scored else None,
             "unread": len(scored) - len(read),  # refused before translating: a given formula that does not parse, no conclusion
             "accuracy_read": round(sum(line["correct"] for line in read) / len(read), 4) if read else None,
-            "per_label": per_label, "status": dict(Counter(line["status"] for line in lines)),
-            "translation_failures": sum(line["status"] != "answered" for line in lines),
-            "problems_per_s": round(answered_now / elapsed, 3) if elapsed and answered_now else None,
-            "median_seconds": round(statistics.median(seconds), 3) if seconds else None, "answered_now": answered_now,
-            "seconds": round(elapsed, 1)}
+            "per_label": per_label, "translation_failures": sum(line["status"] != "answered" for line in lines.values())}

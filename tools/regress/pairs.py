@@ -1,4 +1,4 @@
-"""Distill the formula proposer: fine-tune the small model to write, from points, the form that made them.
+"""The formula proposer's training pairs: points in, the form that made them out.
 
 As E2E and NeSymReS pretrain, the pairs are generated: a random expression over one to three
 variables (operators + − × ÷, functions sin cos exp log sqrt, squares, cubes and inverses, constants
@@ -13,14 +13,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import sympy
 from pydantic import BaseModel
 
-from agent.distill import DistillConfig
-from agent.proposer import Pair, ProposerCard, train_proposer
+from tools.base import Pair
 from tools.regress import expr as E
 from tools.regress.prompt import form_prompt
 
@@ -156,13 +154,8 @@ def training_pairs(count: int, *, seed: int = 0, tried_share: float = 0.4, log: 
                    "left_out": {k: v for k, v in tally.items() if k not in ("points", "with tried")}}
 
 
-def train_formula_proposer(pairs: list[Pair], data: dict, out: Path, config: DistillConfig, **options) -> ProposerCard:
-    """The proposers' one training path (agent/proposer.py), with this proposer's card."""
-    return train_proposer(pairs, data, out, config, card_text=_card_text, max_new_tokens=48, **options)
-
-
-def _card_text(card: ProposerCard) -> str:
-    rows = "\n".join(f"| {source} | {v['n']} | {v['exact']:.2%} |" for source, v in card.validation.items())
+def card_intro(card) -> str:
+    """The card's title, and its account of the adapter and its data (agent/training.py adds the run and validation)."""
     pairs = ", ".join(f"{k}: {v:,}" for k, v in card.data["pairs"].items())
     return f"""# Distilled formula proposer
 
@@ -171,20 +164,11 @@ a table of points (a header of column names, up to 16 rows, optionally `tried: F
 as one expression over the column names with its constants written `c`. Decoding is grammar-constrained at inference.
 
 - Data: {pairs} generated pairs ({card.data['train']:,} trained on, {card.data['validation']:,} validation pairs held
-  out by this run): random expressions over one to three variables sampled on typical ranges (agent/formulas.py).
+  out by this run): random expressions over one to three variables sampled on typical ranges (tools/regress/pairs.py).
   No benchmark data.
-- Training: {card.config.steps} steps of {card.config.batch_size} pairs, AdamW lr {card.config.learning_rate}, seed {card.config.seed};
-  {card.train_seconds / 60:.1f} min on CPU, peak memory {card.peak_rss_mb:,.0f} MB; final loss {card.final_loss}.
-
-Validation (greedy, unconstrained, exact match of the form):
-
-| prompt | n | exact |
-|---|---|---|
-{rows}
-
-Retrain (seeded, reproducible):
-
-```sh
-{card.command}
-```
 """
+
+
+def pairs(data, generated: int, seed: int, log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
+    """`generated` generated pairs (no data is read)."""
+    return training_pairs(generated, seed=seed, log=log)

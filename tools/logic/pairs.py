@@ -1,4 +1,4 @@
-"""Distill the logic translator: fine-tune the small model to turn one sentence into a formula or an ASP line.
+"""The logic translator's training pairs: one sentence in, its formula or ASP line out.
 
 The pairs come from three sources, each split once by a hash of its problem id (the held-out part is
 what bench/logic.py reports on, and is never trained on):
@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import json
 import random
-import resource
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from agent.distill import DistillConfig, finetune
 from kg.questions import is_held_out
+from tools.base import Pair
 from tools.logic.asp import entailed, ordering_program
 from tools.logic.fol import FormulaError, parse, show
 from tools.logic.prover import decide
@@ -44,25 +41,6 @@ from tools.logic.translate import asp_prompt, fol_prompt, vocabulary
 
 HELD_OUT_SHARE = 0.2  # of logical-deduction puzzles and FOLIO stories, reported on and never trained on
 PROOFWRITER_LABELS = {"A": "True", "B": "False", "C": "Unknown"}
-
-
-class Pair(BaseModel):
-    prompt: str
-    target: str
-    source: str  # proofwriter, folio, deduction
-    kind: str  # premise, conclusion, asp
-    group: str  # the problem it comes from
-
-
-class TranslatorCard(BaseModel):
-    base_model: str
-    config: DistillConfig
-    data: dict  # pairs per source and kind, and what was left out and why
-    train_seconds: float
-    peak_rss_mb: float
-    final_loss: float
-    validation: dict  # exact translations on the run's own validation pairs, per source
-    command: str
 
 
 def held_out(source: str, key: str) -> bool:
@@ -163,46 +141,8 @@ def mixture(pairs: list[Pair], seed: int, caps: dict[str, int] = CAPS, repeats: 
     return chosen
 
 
-def train_translator(pairs: list[Pair], data: dict, out: Path, config: DistillConfig, *, command: str,
-                     on_step: Callable[[int, float], None] | None = None, log: Callable[[str], None] = print) -> TranslatorCard:
-    validation = list({(p.prompt, p.target): p for p in pairs if is_held_out("validation:" + p.group, config.validation_share)}.values())
-    train = [p for p in pairs if not is_held_out("validation:" + p.group, config.validation_share)]
-    data = {**data, "train": len(train), "validation": len(validation)}
-    log(f"pairs: {json.dumps(data)}")
-    model, tokenizer, loss, seconds = finetune([(p.prompt, p.target) for p in train], config, on_step=on_step)
-    scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
-    predictions = generate(model, tokenizer, [p.prompt for p in scored])
-    figures = {}
-    for source in sorted({p.source for p in scored}):
-        chosen = [(p, out_) for p, out_ in zip(scored, predictions) if p.source == source]
-        figures[source] = {"n": len(chosen), "exact": round(sum(o == p.target for p, o in chosen) / len(chosen), 4)}
-    log(f"validation: {json.dumps(figures)}")
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    card = TranslatorCard(base_model="embedded:SmolLM2-135M-Instruct", config=config, data=data,
-                          train_seconds=round(seconds, 1), peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                          final_loss=round(loss, 4), validation=figures, command=command)
-    (out / "translator.json").write_text(card.model_dump_json(indent=2) + "\n")
-    (out / "README.md").write_text(_card_text(card))
-    return card
-
-
-def generate(model, tokenizer, prompts: list[str], batch_size: int = 32, max_new_tokens: int = 96) -> list[str]:
-    """Greedy, unconstrained translations (the model's own preference), for validation."""
-    import torch
-
-    tokenizer.padding_side = "left"
-    outputs: list[str] = []
-    with torch.no_grad():
-        for i in range(0, len(prompts), batch_size):
-            batch = tokenizer(prompts[i : i + batch_size], return_tensors="pt", padding=True)
-            generated = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
-            outputs += [tokenizer.decode(row, skip_special_tokens=True).strip() for row in generated[:, batch["input_ids"].shape[1]:]]
-    return outputs
-
-
-def _card_text(card: TranslatorCard) -> str:
-    rows = "\n".join(f"| {source} | {v['n']} | {v['exact']:.2%} |" for source, v in card.validation.items())
+def card_intro(card) -> str:
+    """The card's title, and its account of the adapter and its data (agent/training.py adds the run and validation)."""
     pairs = ", ".join(f"{k}: {v:,}" for k, v in card.data["pairs"].items())
     return f"""# Distilled logic translator
 
@@ -214,18 +154,14 @@ prompt also lists the premises' names) or into one line of an answer-set program
 - Data: {pairs} unique pairs ({card.data['train']:,} trained on, {card.data['validation']:,} validation pairs held out by this
   run, by problem). Left out: {json.dumps(card.data['left_out'])}. Logical-deduction puzzles and FOLIO stories of the
   benchmark's held-out part (20% by id hash) and ProofWriter dev were never used.
-- Training: {card.config.steps} steps of {card.config.batch_size} pairs, AdamW lr {card.config.learning_rate}, seed {card.config.seed};
-  {card.train_seconds / 60:.1f} min on CPU, peak memory {card.peak_rss_mb:,.0f} MB; final loss {card.final_loss}.
-
-Validation (greedy, unconstrained, exact match of the translation):
-
-| source | n | exact |
-|---|---|---|
-{rows}
-
-Retrain (seeded, reproducible):
-
-```sh
-{card.command}
-```
 """
+
+
+def pairs(data: Path, generated: int, seed: int, log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
+    """The mixture trained on, from the training parts in the shared data folder (nothing is generated)."""
+    files = (data / "proofwriter" / "train.json", data / "logical_deduction" / "train.json", data / "folio" / "folio-train.jsonl")
+    for path in files:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist")
+    found, data_ = training_pairs(*files, log=log)
+    return mixture(found, seed), data_ | {"caps": CAPS, "repeats": REPEATS}
