@@ -23,6 +23,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from openai import AuthenticationError, NotFoundError
+
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
@@ -81,6 +83,8 @@ def answer_line(agent: Agent, store: TraceStore | None, files: Files, item: Batc
     else:
         try:
             answer = answer_question(agent, store, item.task, question_id=item.id)
+        except (NotFoundError, AuthenticationError):
+            raise  # the model server has no such model, or refuses the key: every item would fail the same way
         except Exception as e:  # noqa: BLE001 - one item's failure is its line, not the end of the batch
             line |= files.record(item, None) | {"status": "error", "message": f"{type(e).__name__}: {e}"[:500]}
         else:

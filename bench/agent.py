@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from openai import OpenAI  # noqa: E402
 
-from agent.llm.server import SERVED_NAME, ModelServer  # noqa: E402
+from agent.llm.server import ModelServer  # noqa: E402
 from agent.llm.weights import merged_model_dir  # noqa: E402
 from kg.questions import is_held_out, masked, read_questions  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
@@ -42,7 +42,7 @@ def raw_ceiling(base_url: str, prompts: list[str], concurrency: int) -> float:
     client = OpenAI(base_url=base_url, api_key="unused", max_retries=0)
 
     def one(prompt: str) -> None:
-        client.completions.create(model=SERVED_NAME, prompt=prompt, max_tokens=3, temperature=0)
+        client.completions.create(model="kg", prompt=prompt, max_tokens=3, temperature=0)
 
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, prompts[:32]))  # warm-up
@@ -113,7 +113,7 @@ def main() -> None:
 
     figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "planner": str(planner_dir),
                      "questions": len(held_out), "concurrency": args.concurrency}
-    with tempfile.TemporaryDirectory() as tmp, ModelServer(str(merged_model_dir(planner_dir))) as server:
+    with tempfile.TemporaryDirectory() as tmp, ModelServer(str(merged_model_dir(planner_dir)), served_name="kg") as server:
         workdir = Path(tmp)
         figures["server_startup_s"] = round(server.startup_seconds, 1)
         prompts = [fmt.prompt(masked(q.question)) for q in held_out[:2000]]

@@ -188,7 +188,7 @@ def main() -> None:
               "incomplete_kb": str(kb_path.relative_to(HERE.parent)), "planners": {}}
     server = None
     if "llm" in planners and not args.llm_url:
-        server = ModelServer(str(merged_model_dir(FOLDERS["llm"]))).start()
+        server = ModelServer(str(merged_model_dir(FOLDERS["llm"])), served_name="kg").start()  # the name the KG tool asks for
     llm_url = args.llm_url or (server.base_url if server else None)
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -135,3 +135,14 @@ def test_ask_and_batch_commands(tmp_path, distilled_server):
     refused = subprocess.run([REASONER, "batch", "--questions", str(questions), "--out", str(out), "--llm-url", url],
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "--resume" in refused.stderr
+
+
+def test_a_batch_stops_when_the_model_server_has_no_such_model(tmp_path, distilled_server):
+    questions = tmp_path / "q.txt"
+    questions.write_text("who directed [Jurassic Park]\tSteven Spielberg\nwhen was [Alien] released\t1979\n")
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.run([REASONER, "run", "kg", "--tasks", str(questions), "--out", str(out), "--llm-url",
+                          distilled_server.base_url, "--llm-model", "no-such-model", "--traces", str(tmp_path / "t.sqlite")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "no-such-model" in run.stderr, run.stderr  # said once, not written as a line per question
+    assert not out.exists() or not out.read_text().strip()
