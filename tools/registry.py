@@ -1,7 +1,7 @@
 """The tools the service knows, in the order the router asks them (most specific first): the four built in,
 then those of installed packages registered under the entry-point group `reasoner.tools`.
 
-A tool's package exposes a `ToolSpec` (the built-in ones as `SPEC` in their `__init__.py`); a plugin names its
+A tool's package exposes a `ToolSpec` (the built-in ones as `SPEC` in their `spec.py`); a plugin names its
 spec in its pyproject.toml:
 
     [project.entry-points."reasoner.tools"]
@@ -30,7 +30,7 @@ from tools.base import LLM, BatchItem, Pair, Recognition, Task, Tool
 log = logging.getLogger(__name__)
 
 GROUP = "reasoner.tools"
-BUILT_IN = ("tools.regress", "tools.induce", "tools.logic", "tools.kg")
+BUILT_IN = ("tools.regress.spec", "tools.induce.spec", "tools.logic.spec", "tools.kg.spec")
 
 
 class LLMSource(Protocol):

@@ -1,0 +1,32 @@
+"""The kg tool's entry in the registry (tools/registry.py): what it answers, how it recognises its tasks and
+is built, its evidence, answer lines, batch files and training. Kept apart from the package, so that importing one
+of its modules (a worker process) does not import the whole tool."""
+
+from kg.paths import one_per_topic, plan_text, render_path
+from tools.base import Recognition
+from tools.kg import files
+from tools.kg.input import KGInput
+from tools.kg.tool import KGGrounding
+from tools.registry import Files, ToolSpec
+
+MAX_PATHS = 3  # answers whose witness paths are shown
+
+
+def _recognise(text: str, tool) -> Recognition:
+    if tool is None:
+        return Recognition(fits=False, signal="no knowledge graph is served")
+    return tool.recognise(text)
+
+
+def lines(answer) -> list[str]:
+    """The plan from the topic, then a witness path per topic for the first answers."""
+    out = [f"Plan: {plan_text(answer.plan)} from {' and '.join(answer.topics or [answer.topic])}" + (
+        f", by the {answer.planner} planner standing in while the model server is down (degraded)." if answer.degraded else ".")]
+    for a in answer.answers[:MAX_PATHS]:
+        out += ["Evidence: " + render_path(path) for path in one_per_topic(answer.evidence.get(a, []))]
+    return out
+
+
+SPEC = ToolSpec(files=Files(read=files.read, record=files.record, summary=files.summary, unit="questions"),
+                name="kg", order=40, input=KGInput, recognise=_recognise, result=KGGrounding, lines=lines,
+                answers="questions about the entities of the knowledge graph (e.g. 'who directed [Inception]')")
