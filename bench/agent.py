@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
 from openai import OpenAI  # noqa: E402
+from watch import run_watched  # noqa: E402
 
 from agent.llm.server import ModelServer  # noqa: E402
 from agent.llm.weights import merged_model_dir  # noqa: E402
@@ -34,7 +34,6 @@ from kg.store import KnowledgeGraph  # noqa: E402
 from tools.kg.llm_planner import distilled_format, find_distilled  # noqa: E402
 
 METAQA = HERE.parent.parent / "shared" / "data" / "metaqa"
-REASONER = str(Path(sys.executable).parent / "reasoner")
 
 
 def raw_ceiling(base_url: str, prompts: list[str], concurrency: int) -> float:
@@ -54,22 +53,19 @@ def raw_ceiling(base_url: str, prompts: list[str], concurrency: int) -> float:
 def run_batch(questions: Path, base_url: str, concurrency: int, workdir: Path) -> dict:
     """Run the CLI, sampling its memory; return its summary line plus the memory trace."""
     out = workdir / f"answers-{questions.stem}.jsonl"
-    command = [REASONER, "batch", "--kg", str(METAQA / "kb.txt"), "--questions", str(questions), "--out", str(out),
-               "--llm-url", base_url, "--concurrency", str(concurrency), "--traces", str(workdir / "traces.sqlite")]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    arguments = ["batch", "--kg", str(METAQA / "kb.txt"), "--questions", str(questions), "--out", str(out),
+                 "--llm-url", base_url, "--concurrency", str(concurrency), "--traces", str(workdir / "traces.sqlite")]
     samples, peak = [], 0.0
-    while process.poll() is None:
-        status = _status(process.pid)
+
+    def look(pid: int, seconds: float) -> None:
+        nonlocal peak
+        status = _status(pid)
         if status:
             peak = max(peak, status.get("VmHWM", 0.0))
-            samples.append((round(time.perf_counter() - started), status.get("VmRSS", 0.0)))
-        time.sleep(2)
-    output = process.stdout.read()
-    if process.returncode:
-        raise RuntimeError(f"reasoner batch failed ({process.returncode}): {output[-2000:]}")
-    summary = json.loads(output.strip().splitlines()[-1])
-    summary["wall_seconds_including_start"] = round(time.perf_counter() - started, 1)
+            samples.append((round(seconds), status.get("VmRSS", 0.0)))
+
+    summary, seconds = run_watched(arguments, look, every=2)
+    summary["wall_seconds_including_start"] = round(seconds, 1)
     summary["agent_peak_rss_mb"] = round(peak, 1)
     summary["agent_rss_mb_over_time"] = samples[:: max(1, len(samples) // 20)]
     summary["trace_db_mb"] = round((workdir / "traces.sqlite").stat().st_size / 2**20, 1)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 from agent.assemble import build_tool, open_backend  # noqa: E402
 from agent.batch import run_tool  # noqa: E402
 from agent.graph import Agent  # noqa: E402
-from tools.logic.files import read_problems  # noqa: E402
+from tools.logic.files import read  # noqa: E402
 from tools.logic.pairs import held_out  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data"
@@ -69,7 +69,7 @@ def main() -> None:
         if not args.llm_url:
             tool.llm.client()  # start the translator's server before any clock runs
         if "proofwriter" in args.sets.split(",") and args.latency:
-            items = read_problems(files["proofwriter"][0])[: args.latency]
+            items = read(files["proofwriter"][0])[: args.latency]
             out = OUT / "logic-latency.jsonl"
             out.unlink(missing_ok=True)
             summary = run_tool(agent, None, "logic", items, out, concurrency=1)
@@ -79,7 +79,7 @@ def main() -> None:
             args.out.write_text(json.dumps(report, indent=2) + "\n")
         for name in args.sets.split(","):
             path, gold = files[name]
-            items = read_problems(path, gold_fol=gold)[: args.limit]
+            items = read(path, gold_fol=gold)[: args.limit]
             out = OUT / f"logic-{name}.jsonl"
             if not args.resume:
                 out.unlink(missing_ok=True)

@@ -29,6 +29,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from watch import REASONER, run_watched  # noqa: E402
+
 from agent.assemble import kg_tool  # noqa: E402
 from agent.batch import run_tool  # noqa: E402
 from agent.graph import Agent  # noqa: E402
@@ -43,7 +45,6 @@ from tools.kg.search_planner import EmbeddingPlanner, train_search_planner  # no
 METAQA = ROOT.parent / "shared" / "data" / "metaqa"
 PLANS = HERE / "out" / "metaqa_dev_plans.jsonl"
 SCORER = PLANNERS / "metaqa-search"
-REASONER = str(Path(sys.executable).parent / "reasoner")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever is installed
 DEAD_LLM = "http://127.0.0.1:9/v1"  # nothing listens: an LLM call would fail the run
 
@@ -75,19 +76,15 @@ def train_shipped(cache: Path) -> dict:
 
 def cli_batch(questions: Path, out: Path, workdir: Path, *extra: str) -> dict:
     """Run `reasoner batch`; return its summary line, wall time and whether a model server ever ran under it."""
-    command = [REASONER, "batch", "--kg", str(METAQA / "kb.txt"), "--questions", str(questions), "--out", str(out),
-               "--traces", str(workdir / f"traces-{out.stem}.sqlite"), *extra]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV)
+    arguments = ["batch", "--kg", str(METAQA / "kb.txt"), "--questions", str(questions), "--out", str(out),
+                 "--traces", str(workdir / f"traces-{out.stem}.sqlite"), *extra]
     servers = set()
-    while process.poll() is None:
-        servers |= {name for name in _descendant_names(process.pid) if "vllm" in name.lower()}
-        time.sleep(0.5)
-    output = process.stdout.read()
-    if process.returncode:
-        raise RuntimeError(f"reasoner batch failed ({process.returncode}): {output[-2000:]}")
-    summary = json.loads(output.strip().splitlines()[-1])
-    summary["wall_seconds_including_start"] = round(time.perf_counter() - started, 1)
+
+    def look(pid: int, seconds: float) -> None:
+        servers.update(name for name in _descendant_names(pid) if "vllm" in name.lower())
+
+    summary, seconds = run_watched(arguments, look, every=0.5, env=ENV)
+    summary["wall_seconds_including_start"] = round(seconds, 1)
     summary["model_server_seen"] = sorted(servers)
     return summary
 

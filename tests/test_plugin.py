@@ -85,8 +85,9 @@ def test_an_installed_tool_is_served_and_shown_in_the_viewer(env, model_server, 
         page.click("#ask button")
         expect(page.locator("#run-status")).to_have_text("answered", timeout=60_000)
         expect(page.locator("#answer")).to_contain_text("1994")
-        card = page.locator("#evidence[data-kind=roman]")  # no card of its own: its evidence shown as JSON
-        expect(card).to_contain_text('"written_back": "MCMXCIV"')
+        card = page.locator("#evidence[data-kind=roman]")  # the plugin's own card (reasoner_roman/card.js)
+        expect(card.locator("#roman th")).to_have_text(list("MCMXCIV"))
+        expect(card).to_contain_text("1000 - 100 + 1000 - 10 + 100 - 1 + 5 = 1994, written back as MCMXCIV")
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)

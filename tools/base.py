@@ -8,6 +8,7 @@ client is passed in (the `LLM` protocol), so tools never import the agent.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -167,3 +168,20 @@ class Tool(Protocol[Frame, Candidate, Result]):
     def conclude(self, frame: Frame, candidate: Candidate, result: Result) -> Conclusion: ...
 
     def abstain(self, frame: Frame, attempts: list[Attempt]) -> Refusal: ...  # no candidate passed: why not
+
+
+@dataclass(eq=False)
+class Sampling:
+    """The options of a tool whose LLM samples candidates beside a search of its own (induce, regress): with no
+    LLM (None: no adapter shipped, no remote model), or `use_llm` off, the search proposes alone."""
+
+    llm: LLM | None
+    _: KW_ONLY
+    model: str | None = None  # the served model to ask (default: the LLM's own)
+    samples: int = 4  # candidates drawn per round
+    temperature: float = 0.7
+    max_tokens: int = 96
+    use_llm: bool = True  # false also when there is no LLM
+
+    def __post_init__(self) -> None:
+        self.use_llm = self.use_llm and self.llm is not None

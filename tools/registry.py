@@ -1,8 +1,9 @@
 """The tools the service knows, in the order the router asks them (most specific first): the four built in,
 then those of installed packages registered under the entry-point group `reasoner.tools`.
 
-A tool's package exposes a `ToolSpec` (the built-in ones as `SPEC` in their `spec.py`); a plugin names its
-spec in its pyproject.toml:
+A tool's package exposes a `ToolSpec`: the built-in ones as `SPEC` in their `spec.py`, a module apart from the
+package's `__init__`, so that a worker process importing one of a tool's modules does not import the whole tool.
+A plugin names its spec in its pyproject.toml:
 
     [project.entry-points."reasoner.tools"]
     units = "reasoner_units:SPEC"
@@ -80,6 +81,11 @@ class Files:
     summary: Callable[[list[BatchItem], dict[str, dict]], dict]  # (items, their lines by id) -> the summary's own fields
     unit: str = "tasks"  # what an item is called: the summary's "<unit>_per_s"
 
+    @classmethod
+    def of(cls, module: Any, unit: str = "tasks") -> Files:
+        """The `read`, `record` and `summary` of a tool's files module."""
+        return cls(read=module.read, record=module.record, summary=module.summary, unit=unit)
+
 
 def read_jsonl(path: Path) -> list[BatchItem]:
     """A JSON line per task: `question`, and optionally `id`, `input` (the tool's typed input) and `answers` (gold)."""
@@ -140,6 +146,7 @@ class ToolSpec:
     lines: Callable[[Any], list[str]] | None = None  # an answer's evidence as text lines, for the CLI and chat (None: its message)
     files: Files = JSONL  # its batch files (`reasoner run NAME`); by default a JSON line per task
     training: Training | None = None  # how its adapter is trained (`reasoner distill NAME`)
+    card: Path | None = None  # its card in the trace viewer: a script setting CARDS[kind] (see viewer/app.js)
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from importlib.resources import files
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +20,17 @@ from agent.graph import Agent
 from agent.llm.backend import Backend
 from agent.settings import ApiLimits
 from agent.traces import TraceStore
+from tools.registry import registered
+
+
+def viewer_cards() -> str:
+    """The viewer's cards.js: each registered tool's card script, in a block of its own (so that names one card
+    declares do not meet another's)."""
+    parts = ['"use strict";', "const CARDS = {};"]
+    for spec in registered().values():
+        if spec.card is not None:
+            parts.append(f"// {spec.name}\n{{\n{spec.card.read_text(encoding='utf-8')}}}")
+    return "\n".join(parts) + "\n"
 
 
 def create_app(agents: Agent | dict[str, Agent], store: TraceStore, *, backend: Backend | None = None,
@@ -32,6 +43,12 @@ def create_app(agents: Agent | dict[str, Agent], store: TraceStore, *, backend: 
     app = FastAPI(title="reasoner", summary="A language model plans; symbolic tools ground and check every step.",
                   version="0.2.0")
     app.state.reasoner = AppState(agents, store, backend or Backend(), limits)
+    cards = viewer_cards()
+
+    @app.get("/viewer/cards.js", include_in_schema=False)  # before the folder's mount, which would answer 404
+    def cards_script() -> Response:
+        return Response(cards, media_type="text/javascript")
+
     app.mount("/viewer", StaticFiles(directory=str(files("viewer")), html=True), name="viewer")
     for router in (chat.router, runs.router, ops.router):
         app.include_router(router)

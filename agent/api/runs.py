@@ -46,8 +46,8 @@ def runs(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1
 async def run_events(run_id: str, app: AppState = Depends(state)) -> StreamingResponse:
     """SSE of a run's steps: those done so far, then each as it finishes, then `end` with the result."""
     live = app.events.subscribe(run_id)
-    if live is None and app.store.run(run_id) is None:
-        raise HTTPException(404, f"no run with id {run_id!r}")
+    if live is None:
+        _found(app.store.run(run_id), f"no run with id {run_id!r}")
     return StreamingResponse(_run_stream(app, run_id, live), media_type="text/event-stream")
 
 
@@ -66,10 +66,7 @@ async def _run_stream(app: AppState, run_id: str, live):
 @router.get("/api/runs/{run_id}", responses=errors(404))
 def run(run_id: str, app: AppState = Depends(state)) -> RunRecord:
     """A run whole: its steps with their inputs, outputs and times, and the structured answer."""
-    record = app.store.run(run_id)
-    if record is None:
-        raise HTTPException(404, f"no run with id {run_id!r}")
-    return record
+    return _found(app.store.run(run_id), f"no run with id {run_id!r}")
 
 
 @router.post("/api/batch", status_code=202, responses=errors())
@@ -109,7 +106,11 @@ async def _run_batch(app: AppState, agent, job: BatchJob, tasks) -> None:
 
 @router.get("/api/batch/{job_id}", responses=errors(404))
 def batch_job(job_id: str, app: AppState = Depends(state)) -> BatchJob:
-    job = app.jobs.get(job_id)
-    if job is None:
-        raise HTTPException(404, f"no batch job with id {job_id!r} (the newest {app.limits.max_jobs_kept} are kept)")
-    return job
+    return _found(app.jobs.get(job_id), f"no batch job with id {job_id!r} (the newest {app.limits.max_jobs_kept} are kept)")
+
+
+def _found(value, message: str):
+    """`value`, unless it is None: then a 404 with `message`."""
+    if value is None:
+        raise HTTPException(404, message)
+    return value

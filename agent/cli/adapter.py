@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agent.cli.common import err, training_bar
+from agent.cli.common import command_line, err, training_bar
 from agent.training import DistillConfig, train_adapter
 from tools.registry import ToolSpec
 
@@ -36,7 +34,7 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
         config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                                bfloat16=bfloat16, seed=seed, max_validation=max_validation)
         pairs, about = defaults.pairs(data, generated, seed, log=err.print)
-        command = "reasoner " + shlex.join(sys.argv[1:])
+        command = command_line()
         with training_bar(steps) as (on_step, log):
             card = train_adapter(tool, pairs, about, out, config, command=command, on_step=on_step, log=log)
         err.print(f"wrote {out} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
@@ -34,6 +36,11 @@ LlmModelOpt = Annotated[Optional[str], typer.Option(help="The model every tool a
                                                              "its adapter by the tool's name: kg, logic, induce, regress).")]
 ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]
 TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
+
+
+def command_line() -> str:
+    """This command as typed, for a card to say how it was made."""
+    return "reasoner " + shlex.join(sys.argv[1:])
 
 
 def traces_path(traces: Path | None) -> Path:

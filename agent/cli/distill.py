@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.progress import TextColumn
 
-from agent.cli.common import err, progress_bar
+from agent.cli.common import command_line, err, progress_bar
 from agent.distill import distill as run_distill
 from agent.training import DistillConfig
 from kg.mining import MinedPlan, mine_questions, read_mined_plans
@@ -18,6 +16,21 @@ from kg.questions import read_questions
 from kg.store import KnowledgeGraph
 
 defaults = DistillConfig()
+
+
+# The options `reasoner distill kg` and `reasoner train-search` share.
+GraphOpt = Annotated[Path, typer.Option("--kg", help="Triple file the planner is for.")]
+TrainingOpt = Annotated[list[Path], typer.Option("--questions", help="Training questions with gold answers (repeatable).")]
+PlannerOutOpt = Annotated[Path, typer.Option("--out", help="Folder for the trained planner and its card.")]
+PlansOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) for these questions; mined now if absent.")]
+HoldoutOpt = Annotated[float, typer.Option(help="Share of questions set aside (by id hash) for benchmarks, never trained on.")]
+ValidationOpt = Annotated[float, typer.Option(help="Share of the rest this run holds out for its own validation.")]
+
+
+def graph_and_plans(kg_path: Path, questions: list[Path], plans: Path | None) -> tuple[KnowledgeGraph, list[MinedPlan]]:
+    """The graph, and the mined plan of every question: read from `plans` (every question must have one) or mined now."""
+    kg = KnowledgeGraph.load(kg_path)
+    return kg, mined_plans(kg, questions, plans)
 
 
 def mined_plans(kg: KnowledgeGraph, questions: list[Path], plans: Path | None) -> list[MinedPlan]:
@@ -35,10 +48,10 @@ def mined_plans(kg: KnowledgeGraph, questions: list[Path], plans: Path | None) -
 
 
 def distill(
-    kg_path: Annotated[Path, typer.Option("--kg", help="Triple file the planner is for.")],
-    questions: Annotated[list[Path], typer.Option("--questions", help="Training questions with gold answers (repeatable).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the adapter and its card.")],
-    plans: Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) for these questions; mined now if absent.")] = None,
+    kg_path: GraphOpt,
+    questions: TrainingOpt,
+    out: PlannerOutOpt,
+    plans: PlansOpt = None,
     steps: int = defaults.steps,
     batch_size: int = defaults.batch_size,
     learning_rate: float = defaults.learning_rate,
@@ -46,15 +59,14 @@ def distill(
     lora_layers: Annotated[Optional[int], typer.Option(help="Adapt only the top N layers (faster; default: all).")] = defaults.lora_layers,
     bfloat16: Annotated[bool, typer.Option(help="Autocast to bfloat16 (faster on CPUs with AVX512-BF16).")] = defaults.bfloat16,
     seed: int = defaults.seed,
-    holdout_share: Annotated[float, typer.Option(help="Share of questions set aside (by id hash) for benchmarks, never trained on.")] = defaults.holdout_share,
-    validation_share: Annotated[float, typer.Option(help="Share of the rest this run holds out for its own validation.")] = defaults.validation_share,
+    holdout_share: HoldoutOpt = defaults.holdout_share,
+    validation_share: ValidationOpt = defaults.validation_share,
 ) -> None:
     """Fine-tune the embedded model into a planner for this graph; write an adapter and a card."""
-    kg = KnowledgeGraph.load(kg_path)
-    mined = mined_plans(kg, questions, plans)
+    kg, mined = graph_and_plans(kg_path, questions, plans)
     config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                            lora_layers=lora_layers, bfloat16=bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)
-    command = "reasoner " + shlex.join(sys.argv[1:])
+    command = command_line()
     with progress_bar("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
         task = progress.add_task("training", total=steps, loss=float("nan"))
         card = run_distill(kg, mined, out, config, sources=[str(p) for p in questions], command=command,

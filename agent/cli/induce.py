@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from agent.assemble import build_tool, open_backend
-from agent.batch import check_output, run_tool
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
-from agent.graph import Agent
-from agent.traces import TraceStore
+from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt
+from agent.cli.run import LimitOpt, OutOpt, ResumeOpt, run_items
 from tools import sandbox
 from tools.induce.files import read
 
 
 def induce(
     tasks: Annotated[Path, typer.Option("--tasks", help="An ARC task file, a folder of them (searched recursively), or a JSON list of value tasks.")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write one JSON line per task.")],
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N tasks.")] = None,
-    resume: Annotated[bool, typer.Option(help="Skip the tasks already in --out and append the rest.")] = False,
+    out: OutOpt,
+    limit: LimitOpt = None,
+    resume: ResumeOpt = False,
     samples: Annotated[int, typer.Option(help="Programs the LLM proposes per round.")] = 4,
     llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Let the LLM propose programs (when a proposer is shipped or --llm-url is given).")] = True,
     enumerator: Annotated[bool, typer.Option("--enumerator/--no-enumerator", help="Let the enumerator propose compositions of the grid primitives.")] = True,
@@ -33,17 +29,13 @@ def induce(
 ) -> None:
     """Propose programs for each task, run them on its examples in the sandbox, apply the one that fits to the test
     inputs; one JSON summary line at the end."""
-    items = read(tasks)[:limit]
-    check_output(out, resume)  # before any model server starts
     problem = sandbox.available()
     if problem:
         raise FileNotFoundError(problem)
-    store = TraceStore(traces_path(traces))
-    with open_backend(llm_url, llm_model) as backend:
-        tool = build_tool(backend, "induce", adapter=proposer, samples=samples, use_llm=llm, use_enumerator=enumerator)
-        if not (tool.use_llm or tool.use_enumerator):
-            raise ValueError("no proposer left: --no-llm and --no-enumerator together (or no LLM proposer is available)")
-        agent = Agent({"induce": tool})
-        with counting("inducing", len(items), "tasks/s") as done:
-            summary = run_tool(agent, store, "induce", items, out, concurrency=concurrency, resume=resume, on_done=done)
-    print(json.dumps(summary), flush=True)
+    run_items("induce", read(tasks)[:limit], out, resume=resume, concurrency=concurrency, llm_url=llm_url, llm_model=llm_model,
+              traces=traces, adapter=proposer, check=_some_proposer, samples=samples, use_llm=llm, use_enumerator=enumerator)
+
+
+def _some_proposer(tool) -> None:
+    if not (tool.use_llm or tool.use_enumerator):
+        raise ValueError("no proposer left: --no-llm and --no-enumerator together (or no LLM proposer is available)")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from agent.assemble import build_tool, open_backend
-from agent.batch import check_output, run_tool
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, counting, traces_path
+from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, traces_path
+from agent.cli.run import run_items
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
@@ -40,27 +39,27 @@ def regress(
         raise ValueError("give one of --data FILE.csv or --tasks FOLDER")
     if tasks is not None and out is None:
         raise ValueError("--tasks needs --out (the JSON lines file to write)")
-    items = read(tasks, target) if tasks else []
-    if out is not None:
-        check_output(out, resume)  # before any model server starts
-    table = read_csv(data, target) if data else None  # a bad file fails here, before any model starts
+    options = dict(adapter=proposer, samples=samples, use_llm=llm, use_generator=generator)
+    if tasks is not None:
+        run_items("regress", read(tasks, target), out, resume=resume, concurrency=concurrency, llm_url=llm_url,
+                  llm_model=llm_model, traces=traces, check=_some_proposer, **options)
+        return
+    table = read_csv(data, target)  # a bad file fails here, before any model starts
     store = TraceStore(traces_path(traces))
     with open_backend(llm_url, llm_model) as backend:
-        tool = build_tool(backend, "regress", adapter=proposer, samples=samples, use_llm=llm, use_generator=generator)
-        if not (tool.use_llm or tool.use_generator):
-            raise ValueError("no proposer left: --no-llm and --no-generator together (or no LLM proposer is available)")
-        agent = Agent({"regress": tool})
-        if table is not None:
-            answer = answer_question(agent, store, as_task(table, data.name), question_id=data.stem)
-            answer.message += "".join(f" Note: {note}." for note in table.notes())  # what reading the file changed
-            if as_json:
-                print(answer.model_dump_json(indent=2))
-            else:
-                console.print(answer.message, highlight=False)
-                console.print(f"[dim]{len(answer.attempts)} round(s), {answer.seconds['total']:.1f} s; trace {answer.trace_id}[/]")
-            if answer.status != "answered":
-                raise typer.Exit(1)
-            return
-        with counting("fitting", len(items), "files/s") as done:
-            summary = run_tool(agent, store, "regress", items, out, concurrency=concurrency, resume=resume, on_done=done)
-    print(json.dumps(summary), flush=True)
+        tool = build_tool(backend, "regress", **options)
+        _some_proposer(tool)
+        answer = answer_question(Agent({"regress": tool}), store, as_task(table, data.name), question_id=data.stem)
+    answer.message += "".join(f" Note: {note}." for note in table.notes())  # what reading the file changed
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        console.print(answer.message, highlight=False)
+        console.print(f"[dim]{len(answer.attempts)} round(s), {answer.seconds['total']:.1f} s; trace {answer.trace_id}[/]")
+    if answer.status != "answered":
+        raise typer.Exit(1)
+
+
+def _some_proposer(tool) -> None:
+    if not (tool.use_llm or tool.use_generator):
+        raise ValueError("no proposer left: --no-llm and --no-generator together (or no LLM proposer is available)")

@@ -1,12 +1,13 @@
-"""`reasoner run NAME` for a tool that brings no command of its own (an installed plugin): its batch files in
-(by default a JSON line per task: question, id?, input?, answers?), a line per task out, a summary line."""
+"""`reasoner run NAME`: a tool's batch files in, a line per task out, a summary line. The tools with options of
+their own (logic, induce, regress) have commands that end in `run_items`; any other tool (an installed plugin) gets
+`run_command`, which reads its files (by default a JSON line per task: question, id?, input?, answers?)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -15,28 +16,44 @@ from agent.batch import check_output, run_tool
 from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
 from agent.traces import TraceStore
+from tools import registry
+from tools.base import BatchItem, Tool
 from tools.registry import ToolSpec
+
+OutOpt = Annotated[Path, typer.Option("--out", help="Where to write one JSON line per task.")]
+LimitOpt = Annotated[Optional[int], typer.Option(help="Only the first N tasks.")]
+ResumeOpt = Annotated[bool, typer.Option(help="Skip the tasks already in --out and append the rest.")]
+
+
+def run_items(name: str, items: list[BatchItem], out: Path, *, resume: bool, concurrency: int, llm_url: str | None,
+              llm_model: str | None, traces: Path | None, adapter: Path | None = None,
+              check: Callable[[Tool], None] | None = None, **options: Any) -> None:
+    """Answer `items` with the tool `name` (built with `options`, then `check`ed), a line each appended to `out`;
+    print the summary line."""
+    check_output(out, resume)  # before any model server starts
+    store = TraceStore(traces_path(traces))
+    with open_backend(llm_url, llm_model) as backend:
+        tool = build_tool(backend, name, adapter=adapter, **options)
+        if check is not None:
+            check(tool)
+        with counting(name, len(items), f"{registry.spec(name).files.unit}/s") as done:
+            summary = run_tool(Agent({name: tool}), store, name, items, out, concurrency=concurrency, resume=resume, on_done=done)
+    print(json.dumps(summary), flush=True)
 
 
 def run_command(spec: ToolSpec) -> Callable[..., None]:
     def run(
         tasks: Annotated[Path, typer.Option("--tasks", help="The tasks: a JSON line each (question, id?, input?, answers?).")],
-        out: Annotated[Path, typer.Option("--out", help="Where to write one JSON line per task.")],
-        limit: Annotated[Optional[int], typer.Option(help="Only the first N tasks.")] = None,
-        resume: Annotated[bool, typer.Option(help="Skip the tasks already in --out and append the rest.")] = False,
+        out: OutOpt,
+        limit: LimitOpt = None,
+        resume: ResumeOpt = False,
         concurrency: Annotated[int, typer.Option(help="Tasks in flight at once.")] = 4,
         llm_url: UrlOpt = None,
         llm_model: LlmModelOpt = None,
         traces: TracesOpt = None,
     ) -> None:
-        items = spec.files.read(tasks)[:limit]
-        check_output(out, resume)  # before any model server starts
-        store = TraceStore(traces_path(traces))
-        with open_backend(llm_url, llm_model) as backend:
-            agent = Agent({spec.name: build_tool(backend, spec.name)})
-            with counting(spec.name, len(items), f"{spec.files.unit}/s") as done:
-                summary = run_tool(agent, store, spec.name, items, out, concurrency=concurrency, resume=resume, on_done=done)
-        print(json.dumps(summary), flush=True)
+        run_items(spec.name, spec.files.read(tasks)[:limit], out, resume=resume, concurrency=concurrency,
+                  llm_url=llm_url, llm_model=llm_model, traces=traces)
 
     run.__doc__ = f"Run the {spec.name} tool ({spec.answers}) over a file of tasks; one JSON summary line at the end."
     return run

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import shlex
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import TextColumn
 
-from agent.cli.common import err, progress_bar
+from agent.cli.common import command_line, err, progress_bar
 from agent.train import SCORER_DIR, TrainConfig
 from agent.train import train as run_train
 from agent.training import DistillConfig
@@ -47,7 +45,7 @@ def train(
         distill=DistillConfig(steps=steps, seed=seed, validation_share=validation_share, holdout_share=holdout_share, bfloat16=bfloat16),
         search=SearchConfig(epochs=epochs, seed=seed),
     )
-    command = "reasoner " + shlex.join(sys.argv[1:])
+    command = command_line()
     bars = progress_bar("", TextColumn("{task.description}"))
 
     @contextlib.contextmanager

@@ -8,6 +8,7 @@ write programs as compositions of these, e.g. `def f(x): return recolor_size(shi
 """
 
 from collections import Counter
+from functools import wraps
 
 
 def objects(row):
@@ -22,165 +23,152 @@ def objects(row):
     return runs
 
 
-def _rows(g, fn):
-    return [fn(list(row)) for row in g]
-
-
 def _where(row, colour):
     return [i for i, c in enumerate(row) if c == colour]
+
+
+def _per_row(one):
+    """The grid primitive that applies `one(row, *args)` to every row."""
+    @wraps(one)
+    def primitive(g, *args):
+        return [one(list(row), *args) for row in g]
+    return primitive
+
+
+def _per_row_about(one):
+    """The grid primitive that applies `one(row, p, colour)` to every row, p the row's first cell of `colour`;
+    a row without that colour stays as it is."""
+    @wraps(one)
+    def primitive(g, colour):
+        return [one(list(row), marks[0], colour) if (marks := _where(row, colour)) else list(row) for row in g]
+    return primitive
 
 
 # ---- moving objects --------------------------------------------------------------------------
 
 
-def shift(g, k):
+@_per_row
+def shift(row, k):
     """Every non-zero cell moves k cells right (left when k < 0); what leaves the row is lost."""
-    def one(row):
-        out = [0] * len(row)
-        for i, c in enumerate(row):
-            if c and 0 <= i + k < len(row):
-                out[i + k] = c
-        return out
-    return _rows(g, one)
+    out = [0] * len(row)
+    for i, c in enumerate(row):
+        if c and 0 <= i + k < len(row):
+            out[i + k] = c
+    return out
 
 
-def move_to(g, colour):
+@_per_row_about
+def move_to(row, p, colour):
     """Each other object slides along its row until it touches the cell of `colour`."""
-    def one(row):
-        marks = _where(row, colour)
-        if not marks:
-            return row
-        p = marks[0]
-        out = [c if c == colour else 0 for c in row]
-        for s, e in objects([0 if c == colour else c for c in row]):
-            n = e - s
-            start = p - n if e <= p else p + 1
-            for i in range(n):
-                if 0 <= start + i < len(row):
-                    out[start + i] = row[s + i]
-        return out
-    return _rows(g, one)
+    out = [c if c == colour else 0 for c in row]
+    for s, e in objects([0 if c == colour else c for c in row]):
+        n = e - s
+        start = p - n if e <= p else p + 1
+        for i in range(n):
+            if 0 <= start + i < len(row):
+                out[start + i] = row[s + i]
+    return out
 
 
-def mirror(g, colour):
+@_per_row_about
+def mirror(row, p, colour):
     """Each other object is reflected across the cell of `colour` (a mirror in the row)."""
-    def one(row):
-        marks = _where(row, colour)
-        if not marks:
-            return row
-        p = marks[0]
-        out = [c if c == colour else 0 for c in row]
-        for i, c in enumerate(row):
-            j = 2 * p - i
-            if c and c != colour and 0 <= j < len(row):
-                out[j] = c
-        return out
-    return _rows(g, one)
+    out = [c if c == colour else 0 for c in row]
+    for i, c in enumerate(row):
+        j = 2 * p - i
+        if c and c != colour and 0 <= j < len(row):
+            out[j] = c
+    return out
 
 
-def extend_to(g, colour):
+@_per_row_about
+def extend_to(row, p, colour):
     """Each other object stretches along its row until it touches the cell of `colour`."""
-    def one(row):
-        marks = _where(row, colour)
-        if not marks:
-            return row
-        p = marks[0]
-        out = list(row)
-        for s, e in objects([0 if c == colour else c for c in row]):
-            if e <= p:
-                out[s:p] = [row[e - 1]] * (p - s)
-            else:
-                out[p + 1:e] = [row[s]] * (e - p - 1)
-        return out
-    return _rows(g, one)
+    out = list(row)
+    for s, e in objects([0 if c == colour else c for c in row]):
+        if e <= p:
+            out[s:p] = [row[e - 1]] * (p - s)
+        else:
+            out[p + 1:e] = [row[s]] * (e - p - 1)
+    return out
 
 
 # ---- reshaping objects -----------------------------------------------------------------------
 
 
-def keep_largest(g):
+@_per_row
+def keep_largest(row):
     """Only the longest object of each row stays."""
-    def one(row):
-        runs = objects(row)
-        if not runs:
-            return row
-        s, e = max(runs, key=lambda r: r[1] - r[0])
-        return [c if s <= i < e else 0 for i, c in enumerate(row)]
-    return _rows(g, one)
+    runs = objects(row)
+    if not runs:
+        return row
+    s, e = max(runs, key=lambda r: r[1] - r[0])
+    return [c if s <= i < e else 0 for i, c in enumerate(row)]
 
 
-def drop_singles(g):
+def _per_object(change):
+    """The grid primitive that rewrites each object: `change(cells, *args)` gives its new cells (same length)."""
+    @wraps(change)
+    def one(row, *args):
+        out = list(row)
+        for s, e in objects(row):
+            out[s:e] = change(row[s:e], *args)
+        return out
+    return _per_row(one)
+
+
+@_per_object
+def drop_singles(cells):
     """Objects of one cell are removed."""
-    def one(row):
-        out = list(row)
-        for s, e in objects(row):
-            if e - s == 1:
-                out[s] = 0
-        return out
-    return _rows(g, one)
+    return [0] if len(cells) == 1 else cells
 
 
-def majority(g):
+@_per_object
+def majority(cells):
     """Each object takes the colour most of its cells have."""
-    def one(row):
-        out = list(row)
-        for s, e in objects(row):
-            top = Counter(row[s:e]).most_common(1)[0][0]
-            out[s:e] = [top] * (e - s)
-        return out
-    return _rows(g, one)
+    return [Counter(cells).most_common(1)[0][0]] * len(cells)
 
 
-def hollow(g):
+@_per_object
+def hollow(cells):
     """Each object keeps only its two end cells."""
-    def one(row):
-        out = list(row)
-        for s, e in objects(row):
-            out[s + 1:e - 1] = [0] * max(0, e - s - 2)
-        return out
-    return _rows(g, one)
+    return cells[:1] + [0] * max(0, len(cells) - 2) + cells[1:][-1:]
 
 
-def reverse_objects(g):
+@_per_object
+def reverse_objects(cells):
     """Each object's cells are reversed in place."""
-    def one(row):
-        out = list(row)
-        for s, e in objects(row):
-            out[s:e] = row[s:e][::-1]
-        return out
-    return _rows(g, one)
+    return cells[::-1]
 
 
-def fill_pairs(g):
+@_per_row
+def fill_pairs(row):
     """Cells of one colour, taken in pairs from the left, are joined by a run of that colour."""
-    def one(row):
-        out = list(row)
-        for colour in set(c for c in row if c):
-            marks = _where(row, colour)
-            for a, b in zip(marks[0::2], marks[1::2]):
-                out[a:b + 1] = [colour] * (b - a + 1)
-        return out
-    return _rows(g, one)
+    out = list(row)
+    for colour in set(c for c in row if c):
+        marks = _where(row, colour)
+        for a, b in zip(marks[0::2], marks[1::2]):
+            out[a:b + 1] = [colour] * (b - a + 1)
+    return out
 
 
-def stamp(g):
+@_per_row
+def stamp(row):
     """Each one-cell object becomes a copy of the row's first wider object, centred on it, in its colour."""
-    def one(row):
-        runs = objects(row)
-        wide = [r for r in runs if r[1] - r[0] > 1]
-        if not wide:
-            return row
-        s, e = wide[0]
-        n = e - s
-        out = list(row)
-        for a, b in runs:
-            if b - a == 1:
-                start = a - (n - 1) // 2
-                for i in range(n):
-                    if 0 <= start + i < len(row) and row[s + i]:
-                        out[start + i] = row[a]
-        return out
-    return _rows(g, one)
+    runs = objects(row)
+    wide = [r for r in runs if r[1] - r[0] > 1]
+    if not wide:
+        return row
+    s, e = wide[0]
+    n = e - s
+    out = list(row)
+    for a, b in runs:
+        if b - a == 1:
+            start = a - (n - 1) // 2
+            for i in range(n):
+                if 0 <= start + i < len(row) and row[s + i]:
+                    out[start + i] = row[a]
+    return out
 
 
 # ---- recolouring -----------------------------------------------------------------------------
@@ -191,35 +179,30 @@ def recolor(g, table):
     return [[table.get(c, c) for c in row] for row in g]
 
 
-def recolor_size(g, table):
+@_per_object
+def recolor_size(cells, table):
     """Each object whose length is in `table` takes that colour."""
-    def one(row):
-        out = list(row)
-        for s, e in objects(row):
-            if e - s in table:
-                out[s:e] = [table[e - s]] * (e - s)
-        return out
-    return _rows(g, one)
+    return [table[len(cells)]] * len(cells) if len(cells) in table else cells
 
 
-def recolor_parity(g, odd, even):
+@_per_object
+def recolor_parity(cells, odd, even):
     """Objects of odd length take colour `odd`, of even length `even`."""
-    return _rows(g, lambda row: recolor_size([row], {n: odd if n % 2 else even for n in range(1, len(row) + 1)})[0])
+    return [odd if len(cells) % 2 else even] * len(cells)
 
 
-def recolor_largest(g, colour):
+@_per_row
+def recolor_largest(row, colour):
     """The longest objects of each row (all of them, when tied) take `colour`."""
-    def one(row):
-        runs = objects(row)
-        if not runs:
-            return row
-        top = max(e - s for s, e in runs)
-        out = list(row)
-        for s, e in runs:
-            if e - s == top:
-                out[s:e] = [colour] * (e - s)
-        return out
-    return _rows(g, one)
+    runs = objects(row)
+    if not runs:
+        return row
+    top = max(e - s for s, e in runs)
+    out = list(row)
+    for s, e in runs:
+        if e - s == top:
+            out[s:e] = [colour] * (e - s)
+    return out
 
 
 # ---- whole grids -----------------------------------------------------------------------------

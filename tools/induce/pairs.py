@@ -131,24 +131,20 @@ def _grid_2d(rng: random.Random, colours: list[int]) -> list[list[int]]:
 
 
 def _expression(rng: random.Random, name: str, pivot: int, colours: list[int]) -> str:
-    if name == "shift":
-        return f"shift(x, {rng.choice([1, 2, 3, -1, -2, -3])})"
-    if name in ("move_to", "mirror", "extend_to"):
-        return f"{name}(x, {pivot})"
-    if name == "recolor":
-        return f"recolor(x, {{{colours[0]}: {rng.choice([c for c in range(1, 10) if c != colours[0]])}}})"
-    if name == "recolor_size":
-        return f"recolor_size(x, {dict(zip(range(1, 5), rng.sample(range(1, 10), 4)))})"
-    if name == "recolor_parity":
-        a, b = rng.sample([c for c in range(1, 10) if c != colours[0]], 2)
-        return f"recolor_parity(x, {a}, {b})"
-    if name == "recolor_largest":
-        return f"recolor_largest(x, {rng.choice([c for c in range(1, 10) if c != colours[0]])})"
-    if name == "scale":
-        return f"scale(x, {rng.choice([2, 3])})"
-    if name == "tile":
-        return f"tile(x, {rng.choice([1, 2])}, {rng.choice([2, 3])})"
-    return f"{name}(x)"
+    """A call of the primitive `name` on `x` with random arguments."""
+    def other() -> list[int]:
+        return [c for c in range(1, 10) if c != colours[0]]
+    arguments = {
+        "shift": lambda: [rng.choice([1, 2, 3, -1, -2, -3])],
+        "move_to": lambda: [pivot], "mirror": lambda: [pivot], "extend_to": lambda: [pivot],
+        "recolor": lambda: [{colours[0]: rng.choice(other())}],
+        "recolor_size": lambda: [dict(zip(range(1, 5), rng.sample(range(1, 10), 4)))],
+        "recolor_parity": lambda: rng.sample(other(), 2),
+        "recolor_largest": lambda: [rng.choice(other())],
+        "scale": lambda: [rng.choice([2, 3])],
+        "tile": lambda: [rng.choice([1, 2]), rng.choice([2, 3])],
+    }
+    return f"{name}({', '.join(['x', *map(str, arguments.get(name, list)())])})"
 
 
 def generated_grid_task(rng: random.Random, index: int) -> tuple[InduceTask, str] | None:
@@ -212,19 +208,15 @@ def _value_expression(rng: random.Random, seps: list[str], depth: int) -> str:
     inner = _value_expression(rng, seps, depth - 1)
     choice = rng.choice(["before", "after", "before_last", "after_last", "concat", "concat2", "replace", "replace_all",
                          "upper", "lower", "at", "substr"])
-    if choice in ("before", "after", "before_last", "after_last"):
-        return f"{choice}({inner}, {sep})"
-    if choice == "concat":
-        return f"concat({inner}, {sep})"
-    if choice == "concat2":
-        return f"concat({sep}, {inner})"
-    if choice in ("replace", "replace_all"):
-        return f"{choice}({inner}, {sep}, {repr(rng.choice(seps + ['']))})"
-    if choice == "at":
-        return f"at({inner}, {rng.randint(0, 2)})"
-    if choice == "substr":
-        return f"substr({inner}, {rng.randint(0, 2)}, {rng.randint(1, 3)})"
-    return f"{choice}({inner})"
+    arguments = {
+        "before": lambda: [inner, sep], "after": lambda: [inner, sep], "before_last": lambda: [inner, sep],
+        "after_last": lambda: [inner, sep], "concat": lambda: [inner, sep], "concat2": lambda: [sep, inner],
+        "replace": lambda: [inner, sep, repr(rng.choice(seps + ['']))],
+        "replace_all": lambda: [inner, sep, repr(rng.choice(seps + ['']))],
+        "at": lambda: [inner, rng.randint(0, 2)],
+        "substr": lambda: [inner, rng.randint(0, 2), rng.randint(1, 3)],
+    }.get(choice, lambda: [inner])()
+    return f"{choice.removesuffix('2')}({', '.join(map(str, arguments))})"
 
 
 def generated_value_task(rng: random.Random, index: int) -> tuple[InduceTask, str] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import prompts
 from tools import sandbox
 from tools.induce.task import InduceTask
 
@@ -21,26 +22,13 @@ VALUE_PRELUDE = (Path(__file__).parent / "strings.py").read_text()
 UNARY = ["keep_largest", "drop_singles", "majority", "hollow", "reverse_objects", "fill_pairs", "stamp",
          "flip_h", "flip_v", "transpose", "rot90", "rot180", "rot270", "crop"]
 WITH_NUMBER = ["shift", "move_to", "mirror", "extend_to", "recolor_largest", "scale"]
-GRID_GBNF = rf"""
-root ::= expr
-expr ::= "x" | unary "(" expr ")" | withnumber "(" expr ", " int ")" | twonumbers "(" expr ", " int ", " int ")" | table "(" expr ", {{" pair (", " pair)* "}})"
-unary ::= {" | ".join(f'"{n}"' for n in UNARY)}
-withnumber ::= {" | ".join(f'"{n}"' for n in WITH_NUMBER)}
-twonumbers ::= "tile" | "recolor_parity"
-table ::= "recolor_size" | "recolor"
-pair ::= int ": " int
-int ::= "-"? [0-9] [0-9]?
-"""
+GRID_GBNF = prompts.render("induce_grid.gbnf", unary=prompts.choice(UNARY, longest_first=False), withnumber=prompts.choice(WITH_NUMBER, longest_first=False))
 
 
 VALUE_FUNCTIONS = ["concat", "before", "after", "before_last", "after_last", "replace", "replace_all", "upper", "lower",
                    "at", "substr", "to_str", "length", "indexof", "to_int", "count", "plus", "minus", "times", "contains",
                    "prefixof", "suffixof", "equals", "ite"]
-VALUE_GBNF = rf"""
-root ::= expr
-expr ::= "x" [0-3] | "-"? [0-9] | "'" [^'\\\n]{{0,24}} "'" | "\"'\"" | "not "? name "(" expr (", " expr){{0,2}} ")"
-name ::= {" | ".join(f'"{n}"' for n in sorted(VALUE_FUNCTIONS, key=len, reverse=True))}
-"""
+VALUE_GBNF = prompts.render("induce_values.gbnf", name=prompts.choice(VALUE_FUNCTIONS))
 
 
 def run_expressions(kind: str, arity: int, expressions: list[str], inputs: list[list]) -> list[list[sandbox.Result]]:

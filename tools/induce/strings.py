@@ -94,21 +94,17 @@ def lower(s):
 
 def before(s, sep):
     """The part of s before the first sep (all of s when there is none)."""
-    i = s.find(sep) if sep else -1
-    return s[:i] if i >= 0 else s
+    return s.partition(sep)[0] if sep else s
 
 
 def after(s, sep):
     """The part of s after the first sep ("" when there is none)."""
-    i = s.find(sep) if sep else -1
-    return s[i + len(sep):] if i >= 0 else ""
+    return s.partition(sep)[2] if sep else ""
 
 
 def before_last(s, sep):
-    i = s.rfind(sep) if sep else -1
-    return s[:i] if i >= 0 else s
+    return s.rpartition(sep)[0] if sep and sep in s else s
 
 
 def after_last(s, sep):
-    i = s.rfind(sep) if sep else -1
-    return s[i + len(sep):] if i >= 0 else ""
+    return s.rpartition(sep)[2] if sep and sep in s else ""

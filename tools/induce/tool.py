@@ -13,12 +13,13 @@ level deeper); after `max_proposals` rounds the tool says no program fits, showi
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 from tools import sandbox
-from tools.base import LLM, Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Task
+from tools.base import Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Sampling, Task
 from tools.induce import bottom_up, enumerator
 from tools.induce.prompt import GRID_PRELUDE, VALUE_PRELUDE, program_grammar, program_prompt
 from tools.induce.task import InduceTask, TaskError, from_dict
@@ -77,22 +78,14 @@ class InduceResult(BaseModel):
         return self.checked[0] if self.checked and all(self.checked[0].passed) else None
 
 
-class InduceTool:
-    name = "induce"
-    max_proposals = 3  # rounds: depth-1 enumeration and a first draw; depth 2 and a redraw with feedback; a last redraw
+@dataclass(eq=False, kw_only=True)
+class InduceTool(Sampling):
+    name: ClassVar[str] = "induce"
+    max_proposals: ClassVar[int] = 3  # rounds: depth-1 enumeration and a first draw; depth 2 and a redraw with feedback; a last redraw
 
-    def __init__(self, llm: LLM | None, *, model: str | None = None, samples: int = 4, temperature: float = 0.7,
-                 use_llm: bool = True, use_enumerator: bool = True, max_tokens: int = 96, search_seconds: float = 12.0,
-                 limits: sandbox.Limits | None = None) -> None:
-        self.llm = llm
-        self.model = model
-        self.samples = samples
-        self.temperature = temperature
-        self.use_llm = use_llm and llm is not None
-        self.use_enumerator = use_enumerator
-        self.max_tokens = max_tokens
-        self.search_seconds = search_seconds  # the bottom-up search's budget on a value task
-        self.limits = limits or sandbox.Limits()
+    use_enumerator: bool = True
+    search_seconds: float = 12.0  # the bottom-up search's budget on a value task
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
 
     # ---- frame ------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from string import Template, ascii_lowercase
+from string import ascii_lowercase
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
@@ -94,7 +94,7 @@ def plan_messages(system: str, examples: Sequence[Example], masked_question: str
 
 
 def system_prompt(schema: Schema) -> str:
-    return Template(prompts.read("kg_plan")).substitute(schema=schema.describe()).strip()
+    return prompts.render("kg_plan.txt", schema=schema.describe()).strip()
 
 
 # ---- the decoding constraint -------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The kg tool's entry in the registry (tools/registry.py): what it answers, how it recognises its tasks and
-is built, its evidence, answer lines, batch files and training. Kept apart from the package, so that importing one
-of its modules (a worker process) does not import the whole tool."""
+"""The kg tool's entry in the registry (tools/registry.py). It is built with its graph (agent/assemble.py)."""
+
+from pathlib import Path
 
 from kg.paths import one_per_topic, plan_text, render_path
 from tools.base import Recognition
@@ -27,6 +27,7 @@ def lines(answer) -> list[str]:
     return out
 
 
-SPEC = ToolSpec(files=Files(read=files.read, record=files.record, summary=files.summary, unit="questions"),
+SPEC = ToolSpec(files=Files.of(files, unit="questions"),
                 name="kg", order=40, input=KGInput, recognise=_recognise, result=KGGrounding, lines=lines,
+                card=Path(__file__).resolve().parent / "card.js",
                 answers="questions about the entities of the knowledge graph (e.g. 'who directed [Inception]')")

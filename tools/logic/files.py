@@ -18,7 +18,7 @@ from tools.logic.tool import LogicResult
 _LABELS = {"true": "True", "false": "False", "unknown": "Unknown", "uncertain": "Unknown"}
 
 
-def read_problems(path: Path, *, gold_fol: bool = False) -> list[BatchItem]:
+def read(path: Path, *, gold_fol: bool = False) -> list[BatchItem]:
     """The problems of a benchmark file; ValueError naming the item and field that is wrong."""
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist" + (" as a file (it is a folder)" if path.is_dir() else ""))

@@ -1,6 +1,4 @@
-"""The logic tool's entry in the registry (tools/registry.py): what it answers, how it recognises its tasks and
-is built, its evidence, answer lines, batch files and training. Kept apart from the package, so that importing one
-of its modules (a worker process) does not import the whole tool."""
+"""The logic tool's entry in the registry (tools/registry.py)."""
 
 from pathlib import Path
 
@@ -9,7 +7,7 @@ from tools.logic.input import LogicInput, recognise
 from tools.logic.tool import LogicResult, LogicTool
 from tools.registry import Builder, Files, ToolSpec, Training
 
-ADAPTER = Path(__file__).resolve().parent / "adapter"  # the shipped distilled translator (LoRA adapter and card)
+HERE = Path(__file__).resolve().parent
 
 
 def build(builder: Builder) -> LogicTool:
@@ -32,7 +30,7 @@ def lines(answer) -> list[str]:
 
 SPEC = ToolSpec(training=Training(pairs=pairs.pairs, card_intro=pairs.card_intro, card_file="translator.json",
                                  compared="the translation", steps=400, batch_size=16, max_validation=300),
-                files=Files(read=files.read_problems, record=files.record, summary=files.summary, unit="problems"),
+                files=Files.of(files, unit="problems"),
                 name="logic", order=30, input=LogicInput, recognise=lambda text, tool: recognise(text), build=build,
-                result=LogicResult, lines=lines, adapter=ADAPTER, what="the logic translator",
+                result=LogicResult, lines=lines, adapter=HERE / "adapter", card=HERE / "card.js", what="the logic translator",
                 answers="premises with a question or conclusion to decide (true, false or uncertain)")

@@ -9,30 +9,15 @@ ordering puzzle needs, so every sample parses.
 
 from __future__ import annotations
 
+import prompts
 from tools.logic.fol import Node, signature
 
 # One formula, FOLIO's binding order ¬ ∧ ∨ ⊕ → ↔, with every binary sub-formula in parentheses.
-FORMULA_GBNF = r"""
-formula ::= operand (" ∧ " operand)* | operand (" ∨ " operand)* | operand (" ⊕ " operand)* | operand " → " operand | operand " ↔ " operand
-operand ::= "(" formula ")" | unary
-unary ::= "¬" operand | quant var " " operand | atom
-quant ::= "∀" | "∃"
-var ::= [a-z]
-atom ::= pred ("(" term (", " term)* ")")? | term " = " term
-pred ::= [A-Z] [A-Za-z0-9]{0,30}
-term ::= [a-z] [a-z0-9_]{0,30}
-"""
+FORMULA_GBNF = prompts.read("logic_formula.gbnf")
 FOL_GBNF = "root ::= formula\n" + FORMULA_GBNF
 
 # An ordering puzzle's lines: the objects, or a condition on their positions (n: the number of objects).
-ASP_GBNF = r"""
-root ::= objects | position | relation
-objects ::= "obj(" name ("; " name)* ")"
-position ::= "at(" name ", " place ")"
-relation ::= "at(" name ", P), at(" name ", Q), P " ("<" | ">") " Q"
-place ::= [1-9] | "n" | "n-" [1-9]
-name ::= [a-z] [a-z0-9_]{0,40}
-"""
+ASP_GBNF = prompts.read("logic_ordering.gbnf")
 
 
 def fol_prompt(sentence: str, names: str | None = None) -> str:

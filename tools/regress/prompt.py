@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import prompts
+
 SHOWN = 16
 FUNCTIONS = ["sin", "cos", "exp", "log", "sqrt", "tanh", "tan", "abs"]
 
@@ -34,16 +36,4 @@ def form_prompt(names: list[str], target: str, X: np.ndarray, y: np.ndarray, tri
 
 def form_grammar(names: list[str]) -> str:
     """GBNF of the forms over `names`."""
-    name = " | ".join(f'"{n}"' for n in sorted(names, key=len, reverse=True))
-    functions = " | ".join(f'"{f}"' for f in FUNCTIONS)
-    return rf"""
-root ::= sum
-sum ::= term ((" + " | " - ") term){{0,5}}
-term ::= "-"? factor (("*" | "/") factor){{0,3}}
-factor ::= atom ("**" exponent)?
-exponent ::= "c" | [2-6] | "(" sum ")" | name
-atom ::= name | "c" | number | function "(" sum ")" | "(" sum ")"
-function ::= {functions}
-name ::= {name}
-number ::= [1-9] [0-9]?
-"""
+    return prompts.render("regress_form.gbnf", name=prompts.choice(names), functions=prompts.choice(FUNCTIONS, longest_first=False))

@@ -18,14 +18,15 @@ from __future__ import annotations
 import math
 import re
 import time
+from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import sympy
 from pydantic import BaseModel
 
-from tools.base import LLM, Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Task
+from tools.base import Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Sampling, Task
 from tools.regress import expr as E
 from tools.regress import generator
 from tools.regress.data import DataError, Dataset, from_columns, from_text
@@ -111,23 +112,18 @@ class RegressResult(BaseModel):
     seconds: float = 0.0
 
 
-class RegressTool:
-    name = "regress"
-    max_proposals = 3  # rounds
+@dataclass(eq=False, kw_only=True)
+class RegressTool(Sampling):
+    name: ClassVar[str] = "regress"
+    max_proposals: ClassVar[int] = 3  # rounds
 
-    def __init__(self, llm: LLM | None, *, model: str | None = None, samples: int = 8, temperature: float = 0.8,
-                 use_llm: bool = True, use_generator: bool = True, max_tokens: int = 48, stop_r2: float = 0.99999,
-                 fit_seconds: float = 20.0, seed: int = 0) -> None:
-        self.llm = llm
-        self.model = model
-        self.samples = samples
-        self.temperature = temperature
-        self.use_llm = use_llm and llm is not None
-        self.use_generator = use_generator
-        self.max_tokens = max_tokens
-        self.stop_r2 = stop_r2
-        self.fit_seconds = fit_seconds  # per round, over all its forms
-        self.seed = seed
+    samples: int = 8
+    temperature: float = 0.8
+    max_tokens: int = 48
+    use_generator: bool = True
+    stop_r2: float = 0.99999
+    fit_seconds: float = 20.0  # per round, over all its forms
+    seed: int = 0
 
     # ---- frame ------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ by writing the number back as a numeral, which must give the numeral asked about
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,4 +86,5 @@ def recognise(text: str, tool: RomanTool | None) -> Recognition:
 
 
 SPEC = ToolSpec(name="roman", order=5, input=RomanInput, recognise=recognise, build=lambda builder: RomanTool(),
-                result=RomanResult, answers="a Roman numeral, read as a number (e.g. 'MCMXCIV in Roman numerals')")
+                result=RomanResult, answers="a Roman numeral, read as a number (e.g. 'MCMXCIV in Roman numerals')",
+                card=Path(__file__).resolve().parent / "card.js")
