@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PHOENIX := .venv-phoenix/.installed
 # vLLM's CPU build unless a CUDA GPU answers.
 FLAVOUR ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
@@ -23,8 +24,16 @@ $(STAMP): pyproject.toml Makefile
 run: $(STAMP) prover sandbox
 	$(BIN)/reasoner serve
 
-test: $(STAMP) browser prover sandbox
+test: $(STAMP) browser prover sandbox $(PHOENIX)
 	$(BIN)/pytest
+
+# Arize Phoenix, an OpenTelemetry collector with a trace store, for the test that receives the service's spans.
+# Its own environment: it pins libraries of its own, which need not agree with vLLM's.
+$(PHOENIX):
+	$(PYTHON) -m venv .venv-phoenix
+	.venv-phoenix/bin/python -m pip install --quiet --upgrade pip
+	.venv-phoenix/bin/python -m pip install --quiet arize-phoenix==20.26.1
+	touch $(PHOENIX)
 
 # Debian's Chromium for the trace viewer's browser test (Playwright drives it; it downloads no browser).
 APT := $(if $(filter 0,$(shell id -u)),,sudo )env DEBIAN_FRONTEND=noninteractive apt-get
@@ -64,4 +73,4 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/metaqa_train.py score
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-phoenix .pytest_cache

@@ -18,13 +18,14 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from openai import AuthenticationError, NotFoundError
 
+from agent import telemetry
 from agent.graph import Agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
@@ -54,6 +55,21 @@ def run_tool(
     spread over several cores. An item that fails is its own line, not the end of the batch.
     """
     files = spec(tool).files
+
+    def answer(todo: list[BatchItem]) -> Iterator[str]:
+        prepare(agent, tool, todo)
+        if workers > 1 and len(todo) > 1:
+            return _answer_in_processes(agent, store, files, todo, workers, concurrency)
+        return answer_lines(agent, store, files, todo, concurrency)
+
+    return write_lines(tool, items, out, answer, resume=resume, on_done=on_done)
+
+
+def write_lines(tool: str, items: list[BatchItem], out: Path, answer: Callable[[list[BatchItem]], Iterable[str]], *,
+                resume: bool = False, on_done: Callable[[int], None] | None = None) -> dict:
+    """The items not yet in `out` (all, unless `resume`), answered by `answer` (a line each, in any order) and
+    appended to `out` as they come; the summary line."""
+    files = spec(tool).files
     repeated = [key for key, n in Counter(item.id for item in items).items() if n > 1]
     if repeated:
         raise ValueError(f"ids repeat ({', '.join(repeated[:3])}): each line is keyed by its item's id")
@@ -61,17 +77,20 @@ def run_tool(
     todo = [item for item in items if item.id not in done_ids]
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
-    prepare = getattr(agent.tools.get(tool), "prepare", None)
-    if prepare:  # the embedding planner encodes every question at once
-        prepare([item.task.question for item in todo if item.task])
-    lines = (_answer_in_processes(agent, store, files, todo, workers, concurrency) if workers > 1 and len(todo) > 1
-             else _answer_in_threads(agent, store, files, todo, concurrency))
     with output(out) as write:
-        for line in lines:
+        for line in answer(todo) if todo else ():
             write(line)
             if on_done:
                 on_done(1)
     return summarise(files, items, out, time.perf_counter() - started, len(todo))
+
+
+def prepare(agent: Agent, tool: str, todo: list[BatchItem]) -> None:
+    """Whatever the tool does for many items at once before answering them (the embedding planner encodes every
+    question in one go)."""
+    ready = getattr(agent.tools.get(tool), "prepare", None)
+    if ready:
+        ready([item.task.question for item in todo if item.task])
 
 
 def answer_line(agent: Agent, store: TraceStore | None, files: Files, item: BatchItem) -> str:
@@ -96,8 +115,9 @@ def answer_line(agent: Agent, store: TraceStore | None, files: Files, item: Batc
     return json.dumps(line, ensure_ascii=False)
 
 
-def _answer_in_threads(agent: Agent, store: TraceStore | None, files: Files, todo: list[BatchItem],
-                       concurrency: int) -> Iterator[str]:
+def answer_lines(agent: Agent, store: TraceStore | None, files: Files, todo: list[BatchItem],
+                 concurrency: int) -> Iterator[str]:
+    """Each item's line as it finishes, `concurrency` in flight on threads."""
     with ThreadPoolExecutor(concurrency) as pool:
         pending = set()
         queue = iter(todo)
@@ -146,8 +166,10 @@ def _start_worker() -> None:
 
 
 def _answer_chunk(chunk: list[BatchItem]) -> list[str]:
-    return list(_answer_in_threads(_WORKER["agent"], _WORKER["store"], _WORKER["files"], chunk,
-                                   min(_WORKER["concurrency"], len(chunk))))
+    lines = list(answer_lines(_WORKER["agent"], _WORKER["store"], _WORKER["files"], chunk,
+                                    min(_WORKER["concurrency"], len(chunk))))
+    telemetry.flush()  # a pool's worker ends without running exit handlers
+    return lines
 
 
 def summarise(files: Files, items: list[BatchItem], out: Path, elapsed: float, answered_now: int) -> dict:

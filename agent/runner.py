@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from agent.graph import Agent, AgentState
 from agent.router import RouteDecision
+from agent.telemetry import RunSpans
 from agent.traces import TraceStore
 from kg.linking import LinkCandidate
 from kg.paths import Edge
@@ -78,26 +79,34 @@ def answer_question(
     trace_id = run_id or (store.start_run(task.question) if store else "")
     values: dict[str, Any] = {}
     seconds: dict[str, float] = {}
-    seq = 0
-    for node, update, elapsed, before in agent.stream(task):
-        if node == "end":
-            values = update
-            break
-        seq += 1
-        seconds[node] = seconds.get(node, 0.0) + elapsed
-        step_input = {k: _plain(before.get(k)) for k in STEP_INPUTS.get(node, [])}
-        step_output = {k: _plain(v) for k, v in update.items()}
-        if store:
-            store.add_step(trace_id, seq, node, time.time() - elapsed, elapsed, step_input, step_output)
-        if on_event:
-            on_event({"trace_id": trace_id, "seq": seq, "node": node, "seconds": round(elapsed, 4), "output": step_output})
-        if deadline is not None and time.monotonic() > deadline:
-            raise TimeoutError(f"stopped after the {node} step: the time allowed per question ran out")
+    spans = RunSpans(task.question, trace_id)
+    seq, tool = 0, task.tool
+    try:
+        for node, update, elapsed, before in agent.stream(task):
+            if node == "end":
+                values = update
+                break
+            seq += 1
+            seconds[node] = seconds.get(node, 0.0) + elapsed
+            tool = update.get("tool", tool)
+            step_input = {k: _plain(before.get(k)) for k in STEP_INPUTS.get(node, [])}
+            step_output = {k: _plain(v) for k, v in update.items()}
+            if store:
+                store.add_step(trace_id, seq, node, time.time() - elapsed, elapsed, step_input, step_output)
+            spans.step(node, elapsed, update, tool)
+            if on_event:
+                on_event({"trace_id": trace_id, "seq": seq, "node": node, "seconds": round(elapsed, 4), "output": step_output})
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"stopped after the {node} step: the time allowed per question ran out")
+    except BaseException as e:
+        spans.finish("error", tool, [], error=f"{type(e).__name__}: {e}")
+        raise
     state = AgentState.model_validate(values)
     seconds["total"] = time.perf_counter() - started
     result = _answer(agent, state, question_id, trace_id, seconds)
     if store:
         store.finish_run(trace_id, state.status, state.answers, result, tool=state.tool)
+    spans.finish(state.status, state.tool, state.answers)
     return result
 
 

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     # Tools given a model server of their own with the adapter merged in (comma-separated; "" for none): faster
     # for a hot tool, about 5 GB more each. The others share one server that carries their adapters as LoRA.
     merged: str = "kg"
+    otlp_endpoint: str | None = None  # export runs as OpenTelemetry spans to this OTLP/HTTP collector (agent/telemetry.py)
     limits: ApiLimits = ApiLimits()
 
     @property

@@ -10,6 +10,7 @@ from openai import APIError
 from rich.console import Console
 from rich.markup import escape
 
+from agent import telemetry
 from agent.cli import kg as kg_commands
 from agent.cli.adapter import distill_command
 from agent.cli.answer import ask, batch
@@ -67,6 +68,7 @@ MODEL_ERRORS = (LLMUnavailable, APIError)
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    telemetry.setup()
     try:
         app()
     except USER_ERRORS as e:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from agent.assemble import open_agent
-from agent.batch import check_output, run_tool
+from agent.batch import check_output, run_tool, write_lines
 from agent.cli.common import (
     ExamplesOpt,
     KgOpt,
     LlmModelOpt,
     ModelOpt,
     PlannerOpt,
+    RayOpt,
     TracesOpt,
     UrlOpt,
     console,
@@ -24,6 +26,7 @@ from agent.cli.common import (
     err,
     traces_path,
 )
+from agent.ray_batch import on_ray
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.demo import DEMO_KB
@@ -105,15 +108,22 @@ def batch(
     workers: Annotated[Optional[int], typer.Option(help="Processes answering questions (default: one per core for the "
                                                         "embedding planner, which computes; one for an LLM planner, which waits).")] = None,
     resume: Annotated[bool, typer.Option(help="Skip the ids already in --out and append the rest.")] = False,
+    ray: RayOpt = None,
 ) -> None:
     """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
     items = spec("kg").files.read(questions)[:limit]
     check_output(out, resume)  # before any model server starts
-    store = TraceStore(traces_path(traces))
-    with open_agent(kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples) as agent:
-        with counting("answering", len(items), "q/s", digits=1) as done:
-            computes = agent.planner_name == "embedding"  # CPU-bound: a process per core, no thread switching
-            workers = workers or ((os.cpu_count() or 1) if computes else 1)
-            concurrency = concurrency or (1 if computes else 32)
-            summary = run_tool(agent, store, "kg", items, out, concurrency=concurrency, workers=workers, resume=resume, on_done=done)
+    recipe = partial(open_agent, kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples)
+    with counting("answering", len(items), "q/s", digits=1) as done:
+        if ray is not None:  # an agent per Ray worker (--workers of them, default: one per CPU of the cluster)
+            answer = on_ray(ray, recipe, "kg", traces_path(traces), workers=workers,
+                            concurrency=concurrency or (1 if planner == "embedding" else 32))
+            summary = write_lines("kg", items, out, answer, resume=resume, on_done=done)
+        else:
+            with recipe() as agent:
+                computes = agent.planner_name == "embedding"  # CPU-bound: a process per core, no thread switching
+                workers = workers or ((os.cpu_count() or 1) if computes else 1)
+                concurrency = concurrency or (1 if computes else 32)
+                summary = run_tool(agent, TraceStore(traces_path(traces)), "kg", items, out, concurrency=concurrency,
+                                   workers=workers, resume=resume, on_done=done)
     print(json.dumps(summary), flush=True)

@@ -35,6 +35,8 @@ UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running Open
 LlmModelOpt = Annotated[Optional[str], typer.Option(help="The model every tool asks --llm-url for (default: each tool asks for "
                                                              "its adapter by the tool's name: kg, logic, induce, regress).")]
 ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]
+RayOpt = Annotated[Optional[str], typer.Option("--ray", help="Answer on a Ray cluster: its address (e.g. ray://host:10001, "
+                                                          "or 'auto' for the one this machine is in), or 'local' to start one here.")]
 TracesOpt = Annotated[Optional[Path], typer.Option(help="SQLite file for run traces (default: ~/.cache/reasoner/traces.sqlite).")]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt
+from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt
 from agent.cli.run import LimitOpt, OutOpt, ResumeOpt, run_items
 from tools import sandbox
 from tools.induce.files import read
@@ -26,6 +26,7 @@ def induce(
     llm_url: UrlOpt = None,
     llm_model: LlmModelOpt = None,
     traces: TracesOpt = None,
+    ray: RayOpt = None,
 ) -> None:
     """Propose programs for each task, run them on its examples in the sandbox, apply the one that fits to the test
     inputs; one JSON summary line at the end."""
@@ -33,7 +34,7 @@ def induce(
     if problem:
         raise FileNotFoundError(problem)
     run_items("induce", read(tasks)[:limit], out, resume=resume, concurrency=concurrency, llm_url=llm_url, llm_model=llm_model,
-              traces=traces, adapter=proposer, check=_some_proposer, samples=samples, use_llm=llm, use_enumerator=enumerator)
+              traces=traces, ray=ray, adapter=proposer, check=_some_proposer, samples=samples, use_llm=llm, use_enumerator=enumerator)
 
 
 def _some_proposer(tool) -> None:

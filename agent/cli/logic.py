@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt
+from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt
 from agent.cli.run import LimitOpt, OutOpt, ResumeOpt, run_items
 from tools.logic.files import read
 
@@ -26,8 +26,9 @@ def logic(
     llm_url: UrlOpt = None,
     llm_model: LlmModelOpt = None,
     traces: TracesOpt = None,
+    ray: RayOpt = None,
 ) -> None:
     """Translate each problem into logic, decide it with the prover or clingo, and score it; one JSON summary line at the end."""
     run_items("logic", read(problems, gold_fol=gold_fol)[:limit], out, resume=resume, concurrency=concurrency,
-              llm_url=llm_url, llm_model=llm_model, traces=traces, adapter=translator, samples=samples,
+              llm_url=llm_url, llm_model=llm_model, traces=traces, ray=ray, adapter=translator, samples=samples,
               temperature=temperature, seconds=seconds)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.assemble import build_tool, open_backend
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, console, traces_path
+from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt, console, traces_path
 from agent.cli.run import run_items
 from agent.graph import Agent
 from agent.runner import answer_question
@@ -32,6 +32,7 @@ def regress(
     llm_url: UrlOpt = None,
     llm_model: LlmModelOpt = None,
     traces: TracesOpt = None,
+    ray: RayOpt = None,
 ) -> None:
     """Propose forms, fit their constants, check the best on held-out rows; print the formula (--data) or write a
     line per file and a summary line (--tasks)."""
@@ -42,7 +43,7 @@ def regress(
     options = dict(adapter=proposer, samples=samples, use_llm=llm, use_generator=generator)
     if tasks is not None:
         run_items("regress", read(tasks, target), out, resume=resume, concurrency=concurrency, llm_url=llm_url,
-                  llm_model=llm_model, traces=traces, check=_some_proposer, **options)
+                  llm_model=llm_model, traces=traces, ray=ray, check=_some_proposer, **options)
         return
     table = read_csv(data, target)  # a bad file fails here, before any model starts
     store = TraceStore(traces_path(traces))

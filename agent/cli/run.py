@@ -4,17 +4,20 @@ their own (logic, induce, regress) have commands that end in `run_items`; any ot
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from agent.assemble import build_tool, open_backend
-from agent.batch import check_output, run_tool
-from agent.cli.common import LlmModelOpt, TracesOpt, UrlOpt, counting, traces_path
+from agent.batch import check_output, run_tool, write_lines
+from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
+from agent.ray_batch import on_ray
 from agent.traces import TraceStore
 from tools import registry
 from tools.base import BatchItem, Tool
@@ -26,19 +29,32 @@ ResumeOpt = Annotated[bool, typer.Option(help="Skip the tasks already in --out a
 
 
 def run_items(name: str, items: list[BatchItem], out: Path, *, resume: bool, concurrency: int, llm_url: str | None,
-              llm_model: str | None, traces: Path | None, adapter: Path | None = None,
+              llm_model: str | None, traces: Path | None, ray: str | None = None, adapter: Path | None = None,
               check: Callable[[Tool], None] | None = None, **options: Any) -> None:
-    """Answer `items` with the tool `name` (built with `options`, then `check`ed), a line each appended to `out`;
-    print the summary line."""
+    """Answer `items` with the tool `name` (built with `options`, then `check`ed), here or on the Ray cluster at
+    `ray`, a line each appended to `out`; print the summary line."""
     check_output(out, resume)  # before any model server starts
-    store = TraceStore(traces_path(traces))
+    recipe = partial(tool_agent, name, llm_url, llm_model, adapter=adapter, check=check, **options)
+    with counting(name, len(items), f"{registry.spec(name).files.unit}/s") as done:
+        if ray is not None:
+            answer = on_ray(ray, recipe, name, traces_path(traces), workers=None, concurrency=concurrency)
+            summary = write_lines(name, items, out, answer, resume=resume, on_done=done)
+        else:
+            with recipe() as agent:
+                summary = run_tool(agent, TraceStore(traces_path(traces)), name, items, out, concurrency=concurrency,
+                                   resume=resume, on_done=done)
+    print(json.dumps(summary), flush=True)
+
+
+@contextlib.contextmanager
+def tool_agent(name: str, llm_url: str | None, llm_model: str | None, *, adapter: Path | None = None,
+               check: Callable[[Tool], None] | None = None, **options: Any) -> Iterator[Agent]:
+    """An agent of the one tool `name`, built with `options` and `check`ed, on the model servers it needs."""
     with open_backend(llm_url, llm_model) as backend:
         tool = build_tool(backend, name, adapter=adapter, **options)
         if check is not None:
             check(tool)
-        with counting(name, len(items), f"{registry.spec(name).files.unit}/s") as done:
-            summary = run_tool(Agent({name: tool}), store, name, items, out, concurrency=concurrency, resume=resume, on_done=done)
-    print(json.dumps(summary), flush=True)
+        yield Agent({name: tool})
 
 
 def run_command(spec: ToolSpec) -> Callable[..., None]:
@@ -47,13 +63,14 @@ def run_command(spec: ToolSpec) -> Callable[..., None]:
         out: OutOpt,
         limit: LimitOpt = None,
         resume: ResumeOpt = False,
-        concurrency: Annotated[int, typer.Option(help="Tasks in flight at once.")] = 4,
+        concurrency: Annotated[int, typer.Option(help="Tasks in flight at once (in each Ray worker, with --ray).")] = 4,
         llm_url: UrlOpt = None,
         llm_model: LlmModelOpt = None,
         traces: TracesOpt = None,
+        ray: RayOpt = None,
     ) -> None:
         run_items(spec.name, spec.files.read(tasks)[:limit], out, resume=resume, concurrency=concurrency,
-                  llm_url=llm_url, llm_model=llm_model, traces=traces)
+                  llm_url=llm_url, llm_model=llm_model, traces=traces, ray=ray)
 
     run.__doc__ = f"Run the {spec.name} tool ({spec.answers}) over a file of tasks; one JSON summary line at the end."
     return run
