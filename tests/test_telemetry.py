@@ -2,6 +2,7 @@
 .venv-phoenix), started once for this module. Each test sends to a project of its own and reads the spans back
 through Phoenix's REST API."""
 
+import json
 import os
 import subprocess
 import sys
@@ -96,8 +97,8 @@ def test_a_run_is_a_trace_of_its_steps_and_tool_call(phoenix, tmp_path):
 
 
 def test_model_calls_carry_their_token_usage(phoenix, model_server, tmp_path):
-    question = "Bob is big. If someone is big then they are strong. True, false, or unknown: Bob is strong."
-    run = subprocess.run([REASONER, "ask", question, "--tool", "logic", "--planner", "embedding", "--llm-url", model_server.base_url,
+    problem = json.dumps({"premises": ["Bob is big.", "If someone is big then they are strong."], "conclusion": "Bob is strong."})
+    run = subprocess.run([REASONER, "ask", "decide it", "--tool", "logic", "--input", problem, "--planner", "embedding", "--llm-url", model_server.base_url,
                           "--traces", str(tmp_path / "t.sqlite")], env=sent_to(phoenix, "logic"),
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
