@@ -167,7 +167,7 @@ def _start_worker() -> None:
 
 def _answer_chunk(chunk: list[BatchItem]) -> list[str]:
     lines = list(answer_lines(_WORKER["agent"], _WORKER["store"], _WORKER["files"], chunk,
-                                    min(_WORKER["concurrency"], len(chunk))))
+                              min(_WORKER["concurrency"], len(chunk))))
     telemetry.flush()  # a pool's worker ends without running exit handlers
     return lines
 

@@ -7,10 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.assemble import build_tool, open_backend
 from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt, console, traces_path
-from agent.cli.run import run_items
-from agent.graph import Agent
+from agent.cli.run import run_items, tool_agent
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from tools.regress.data import read_csv
@@ -47,10 +45,8 @@ def regress(
         return
     table = read_csv(data, target)  # a bad file fails here, before any model starts
     store = TraceStore(traces_path(traces))
-    with open_backend(llm_url, llm_model) as backend:
-        tool = build_tool(backend, "regress", **options)
-        _some_proposer(tool)
-        answer = answer_question(Agent({"regress": tool}), store, as_task(table, data.name), question_id=data.stem)
+    with tool_agent("regress", llm_url, llm_model, check=_some_proposer, **options) as agent:
+        answer = answer_question(agent, store, as_task(table, data.name), question_id=data.stem)
     answer.message += "".join(f" Note: {note}." for note in table.notes())  # what reading the file changed
     if as_json:
         print(answer.model_dump_json(indent=2))
