@@ -17,6 +17,7 @@ from agent.llm.backend import Backend
 from agent.llm.server import check_reachable
 from agent.train import SCORER_DIR
 from kg.mining import read_mined_plans
+from kg.rdf import open_graph
 from kg.search import CARD_FILE, find_scorer
 from kg.store import KnowledgeGraph
 from tools.base import Tool
@@ -110,10 +111,10 @@ def other_tools(backend: Backend) -> dict[str, Tool]:
 
 
 @contextlib.contextmanager
-def open_agent(kg_path: Path | KnowledgeGraph, *, config: AgentConfig | None = None, examples: Path | None = None,
+def open_agent(kg_path: str | Path | KnowledgeGraph, *, config: AgentConfig | None = None, examples: Path | None = None,
                llm_url: str | None = None, llm_model: str | None = None, **planner_options) -> Iterator[Agent]:
-    """An agent over `kg_path` (a triple file, or a graph already loaded to share between agents)."""
-    kg = kg_path if isinstance(kg_path, KnowledgeGraph) else KnowledgeGraph.load(kg_path)
+    """An agent over `kg_path` (a triple file, store folder or SPARQL URL; or a graph already opened, to share)."""
+    kg = kg_path if isinstance(kg_path, KnowledgeGraph) else open_graph(kg_path)
     with open_backend(llm_url, llm_model) as backend:
         planner = kg_planner(kg, backend, examples=examples, **planner_options)
         yield Agent({"kg": kg_tool(planner, examples), **other_tools(backend)}, config)

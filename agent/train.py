@@ -31,6 +31,7 @@ from kg.linking import EntityLinker
 from kg.mining import mine_questions, summarise
 from kg.paths import AND
 from kg.questions import Question, is_held_out, merge_repeated, read_questions
+from kg.rdf import open_graph
 from kg.search import SearchCard, SearchConfig, TextEncoder
 from kg.store import KnowledgeGraph
 from tools.kg.checks import Conventions
@@ -75,7 +76,7 @@ def default_steps(pairs: int, batch_size: int) -> int:
 
 
 def train(
-    kg_path: Path,
+    kg_path: str,
     question_paths: list[Path],
     out: Path,
     config: TrainConfig,
@@ -97,7 +98,7 @@ def train(
             yield advance
         seconds[name] = round(time.perf_counter() - started, 1)
 
-    kg = KnowledgeGraph.load(kg_path)
+    kg = open_graph(kg_path)
     with timed("questions"):
         read = [q for path in question_paths for q in read_questions(path)]
         questions, merged = merge_repeated(read)

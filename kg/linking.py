@@ -16,13 +16,13 @@ names apart from it masked as [ENT2].
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
-from rapidfuzz import fuzz, process
 from wordfreq import zipf_frequency
 
+from kg.names import letters as _letters
+from kg.names import normalise
 from kg.questions import BRACKETED, MASK, MASK2, masked
 from kg.store import KnowledgeGraph
 
@@ -59,17 +59,6 @@ class Framed(NamedTuple):
     masked: str
 
 
-def normalise(text: str) -> str:
-    return _letters(text).casefold()
-
-
-def _letters(text: str) -> str:
-    """The words of `text` without accents, punctuation or underscores ("Alan_PULIDO" is "Alan PULIDO"), case kept."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
-
-
 def weakness(span: str, name: str, method: str) -> str | None:
     """Why linking `span` to `name` is weak evidence that the question is about `name`, or None."""
     if method == "marked":
@@ -86,20 +75,17 @@ def weakness(span: str, name: str, method: str) -> str | None:
 
 
 class EntityLinker:
-    """Indexes a graph's names once; `link` is then cheap per question."""
+    """Links over a graph's name index (`kg.name_index`: built once in memory, or the store's own)."""
 
     def __init__(self, kg: KnowledgeGraph) -> None:
         self.kg = kg
-        self.by_normal: dict[str, list[str]] = {}
-        for name in kg.names:
-            self.by_normal.setdefault(normalise(name), []).append(name)
-        self.normals = list(self.by_normal)
+        self.names = kg.name_index
 
     def link(self, question: str, limit: int = 5) -> list[LinkCandidate]:
         marked = BRACKETED.search(question)
         if marked:
             entity = marked.group(1)
-            if entity in self.kg.ids:
+            if self.names.has(entity):
                 return [LinkCandidate(entity=entity, span=entity, method="marked", score=1.0)]
             return self._link_spans([entity], limit)
         return self._link_spans(_spans(question), limit)
@@ -131,9 +117,9 @@ class EntityLinker:
     def _link_spans(self, spans: list[str], limit: int) -> list[LinkCandidate]:
         found: dict[str, LinkCandidate] = {}
         for span in spans:
-            if span in self.kg.ids:
+            if self.names.has(span):
                 _keep(found, LinkCandidate(entity=span, span=span, method="exact", score=1.0))
-            for name in self.by_normal.get(normalise(span), ()):
+            for name in self.names.named(normalise(span)):
                 if name != span:
                     _keep(found, LinkCandidate(entity=name, span=span, method="normalised", score=0.95))
         if not found:
@@ -141,10 +127,8 @@ class EntityLinker:
                 key = normalise(span)
                 if len(key) < 4:
                     continue
-                for normal, similarity, _ in process.extract(
-                    key, self.normals, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=limit
-                ):
-                    for name in self.by_normal[normal]:
+                for normal, similarity in self.names.fuzzy(key, limit, FUZZY_CUTOFF):
+                    for name in self.names.named(normal):
                         _keep(found, LinkCandidate(entity=name, span=span, method="fuzzy", score=0.9 * similarity / 100))
         for candidate in found.values():
             candidate.weak = weakness(candidate.span, candidate.entity, candidate.method)

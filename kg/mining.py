@@ -156,6 +156,7 @@ def mine_questions(
     workers = workers or os.cpu_count() or 1
     global _KG
     _KG = kg
+    kg.adjacency, kg.ids  # built (or read out of a store) once, before any worker forks
     try:
         if workers > 1 and len(jobs) > 1:
             with mp.get_context("fork").Pool(workers) as pool:

@@ -104,16 +104,16 @@ def execute_plan(
     answers = runs[0][0]
     for frontier, _, _, _ in runs[1:]:
         answers = np.intersect1d(answers, frontier, assume_unique=True)
-    names = kg.names
-    witnesses = {
-        names[a]: [[Edge(source=names[s], relation=part[i], target=names[t]) for i, (s, t) in enumerate(path)]
-                   for part, (_, layers, _, _) in zip(parts, runs) for path in _paths_to(int(a), layers, max_witnesses)]
-        for a in answers.tolist()
-    }
-    support = np.ones(len(names), dtype=np.int64)
+    paths = {a: [(part, path) for part, (_, layers, _, _) in zip(parts, runs) for path in _paths_to(a, layers, max_witnesses)]
+             for a in answers.tolist()}
+    on_paths = sorted(set(paths).union(x for found in paths.values() for _, path in found for edge in path for x in edge))
+    name = dict(zip(on_paths, kg.name_of(on_paths)))  # only these: a store looks names up
+    witnesses = {name[a]: [[Edge(source=name[s], relation=part[i], target=name[t]) for i, (s, t) in enumerate(path)]
+                           for part, path in found] for a, found in paths.items()}
+    support = np.ones(len(answers), dtype=np.int64)
     for start, (_, layers, _, _) in zip(starts, runs):
-        support *= _path_counts(start, layers, len(names)) if len(answers) else 0
-    support_by_name = {names[a]: int(support[a]) for a in answers.tolist()}
+        support *= _path_counts(start, layers, answers)
+    support_by_name = {name[a]: int(n) for a, n in zip(answers.tolist(), support.tolist())}
     sizes: list[int] = []
     for i, (_, _, hop_sizes, _) in enumerate(runs):
         sizes += ([1] if i else []) + hop_sizes + [0] * (len(parts[i]) - len(hop_sizes))  # AND: the next topic
@@ -173,15 +173,14 @@ def _paths_to(answer: int, layers: list[Layer], limit: int) -> list[list[tuple[i
     return paths
 
 
-def _path_counts(start: np.ndarray, layers: list[Layer], n: int) -> np.ndarray:
-    """Number of distinct paths from the topics to every entity of the last layer."""
-    counts = np.zeros(n, dtype=np.int64)
-    counts[start] = 1
+def _path_counts(start: np.ndarray, layers: list[Layer], answers: np.ndarray) -> np.ndarray:
+    """Number of distinct paths from the topics to each of `answers` (sorted ids of the last layer)."""
+    nodes, counts = start, np.ones(len(start), dtype=np.int64)  # sorted ids, and the paths that reach each
     for layer in layers:
-        reached = np.zeros(n, dtype=np.int64)
-        np.add.at(reached, layer.targets, counts[layer.sources])
-        counts = reached
-    return counts
+        at = np.searchsorted(nodes, layer.sources)  # every source of a layer was reached by the layer before
+        nodes, inverse = np.unique(layer.targets, return_inverse=True)
+        counts = np.bincount(inverse, weights=counts[at], minlength=len(nodes)).astype(np.int64)
+    return counts[np.searchsorted(nodes, answers)] if len(answers) else np.zeros(0, dtype=np.int64)
 
 
 def _evidence_size(answers: np.ndarray, layers: list[Layer]) -> int:

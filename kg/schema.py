@@ -75,6 +75,8 @@ class Schema(BaseModel):
 
 
 def derive_schema(kg: KnowledgeGraph) -> Schema:
+    if kg.stored_schema is not None:  # derived when the graph was stored
+        return Schema.model_validate(kg.stored_schema)
     slots: dict[tuple[str, str], np.ndarray] = {}
     for r, relation in enumerate(kg.relations):
         edges = kg.triples[kg.triples[:, 1] == r]

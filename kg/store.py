@@ -18,6 +18,8 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 
+from kg.names import MemoryNames
+
 log = logging.getLogger(__name__)
 
 INVERSE = "~"
@@ -79,18 +81,28 @@ def inverse_of(step: str) -> str:
 class KnowledgeGraph:
     """Entities, relations and their adjacency. Build with `KnowledgeGraph.load` or `from_triples`."""
 
+    stored_schema: dict | None = None  # a schema derived when the graph was stored (`kg.rdf`), else derived on demand
+
     def __init__(self, names: list[str], relations: list[str], triples: np.ndarray, report: LoadReport):
         self.names = names
-        self.ids: dict[str, int] = {name: i for i, name in enumerate(names)}
         self.relations = relations
         self.triples = triples  # int32 array (n, 3): head id, relation index, tail id; deduplicated
         self.report = report
-        self.adjacency: dict[str, Adjacency] = {}
-        n = len(names)
-        for r, relation in enumerate(relations):
+
+    @cached_property
+    def ids(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def adjacency(self) -> dict[str, Adjacency]:
+        """Each step's CSR rows: `r` head -> tail, `~r` tail -> head."""
+        adjacency: dict[str, Adjacency] = {}
+        n, triples = len(self.names), self.triples
+        for r, relation in enumerate(self.relations):
             edges = triples[triples[:, 1] == r]
-            self.adjacency[relation] = _csr(edges[:, 0], edges[:, 2], n)
-            self.adjacency[INVERSE + relation] = _csr(edges[:, 2], edges[:, 0], n)
+            adjacency[relation] = _csr(edges[:, 0], edges[:, 2], n)
+            adjacency[INVERSE + relation] = _csr(edges[:, 2], edges[:, 0], n)
+        return adjacency
 
     # ---- construction -------------------------------------------------------------------
 
@@ -104,8 +116,7 @@ class KnowledgeGraph:
             raise FileNotFoundError(f"knowledge graph file not found: {path}" + (" (it is a folder)" if path.is_dir() else ""))
         fmt = format or detect_format(path)
         report = LoadReport(path=str(path), format=fmt)
-        triples = _parse(path, fmt, report, skip_bad_lines)
-        kg = cls.from_triples(triples, report=report)
+        kg = cls.from_triples(list(read_triples(path, fmt, report, skip_bad_lines)), report=report)
         if report.bad_lines:
             log.warning(
                 "%s: skipped %d malformed line(s), e.g. %s",
@@ -141,34 +152,53 @@ class KnowledgeGraph:
         exactly the edges of `plays_in_club` reversed) or as a copy of it, mapped (both directions) to the step
         it repeats. Planners and mining use the other; a plan naming either grounds the same."""
         edges = {r: self.triples[self.triples[:, 1] == i][:, [0, 2]] for i, r in enumerate(self.relations)}
-        keys = {r: set(map(tuple, e.tolist())) for r, e in edges.items() if len(e)}
         by_size: dict[int, list[str]] = {}
         for r in self.relations:
             by_size.setdefault(len(edges[r]), []).append(r)
         same: dict[str, str] = {}
-        for group in by_size.values():
+        for size, group in by_size.items():
             for i, first in enumerate(group):
                 for second in group[i + 1 :]:
-                    if first in same or second in same or first not in keys:
+                    if first in same or second in same or not size:
                         continue
                     # keep the plainer name: `plays_in_club`, not `plays_in_club_inverse`
                     a, b = (first, second) if len(first) <= len(second) else (second, first)
-                    if keys[b] == keys[a]:
+                    if _same_edges(edges[b], edges[a]):
                         same[b], same[INVERSE + b] = a, INVERSE + a
-                    elif keys[b] == {(t, h) for h, t in keys[a]}:
+                    elif _same_edges(edges[b], edges[a][:, ::-1]):
                         same[b], same[INVERSE + b] = INVERSE + a, a
         return same
 
     @property
     def steps(self) -> list[str]:
         """Every relation step a plan needs: each relation and its inverse, less those that repeat another."""
-        return [s for s in self.adjacency if s not in self.same_as]
+        every = [step for relation in self.relations for step in (relation, INVERSE + relation)]
+        return [s for s in every if s not in self.same_as]
+
+    @property
+    def entity_count(self) -> int:
+        return len(self.names)
+
+    def has(self, name: str) -> bool:
+        return name in self.ids
 
     def entity_id(self, name: str) -> int:
         try:
             return self.ids[name]
         except KeyError:
             raise KeyError(f"entity not in the knowledge graph: {name!r}") from None
+
+    def name_of(self, ids: list[int]) -> list[str]:
+        names = self.names
+        return [names[i] for i in ids]
+
+    @cached_property
+    def name_index(self) -> MemoryNames:
+        return MemoryNames(self.ids)
+
+    def steps_from(self, entity: int) -> list[str]:
+        """The steps with at least one edge leaving `entity`."""
+        return [s for s, adj in self.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]]
 
     def step(self, step: str) -> Adjacency:
         try:
@@ -178,7 +208,7 @@ class KnowledgeGraph:
             raise KeyError(f"unknown relation {step!r}; known relations: {known}") from None
 
     def neighbours(self, entity: str, step: str) -> list[str]:
-        return [self.names[i] for i in self.step(step).neighbours(self.entity_id(entity))]
+        return self.name_of(self.step(step).neighbours(self.entity_id(entity)).tolist())
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
@@ -206,8 +236,8 @@ def detect_format(path: Path) -> TripleFormat:
     return "tsv" if "\t" in first and "|" not in first else "pipe"
 
 
-def _parse(path: Path, fmt: TripleFormat, report: LoadReport, skip_bad_lines: bool) -> list[tuple[str, str, str]]:
-    triples: list[tuple[str, str, str]] = []
+def read_triples(path: Path, fmt: TripleFormat, report: LoadReport, skip_bad_lines: bool) -> Iterator[tuple[str, str, str]]:
+    """The triples of a file, counting lines, blanks and (with `skip_bad_lines`) bad lines in `report`."""
     with path.open(encoding="utf-8", newline="", errors="surrogateescape") as f:
         for line_no, line in enumerate(f, 1):
             report.lines += 1
@@ -216,7 +246,7 @@ def _parse(path: Path, fmt: TripleFormat, report: LoadReport, skip_bad_lines: bo
                 report.blank_lines += 1
                 continue
             try:
-                triples.append(_parse_line(line, fmt))
+                triple = _parse_line(line, fmt)
             except ValueError as e:
                 error = KGFormatError(path, line_no, str(e))
                 if not skip_bad_lines:
@@ -224,7 +254,8 @@ def _parse(path: Path, fmt: TripleFormat, report: LoadReport, skip_bad_lines: bo
                 report.bad_lines += 1
                 if len(report.bad_examples) < 3:
                     report.bad_examples.append(f"line {line_no}: {e}")
-    return triples
+                continue
+            yield triple
 
 
 _EXPECTED = {
@@ -260,6 +291,11 @@ def _parse_line(line: str, fmt: TripleFormat) -> tuple[str, str, str]:
     if fields[1].startswith(INVERSE):
         raise ValueError(f"relation names may not start with '{INVERSE}' (it marks an inverse): {fields[1]!r}")
     return fields[0], fields[1], fields[2]
+
+
+def _same_edges(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two (head, tail) arrays of unique edges hold the same edges."""
+    return np.array_equal(a[np.lexsort((a[:, 1], a[:, 0]))], b[np.lexsort((b[:, 1], b[:, 0]))])
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> Adjacency:

@@ -13,6 +13,7 @@ from agent.graph import Agent
 from agent.llm import LLMClient
 from agent.runner import answer_question
 from agent.traces import TraceStore
+from kg.rdf import load_store, open_store
 from kg.search import find_scorer
 from kg.store import KnowledgeGraph
 from tools.base import Task
@@ -28,12 +29,18 @@ MISSING = [
 ]
 
 
-@pytest.fixture(scope="module")
-def incomplete_kg(metaqa):
+@pytest.fixture(scope="module", params=["memory", "store"])
+def incomplete_kg(metaqa, request, tmp_path_factory):
+    """The incomplete graph in memory, and in an on-disk store (the missing edge is named on both)."""
     lines = (metaqa / "kb.txt").read_text(encoding="utf-8").splitlines()
-    kept = [line.split("|") for line in lines if line and not line.startswith(DELETED)]
+    kept = [line for line in lines if line and not line.startswith(DELETED)]
     assert len(kept) < len(lines)
-    return KnowledgeGraph.from_triples([tuple(t) for t in kept])
+    kb = tmp_path_factory.mktemp("incomplete") / "kb.txt"
+    kb.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    if request.param == "memory":
+        return KnowledgeGraph.load(kb)
+    load_store(kb, kb.parent / "store")
+    return open_store(kb.parent / "store")
 
 
 @pytest.fixture(scope="module")

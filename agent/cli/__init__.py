@@ -26,6 +26,7 @@ from agent.cli.train import train
 from agent.llm.server import ServerError
 from agent.train import TrainError
 from kg.questions import QuestionFormatError
+from kg.rdf import StoreError
 from kg.store import KGFormatError
 from tools.base import LLMUnavailable
 from tools.induce.task import TaskError
@@ -61,7 +62,7 @@ for alias, (group, tool) in ALIASES.items():
     app.command(alias, hidden=True, help=f"The same as `reasoner {group} {tool}`.")(BY_TOOL[tool][group == "distill"])
 
 # Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (TrainError, KGFormatError, TaskError, DataError, QuestionFormatError, OSError, KeyError, ValueError, ServerError)
+USER_ERRORS = (TrainError, KGFormatError, StoreError, TaskError, DataError, QuestionFormatError, OSError, KeyError, ValueError, ServerError)
 # A model server that fails: nothing the user typed is wrong, but there is no more to show than what failed.
 MODEL_ERRORS = (LLMUnavailable, APIError)
 

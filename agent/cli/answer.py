@@ -41,7 +41,7 @@ def ask(
                                                      "routed from the message when absent.")] = None,
     input: Annotated[Optional[str], typer.Option("--input", help="The tool's typed input as JSON, or @FILE with it "
                                                                  "(e.g. '{\"premises\": [...], \"conclusion\": ...}').")] = None,
-    kg_path: KgOpt = DEMO_KB,
+    kg_path: KgOpt = str(DEMO_KB),
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,
@@ -95,7 +95,7 @@ def typed_input(text: str | None, tool: str | None) -> dict | None:
 def batch(
     questions: Annotated[Path, typer.Option("--questions", "--tasks", help="question<TAB>answer|answer lines, or JSONL {id, question, answers?}.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write one JSON answer per line.")],
-    kg_path: KgOpt = DEMO_KB,
+    kg_path: KgOpt = str(DEMO_KB),
     planner: PlannerOpt = "auto",
     model: ModelOpt = None,
     llm_url: UrlOpt = None,

@@ -26,7 +26,8 @@ from agent.settings import settings
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-KgOpt = Annotated[Path, typer.Option("--kg", help="Triple file (default: the bundled demo graph).")]
+KgOpt = Annotated[str, typer.Option("--kg", help="Triple file, graph store folder (`reasoner kg load`) or SPARQL endpoint URL "
+                                               "(default: the bundled demo graph).")]
 PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled planner for this graph, if any), 'base', or a distilled planner folder: "
                                               "an LLM plans. 'embedding' (the shipped edge scorer for this graph) or a scorer folder: "
                                               "embedding-guided search plans, no model server.")]

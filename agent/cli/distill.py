@@ -13,13 +13,14 @@ from agent.distill import distill as run_distill
 from agent.training import DistillConfig
 from kg.mining import MinedPlan, mine_questions, read_mined_plans
 from kg.questions import read_questions
+from kg.rdf import open_graph
 from kg.store import KnowledgeGraph
 
 defaults = DistillConfig()
 
 
 # The options `reasoner distill kg` and `reasoner train-search` share.
-GraphOpt = Annotated[Path, typer.Option("--kg", help="Triple file the planner is for.")]
+GraphOpt = Annotated[str, typer.Option("--kg", help="The graph the planner is for: triple file, store folder or SPARQL URL.")]
 TrainingOpt = Annotated[list[Path], typer.Option("--questions", help="Training questions with gold answers (repeatable).")]
 PlannerOutOpt = Annotated[Path, typer.Option("--out", help="Folder for the trained planner and its card.")]
 PlansOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL) for these questions; mined now if absent.")]
@@ -27,9 +28,9 @@ HoldoutOpt = Annotated[float, typer.Option(help="Share of questions set aside (b
 ValidationOpt = Annotated[float, typer.Option(help="Share of the rest this run holds out for its own validation.")]
 
 
-def graph_and_plans(kg_path: Path, questions: list[Path], plans: Path | None) -> tuple[KnowledgeGraph, list[MinedPlan]]:
+def graph_and_plans(kg_path: str, questions: list[Path], plans: Path | None) -> tuple[KnowledgeGraph, list[MinedPlan]]:
     """The graph, and the mined plan of every question: read from `plans` (every question must have one) or mined now."""
-    kg = KnowledgeGraph.load(kg_path)
+    kg = open_graph(kg_path)
     return kg, mined_plans(kg, questions, plans)
 
 

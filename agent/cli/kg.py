@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.progress import TaskID, TextColumn
 from rich.table import Table
 
 from agent.cli.common import console, err, progress_bar
@@ -16,35 +17,67 @@ from kg.linking import EntityLinker
 from kg.mining import mine_questions, summarise
 from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan, plan_text, render_path
 from kg.questions import read_questions
+from kg.rdf import load_store, open_graph
 from kg.schema import Schema
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, TripleFormat
 
 app = typer.Typer(help="Inspect and query a knowledge graph.", no_args_is_help=True)
 
-KBArg = Annotated[Path, typer.Argument(help="Triple file: head|relation|tail, TSV or JSONL. Default: the bundled demo graph.")]
+KBArg = Annotated[str, typer.Argument(help="Triple file (head|relation|tail, TSV or JSONL), graph store folder or SPARQL endpoint URL. "
+                                             "Default: the bundled demo graph.")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad-lines", help="Count and skip malformed lines instead of stopping.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def load(kb: Path, skip_bad_lines: bool) -> KnowledgeGraph:
+def load(kb: str, skip_bad_lines: bool) -> KnowledgeGraph:
     started = time.perf_counter()
-    kg = KnowledgeGraph.load(kb, skip_bad_lines=skip_bad_lines)
+    kg = open_graph(kb, skip_bad_lines=skip_bad_lines)
     err.print(f"[dim]loaded {kg!r} from {kb} in {time.perf_counter() - started:.2f}s[/]", highlight=False)
     return kg
 
 
+@app.command("load")
+def load_command(
+    kb: Annotated[Path, typer.Argument(help="Triple file: head|relation|tail, TSV or JSONL.")],
+    store: Annotated[Path, typer.Option("--store", help="The store folder to create (Oxigraph on disk, and its name index).")],
+    format: Annotated[Optional[str], typer.Option(help="pipe, tsv or jsonl (default: from the file).")] = None,
+    skip_bad_lines: SkipBad = False,
+) -> None:
+    """Store a graph on disk for graphs larger than memory: then `--kg STORE` anywhere a graph is asked for, or serve
+    the folder's `oxigraph/` with any SPARQL server (`oxigraph serve-read-only --location STORE/oxigraph`)."""
+    if format not in (None, "pipe", "tsv", "jsonl"):
+        raise ValueError(f"--format must be pipe, tsv or jsonl, not {format!r}")
+    started = time.perf_counter()
+    with progress_bar("", TextColumn("{task.description}")) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task({"lines": "triples read and stored", "names": "names indexed"}[stage], total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        fmt: TripleFormat | None = format  # type: ignore[assignment]
+        report = load_store(kb, store, format=fmt, skip_bad_lines=skip_bad_lines, progress=progress)
+    seconds = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
+    err.print(f"stored {report.triples:,} triples ({report.duplicates:,} duplicates, {report.bad_lines:,} bad lines skipped) "
+              f"in {store} in {seconds:.0f}s ({report.triples / max(seconds, 1e-9):,.0f} triples/s); {size / 1e9:.2f} GB on disk",
+              highlight=False)
+    err.print(f"use it: reasoner serve --kg {store}", highlight=False)
+
+
 @app.command()
-def stats(kb: KBArg = DEMO_KB, skip_bad_lines: SkipBad = False, as_json: AsJson = False) -> None:
+def stats(kb: KBArg = str(DEMO_KB), skip_bad_lines: SkipBad = False, as_json: AsJson = False) -> None:
     """Size, load report and schema (relations with the kinds of entity at each end)."""
     kg = load(kb, skip_bad_lines)
     schema = Schema.derive(kg)
     if as_json:
-        report = vars(kg.report) | {"entities": len(kg.names), "relations": len(kg.relations)}
+        report = vars(kg.report) | {"entities": kg.entity_count, "relations": len(kg.relations)}
         print(json.dumps({"report": report, "schema": schema.model_dump()}, ensure_ascii=False, indent=2))
         return
     r = kg.report
     console.print(
-        f"{len(kg.names):,} entities, {len(kg.relations)} relations, {r.triples:,} triples "
+        f"{kg.entity_count:,} entities, {len(kg.relations)} relations, {r.triples:,} triples "
         f"({r.duplicates:,} duplicates collapsed, {r.bad_lines:,} bad lines skipped, {r.blank_lines:,} blank lines)"
     )
     table = Table("relation", "head kind", "tail kind", "triples", title="schema")
@@ -60,7 +93,7 @@ def stats(kb: KBArg = DEMO_KB, skip_bad_lines: SkipBad = False, as_json: AsJson 
 
 @app.command()
 def path(
-    kb: KBArg = DEMO_KB,
+    kb: KBArg = str(DEMO_KB),
     entity: Annotated[list[str], typer.Option("--entity", "-e", help="Topic entity (repeat for several).")] = ...,
     relations: Annotated[str, typer.Option("--relations", "-r", help="Relation sequence, e.g. directed_by,~directed_by.")] = ...,
     witnesses: Annotated[int, typer.Option(help="Witness paths to show per answer.")] = 1,
@@ -87,7 +120,7 @@ def path(
 @app.command()
 def link(
     question: Annotated[str, typer.Argument(help="A question in words.")],
-    kb: Annotated[Path, typer.Option("--kb", help="Triple file (default: the demo graph).")] = DEMO_KB,
+    kb: Annotated[str, typer.Option("--kb", help="Triple file, store folder or SPARQL URL (default: the demo graph).")] = str(DEMO_KB),
     limit: int = 5,
 ) -> None:
     """The entities of the graph a question mentions, best first."""
@@ -101,7 +134,7 @@ def link(
 
 @app.command()
 def mine(
-    kb: Annotated[Path, typer.Argument(help="Triple file.")],
+    kb: Annotated[str, typer.Argument(help="Triple file, store folder or SPARQL URL.")],
     questions: Annotated[list[Path], typer.Argument(help="Question files: question<TAB>answer|answer, or JSONL.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the mined plans (JSONL).")],
     max_hops: Annotated[int, typer.Option(help="Longest relation path to try.")] = 3,

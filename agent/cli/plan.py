@@ -10,12 +10,12 @@ from agent.assemble import kg_planner, open_backend
 from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
 from kg.demo import DEMO_KB
 from kg.paths import plan_text
-from kg.store import KnowledgeGraph
+from kg.rdf import open_graph
 
 
 def plan(
     question: Annotated[str, typer.Argument(help="The question, topic entity in [brackets] or plain.")],
-    kg_path: KgOpt = DEMO_KB,
+    kg_path: KgOpt = str(DEMO_KB),
     examples: ExamplesOpt = None,
     planner: PlannerOpt = "auto",
     k: Annotated[int, typer.Option(help="Plan samples to draw and rank.")] = 4,
@@ -25,7 +25,7 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
-    kg = KnowledgeGraph.load(kg_path)
+    kg = open_graph(kg_path)
     with open_backend(llm_url, llm_model) as backend:
         planner_ = kg_planner(kg, backend, planner=planner, model=model, examples=examples, samples=k)
         result = planner_.plan(question)

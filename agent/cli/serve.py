@@ -12,12 +12,12 @@ from agent.llm.server import ServerError, port_in_use
 from agent.settings import ApiLimits, settings
 from agent.traces import TraceStore
 from kg.demo import DEMO_KB
-from kg.store import KnowledgeGraph
+from kg.rdf import open_graph
 from tools.kg.search_planner import choose_scorer
 
 
 def serve(
-    kg_path: KgOpt = DEMO_KB,
+    kg_path: KgOpt = str(DEMO_KB),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     planner: PlannerOpt = "auto",
@@ -51,7 +51,7 @@ def serve(
     if port_in_use(port):
         raise ServerError(f"port {port} is already in use: choose another with --port")
     store = TraceStore(traces_path(traces))
-    kg = KnowledgeGraph.load(kg_path)
+    kg = open_graph(kg_path)
     err.print("starting the agent" + ("" if choose_scorer(kg, planner) else " and its model server (about 30 s)") + "…")
     merged_tools = None if merged is None else {t.strip() for t in merged.split(",") if t.strip()}
     with open_service(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,

@@ -20,7 +20,7 @@ search_defaults = SearchConfig()
 
 
 def train(
-    kg_path: Annotated[Path, typer.Option("--kg", help="Triple file: head|relation|tail, TSV or JSONL.")],
+    kg_path: Annotated[str, typer.Option("--kg", help="Triple file (head|relation|tail, TSV or JSONL), graph store folder or SPARQL URL.")],
     questions: Annotated[list[Path], typer.Option("--questions", help="Questions with gold answers: 'question<TAB>answer|answer' "
                                                                       "lines or JSONL {\"question\", \"answers\"} (repeatable).")],
     out: Annotated[Path, typer.Option("--out", help="The planner folder to write.")],
@@ -38,7 +38,7 @@ def train(
     `reasoner serve --kg KB --planner OUT` (or ask/batch) answers over the graph."""
     if (out / "planner.json").exists() and not overwrite:
         raise FileExistsError(f"{out} already holds a planner: pass --overwrite to replace it, or choose another --out")
-    for path in [kg_path, *questions]:
+    for path in questions:
         if not path.is_file():
             raise FileNotFoundError(f"file not found: {path}")
     config = TrainConfig(

@@ -320,7 +320,7 @@ def reading_steps(kg: KnowledgeGraph, schema: Schema, topic: str) -> list[str]:
     """The steps a plan from `topic` may start with: every step leaving an entity of the topic's kinds
     (the kinds at the head of the steps the topic has), whether or not the topic has that edge itself."""
     entity = kg.entity_id(topic)
-    kinds = {schema.relation(s).head_kind for s, adj in kg.adjacency.items() if adj.indptr[entity + 1] > adj.indptr[entity]}
+    kinds = {schema.relation(s).head_kind for s in kg.steps_from(entity)}
     return [r.name for r in schema.relations if r.head_kind in kinds]
 
 

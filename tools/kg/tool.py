@@ -194,7 +194,7 @@ class KGTool:
     def frame(self, task: Task) -> KGFrame | Refusal:
         topic = KGInput.model_validate(task.input or {}).topic
         if topic is not None:
-            if topic not in self.kg.ids:
+            if not self.kg.has(topic):
                 return Refusal(status="no_entity", message=f"input.topic: {topic!r} is not an entity of the knowledge graph")
             link = LinkCandidate(entity=topic, span=topic, method="marked", score=1.0)
             return KGFrame(question=task.question, topic=topic, topics=[topic], masked_question=masked(task.question, topic),
