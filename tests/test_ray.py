@@ -85,3 +85,15 @@ def test_run_tool_on_ray_resumes_like_one_process(tmp_path):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert summary["answered_now"] == 4 and summary["n"] == 6 and len(lines) == 6
     assert all(line["status"] == "answered" for line in lines)
+
+
+def test_several_model_servers_are_shared_out_over_the_agents(distilled_server, tmp_path):
+    port = distilled_server.base_url.split(":")[-1].split("/")[0]
+    urls = f"http://127.0.0.1:{port}/v1,http://localhost:{port}/v1"  # two names of one server: two replicas to the agents
+    refused = subprocess.run([REASONER, "batch", "--questions", str(QUESTIONS), "--out", str(tmp_path / "x.jsonl"), "--llm-url", urls],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--ray" in refused.stderr
+    here, there = tmp_path / "here.jsonl", tmp_path / "there.jsonl"
+    batch(here, "--planner", "auto", "--llm-url", distilled_server.base_url)
+    summary = batch(there, "--planner", "auto", "--llm-url", urls, "--ray", "local", "--workers", "2")
+    assert summary["n"] == 34 and answers(there) == answers(here)

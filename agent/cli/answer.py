@@ -26,7 +26,7 @@ from agent.cli.common import (
     err,
     traces_path,
 )
-from agent.ray_batch import on_ray
+from agent.ray_batch import on_ray, replicas
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.demo import DEMO_KB
@@ -113,11 +113,12 @@ def batch(
     """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
     items = spec("kg").files.read(questions)[:limit]
     check_output(out, resume)  # before any model server starts
+    urls = replicas(llm_url, ray)
     recipe = partial(open_agent, kg_path, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples)
     with counting("answering", len(items), "q/s", digits=1) as done:
         if ray is not None:  # an agent per Ray worker (--workers of them, default: one per CPU of the cluster)
             answer = on_ray(ray, recipe, "kg", traces_path(traces), workers=workers,
-                            concurrency=concurrency or (1 if planner == "embedding" else 32))
+                            concurrency=concurrency or (1 if planner == "embedding" else 32), urls=urls)
             summary = write_lines("kg", items, out, answer, resume=resume, on_done=done)
         else:
             with recipe() as agent:

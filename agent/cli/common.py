@@ -32,7 +32,8 @@ PlannerOpt = Annotated[str, typer.Option(help="'auto' (the shipped distilled pla
                                               "an LLM plans. 'embedding' (the shipped edge scorer for this graph) or a scorer folder: "
                                               "embedding-guided search plans, no model server.")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Hugging Face name or local directory to serve instead of the embedded SmolLM2-135M-Instruct.")]
-UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server (e.g. http://host:8000/v1) to use instead of starting one.")]
+UrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="A running OpenAI-compatible server (e.g. http://host:8000/v1) to use instead of starting one; "
+                                                          "with --ray, several separated by commas, which the agents take in turn.")]
 LlmModelOpt = Annotated[Optional[str], typer.Option(help="The model every tool asks --llm-url for (default: each tool asks for "
                                                              "its adapter by the tool's name: kg, logic, induce, regress).")]
 ExamplesOpt = Annotated[Optional[Path], typer.Option(help="Mined plans (JSONL): retrieval examples for the base planner and answer-kind evidence.")]

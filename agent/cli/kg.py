@@ -51,10 +51,17 @@ def load_command(
     with progress_bar("", TextColumn("{task.description}")) as bars:
         tasks: dict[str, TaskID] = {}
 
+        said: dict[str, int] = {}
+
         def progress(stage: str, done: int, total: int | None) -> None:
+            label = {"lines": "lines read and stored", "names": "names indexed"}[stage]
             if stage not in tasks:
-                tasks[stage] = bars.add_task({"lines": "triples read and stored", "names": "names indexed"}[stage], total=total)
+                tasks[stage] = bars.add_task(label, total=total)
             bars.update(tasks[stage], completed=done, total=total)
+            tenth = 10 * done // total if total else 0
+            if not err.is_terminal and tenth > said.get(stage, 0):  # a log gets a line every tenth
+                said[stage] = tenth
+                err.print(f"{label}: {done:,} of {total:,} ({time.perf_counter() - started:.0f}s)", highlight=False)
 
         fmt: TripleFormat | None = format  # type: ignore[assignment]
         report = load_store(kb, store, format=fmt, skip_bad_lines=skip_bad_lines, progress=progress)

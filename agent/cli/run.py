@@ -17,7 +17,7 @@ from agent.assemble import build_tool, open_backend
 from agent.batch import check_output, run_tool, write_lines
 from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt, counting, traces_path
 from agent.graph import Agent
-from agent.ray_batch import on_ray
+from agent.ray_batch import on_ray, replicas
 from agent.traces import TraceStore
 from tools import registry
 from tools.base import BatchItem, Tool
@@ -34,10 +34,11 @@ def run_items(name: str, items: list[BatchItem], out: Path, *, resume: bool, con
     """Answer `items` with the tool `name` (built with `options`, then `check`ed), here or on the Ray cluster at
     `ray`, a line each appended to `out`; print the summary line."""
     check_output(out, resume)  # before any model server starts
-    recipe = partial(tool_agent, name, llm_url, llm_model, adapter=adapter, check=check, **options)
+    urls = replicas(llm_url, ray)
+    recipe = partial(tool_agent, name, llm_url=llm_url, llm_model=llm_model, adapter=adapter, check=check, **options)
     with counting(name, len(items), f"{registry.spec(name).files.unit}/s") as done:
         if ray is not None:
-            answer = on_ray(ray, recipe, name, traces_path(traces), workers=None, concurrency=concurrency)
+            answer = on_ray(ray, recipe, name, traces_path(traces), workers=None, concurrency=concurrency, urls=urls)
             summary = write_lines(name, items, out, answer, resume=resume, on_done=done)
         else:
             with recipe() as agent:
