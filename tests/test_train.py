@@ -187,3 +187,18 @@ def test_a_conjunctive_reading_that_grounds_to_nothing_says_which_branch_or_that
     assert "both branches" in grounded(["Oslo", "Globex"]) and "reach 1 and 1 entities" in grounded(["Oslo", "Globex"])
     assert grounded(["Bergen", "Globex"]) == "The graph has no `lives_in` edge to Bergen."
     assert grounded(["Oslo", "Bergen"]) == "The graph has no `works_for` edge to Bergen."
+
+
+@pytest.mark.slow
+def test_train_runs_on_a_store_as_on_the_triple_file(company, tmp_path):
+    from kg.rdf import load_store
+
+    kb, questions, _ = company
+    load_store(kb, tmp_path / "store")
+    cards = {}
+    for name, graph in (("file", kb), ("store", tmp_path / "store")):
+        run = subprocess.run([REASONER, "train", "--kg", str(graph), "--questions", str(questions), "--out", str(tmp_path / name),
+                              "--steps", "4", "--epochs", "2"], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        cards[name] = json.loads((tmp_path / name / "train.json").read_text())
+    assert cards["store"]["conventions"] == cards["file"]["conventions"] and cards["store"]["mining"] == cards["file"]["mining"]
