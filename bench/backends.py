@@ -25,10 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from store import Server  # noqa: E402
 from watch import REASONER, run_watched  # noqa: E402
 
 from kg.questions import is_held_out, read_questions  # noqa: E402
+from kg.rdf import sparql_server  # noqa: E402
 
 METAQA = HERE.parent.parent / "shared" / "data" / "metaqa"
 
@@ -51,8 +51,8 @@ def main() -> None:
         subprocess.run([REASONER, "kg", "load", str(METAQA / "kb.txt"), "--store", str(store)], check=True, capture_output=True)
         figures["kg_load_seconds"] = round(time.perf_counter() - started, 1)
         sets = {"embedding": held_out, "llm": held_out[:: args.llm_every]}
-        with Server(store) as server:
-            backends = {"memory": str(METAQA / "kb.txt"), "store": str(store), "sparql_server": server.url}
+        with sparql_server(store) as url:
+            backends = {"memory": str(METAQA / "kb.txt"), "store": str(store), "sparql_server": url}
             for planner, questions in sets.items():
                 path = work / f"{planner}.jsonl"
                 path.write_text("".join(json.dumps({"id": q.id, "question": q.question, "answers": q.answers, "hops": q.hops}) + "\n"

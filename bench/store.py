@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -38,9 +37,7 @@ import synthetic_kg  # noqa: E402
 from watch import REASONER, run_watched  # noqa: E402
 
 from kg.paths import execute_plan  # noqa: E402
-from kg.rdf import open_endpoint, open_store  # noqa: E402
-
-OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
+from kg.rdf import open_endpoint, open_store, sparql_server  # noqa: E402
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -71,32 +68,6 @@ def load(kb: Path, store: Path) -> dict:
             "seconds": round(seconds, 1), "triples_per_s": round(graph.report.triples / seconds),
             "disk_gb": round(sum(disk.values()) / 1e9, 2), "disk_gb_by_part": {k: round(v / 1e9, 2) for k, v in disk.items()},
             "disk_bytes_per_triple": round(sum(disk.values()) / graph.report.triples, 1), "peak_rss_gb": round(peak / 1e9, 2)}
-
-
-class Server:
-    """`oxigraph serve-read-only` over the store's database, on a free port."""
-
-    def __init__(self, store: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/query"
-        self.process = subprocess.Popen([OXIGRAPH, "serve-read-only", "--location", str(store / "oxigraph"), "--bind", f"127.0.0.1:{port}"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(600):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("the SPARQL server did not start")
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *_) -> None:
-        self.process.terminate()
-        self.process.wait()
 
 
 def latency(store: Path, triples: int, per_plan: int, url: str, cache: Path) -> dict:
@@ -175,11 +146,11 @@ def main() -> None:
             figures["load"] = load(kb, store)
             print(f"load: {figures['load']}", flush=True)
         else:
-            with Server(store) as server:
+            with sparql_server(store, wait=600) as url:
                 if stage == "latency":
-                    figures["latency"] = latency(store, args.triples, args.per_plan, server.url, args.work / "names-cache")
+                    figures["latency"] = latency(store, args.triples, args.per_plan, url, args.work / "names-cache")
                 else:
-                    figures["batch"] = batch(store, args.triples, args.per_hop, server.url, args.work)
+                    figures["batch"] = batch(store, args.triples, args.per_hop, url, args.work)
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
 

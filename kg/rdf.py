@@ -16,10 +16,15 @@ mining in forked workers) read `triples` and `names` out of the store once, into
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -332,6 +337,32 @@ def open_endpoint(url: str, cache: Path | None = None) -> RdfGraph:
         SqliteNames.build(partial, sparql.names())
         partial.replace(path)
     return RdfGraph(sparql, SqliteNames(path), meta, url)
+
+
+@contextlib.contextmanager
+def sparql_server(folder: Path, wait: float = 60.0) -> Iterator[str]:
+    """Oxigraph's SPARQL server (the `oxigraph` command of the `sparql` extra), read-only over a store folder's
+    database on a free local port, while the block runs; yields its query URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [str(Path(sys.executable).parent / "oxigraph"), "serve-read-only", "--location", str(folder / "oxigraph"),
+               "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise StoreError(f"the SPARQL server over {folder} did not start") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def open_graph(spec: str | Path, *, skip_bad_lines: bool = False) -> KnowledgeGraph:

@@ -7,7 +7,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,12 @@ from kg.linking import EntityLinker
 from kg.mining import mine_questions
 from kg.paths import AND, execute_plan
 from kg.questions import Question
-from kg.rdf import StoreError, load_store, open_endpoint, open_graph, open_store
+from kg.rdf import StoreError, load_store, open_endpoint, open_graph, open_store, sparql_server
 from kg.schema import Schema
 from kg.store import KnowledgeGraph
 
 BIN = Path(sys.executable).parent
-REASONER, OXIGRAPH = str(BIN / "reasoner"), str(BIN / "oxigraph")
+REASONER = str(BIN / "reasoner")
 
 
 @pytest.fixture(scope="module")
@@ -38,20 +37,8 @@ def demo_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def sparql_url(demo_store):
     """Oxigraph's SPARQL server, read-only over the store's database."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([OXIGRAPH, "serve-read-only", "--location", str(demo_store / "oxigraph"), "--bind", f"127.0.0.1:{port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(120):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.25)
-    yield f"http://127.0.0.1:{port}/query"
-    server.terminate()
-    server.wait()
+    with sparql_server(demo_store) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
