@@ -89,12 +89,19 @@ class TraceStore:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Bring the file to this program's schema. Processes opening a new file at once (a batch's workers) may
+        race: the one that loses finds the file migrated by the other and goes on."""
         with self._lock:
-            version = self._db.execute("pragma user_version").fetchone()[0]
+            while (version := self.schema_version) < len(MIGRATIONS):
+                try:
+                    self._db.executescript(f"begin immediate; {MIGRATIONS[version]}; pragma user_version = {version + 1}; commit;")
+                except sqlite3.OperationalError:
+                    if self._db.in_transaction:
+                        self._db.execute("rollback")
+                    if self.schema_version == version:  # not migrated by another process meanwhile: a real error
+                        raise
             if version > len(MIGRATIONS):
                 raise RuntimeError(f"{self.path} has trace schema version {version}, newer than this program's {len(MIGRATIONS)}")
-            for number, script in enumerate(MIGRATIONS[version:], version + 1):
-                self._db.executescript(f"begin; {script}; pragma user_version = {number}; commit;")
 
     @property
     def schema_version(self) -> int:

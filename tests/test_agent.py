@@ -146,3 +146,17 @@ def test_a_batch_stops_when_the_model_server_has_no_such_model(tmp_path, distill
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "no-such-model" in run.stderr, run.stderr  # said once, not written as a line per question
     assert not out.exists() or not out.read_text().strip()
+
+
+def _open_traces(path) -> int:
+    return TraceStore(path).schema_version
+
+
+def test_processes_opening_a_new_trace_file_at_once_all_get_it(tmp_path):
+    import multiprocessing
+
+    for attempt in range(4):  # a batch's workers (forked, or Ray actors) open the same new file together
+        path = tmp_path / f"t{attempt}.sqlite"
+        with multiprocessing.get_context("fork").Pool(4) as pool:
+            versions = pool.map(_open_traces, [path] * 4)
+        assert len(set(versions)) == 1 and versions[0] == TraceStore(path).schema_version > 0
