@@ -244,7 +244,7 @@ class RdfGraph(KnowledgeGraph):
         self.relations = meta["relations"]
         self.report = LoadReport(**meta["report"])
         self._entities = meta["entities"]
-        self.stored_schema = meta["schema"]
+        self.meta, self.stored_schema = meta, meta["schema"]
         self.same_as = meta["same_as"]
         self._steps = {step: SparqlStep(sparql, step) for r in self.relations for step in (r, INVERSE + r)}
 
@@ -323,15 +323,21 @@ def open_store(folder: Path) -> RdfGraph:
     return RdfGraph(sparql, SqliteNames(folder / "names.sqlite"), _meta(sparql, str(folder)), str(folder))
 
 
+def names_cache(meta: dict, cache: Path | None = None) -> Path:
+    """Where the name index of the graph `meta` describes is kept for its endpoints (one file per loaded graph: a
+    store folder's `names.sqlite` may be linked or copied there instead of reading the names over HTTP)."""
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]
+    cache = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reasoner" / "names"
+    return cache / f"{digest}.sqlite"
+
+
 def open_endpoint(url: str, cache: Path | None = None) -> RdfGraph:
-    """A graph behind a SPARQL endpoint. Its name index is read from the endpoint once into `cache`."""
+    """A graph behind a SPARQL endpoint. Its name index is read from the endpoint once into `names_cache`."""
     sparql = Endpoint(url)
     meta = _meta(sparql, url)
-    digest = hashlib.sha256((url + json.dumps(meta, sort_keys=True)).encode()).hexdigest()[:24]
-    cache = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reasoner" / "names"
-    path = cache / f"{digest}.sqlite"
+    path = names_cache(meta, cache)
     if not path.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         log.warning("reading the names of %d entities from %s into %s (once)", meta["entities"], url, path)
         SqliteNames.build(partial, sparql.names())
