@@ -60,6 +60,7 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/lora.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/ray.py
+	$(BIN)/python bench/backends.py
 	$(BIN)/python bench/faithful.py --calibrate
 	$(BIN)/python bench/faithful.py --per-hop 400
 	$(BIN)/python bench/prover.py
