@@ -83,7 +83,14 @@ class TraceStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("pragma journal_mode=wal")
+        for attempt in range(100):  # processes opening a new file at once: the switch to WAL wants it alone
+            try:
+                self._db.execute("pragma journal_mode=wal")
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or attempt == 99:
+                    raise
+                time.sleep(0.05)
         self._db.execute("pragma synchronous=normal")
         self._lock = threading.Lock()
         self._migrate()
