@@ -71,10 +71,10 @@ def load(kb: Path, store: Path) -> dict:
             "disk_bytes_per_triple": round(sum(disk.values()) / graph.report.triples, 1), "peak_rss_gb": round(peak / 1e9, 2)}
 
 
-def share_names(store: Path, cache: Path | None = None) -> None:
+def share_names(store: Path) -> None:
     """Link the store's name index where the endpoint over it looks for its names: read over HTTP from Oxigraph's
     server they stream at about a thousand a second here (each name a dictionary read on disk)."""
-    path = names_cache(open_store(store).meta, cache)
+    path = names_cache(open_store(store).meta)
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.link(store / "names.sqlite", path)

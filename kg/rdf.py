@@ -288,10 +288,6 @@ class RdfGraph(KnowledgeGraph):
         return list(self.name_index.names())
 
     @cached_property
-    def ids(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.names)}
-
-    @cached_property
     def triples(self) -> np.ndarray:
         index = {_relation_iri(r): i for i, r in enumerate(self.relations)}
         rows = self.sparql.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?p), \"" + RELATION + "\")) }")
