@@ -18,6 +18,7 @@ from agent.llm.server import check_reachable
 from agent.train import SCORER_DIR
 from kg.mining import read_mined_plans
 from kg.rdf import open_graph
+from kg.rules import RULES_FILE, read_rules
 from kg.search import CARD_FILE, find_scorer
 from kg.store import KnowledgeGraph
 from tools.base import Tool
@@ -88,7 +89,7 @@ def beside_scorer(kg: KnowledgeGraph, folder: Path | None) -> Path | None:
 def kg_tool(planner: LLMPlanner | EmbeddingPlanner, examples: Path | None = None, fallback: EmbeddingPlanner | None = None) -> KGTool:
     """The KG tool over `planner` (and `fallback` for when its model server is down), with the answer kinds
     and question forms of its training data: from the trained planner's folder, else learned from the
-    example plans."""
+    example plans; and the rules mined from its graph, if the folder has them."""
     kinds = forms = None
     if planner.folder:
         kinds, forms = AnswerKinds.load(planner.folder), QuestionForms.load(planner.folder)
@@ -96,7 +97,8 @@ def kg_tool(planner: LLMPlanner | EmbeddingPlanner, examples: Path | None = None
         mined = read_mined_plans(examples)
         kinds = kinds or AnswerKinds.learn(mined, planner.schema)
         forms = forms or QuestionForms.learn(m.masked_question for m in mined if m.plan)
-    return KGTool(planner, kinds, forms, fallback=fallback)
+    rules = planner.folder / RULES_FILE if planner.folder else None
+    return KGTool(planner, kinds, forms, fallback=fallback, rules=read_rules(rules) if rules and rules.is_file() else None)
 
 
 def build_tool(backend: Backend, name: str, *, adapter: Path | None = None, **options) -> Tool:

@@ -32,6 +32,7 @@ from kg.mining import mine_questions, summarise
 from kg.paths import AND
 from kg.questions import Question, is_held_out, merge_repeated, read_questions
 from kg.rdf import open_graph
+from kg.rules import RULES_FILE, mine_rules, rules_by_head, write_rules
 from kg.search import SearchCard, SearchConfig, TextEncoder
 from kg.store import KnowledgeGraph
 from tools.kg.checks import Conventions
@@ -55,6 +56,7 @@ class TrainCard(BaseModel):
     questions: int  # distinct questions with gold answers
     conventions: Conventions
     mining: dict  # per question group: share exact, mean F1, no plan
+    rules: dict = {}  # the rules mined from the graph (rules.jsonl): how many, per head
     planner: dict  # the distilled planner's validation
     scorer: dict  # the edge scorer's validation
     validation_share: float
@@ -155,11 +157,16 @@ def train(
         scorer: SearchCard = train_search_planner(kg, mined, out / SCORER_DIR, search_config, encoder=encoder or TextEncoder(),
                                                   sources=sources, command=command, log=log,
                                                   on_step=lambda n, total, loss: advance(1))
+    with timed("rules") as advance:
+        rules = mine_rules(kg, progress=lambda done, total: advance(1))
+        rule_counts = {"rules": len(rules), "per_head": {h: len(rs) for h, rs in sorted(rules_by_head(rules).items())}}
+        log(f"rules: {json.dumps(rule_counts)}")
     for folder in (out, out / SCORER_DIR):
         conventions.save(folder)
+        write_rules(rules, folder / RULES_FILE)
 
     card = TrainCard(
-        kg=str(kg_path), sources=sources, questions=len(answered), conventions=conventions, mining=summary,
+        kg=str(kg_path), sources=sources, questions=len(answered), conventions=conventions, mining=summary, rules=rule_counts,
         planner=planner.validation, scorer=scorer.validation, validation_share=distill_config.validation_share,
         stage_seconds=seconds, total_minutes=round((time.perf_counter() - began) / 60, 1),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -219,6 +226,10 @@ Conventions learned from the data (`conventions.json`):
 
 {chr(10).join("- " + line for line in describe_conventions(card.conventions).splitlines())}
 - conjunctive plans (a path from each of two entities, intersected): {card.conventions.conjunctive:,}
+
+Rules mined from the graph (`rules.jsonl`, `reasoner kg rules`): {card.rules.get("rules", 0):,}, by head
+{json.dumps(card.rules.get("per_head", {}))}. When the best reading of a question grounds to nothing, they infer the
+missing step (status `inferred`).
 
 Two planners, validated on the same {card.validation_share:.0%} of the questions, held out from both:
 the distilled LLM planner (this folder, `--planner DIR`) and the edge scorer (`{SCORER_DIR}/`,

@@ -1,4 +1,4 @@
-"""`reasoner kg ...`: inspect a knowledge graph, run a relation path, link entities, mine plans."""
+"""`reasoner kg ...`: inspect a knowledge graph, run a relation path, link entities, mine plans and rules."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kg.mining import mine_questions, summarise
 from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan, plan_text, render_path
 from kg.questions import read_questions
 from kg.rdf import load_store, open_graph
+from kg.rules import MAX_BODY, MIN_CONFIDENCE, MIN_HEAD_COVERAGE, MIN_SUPPORT, mine_rules, rules_by_head, write_rules
 from kg.schema import Schema
 from kg.store import KnowledgeGraph, TripleFormat
 
@@ -168,3 +169,34 @@ def mine(
         lengths = ", ".join(f"{k}:{v}" for k, v in s.plan_lengths.items())
         table.add_row(f"{name} {s.questions:,}", f"{s.exact:.2%}", f"{s.mean_f1:.3f}", str(s.no_plan), lengths, top)
     console.print(table)
+
+
+@app.command()
+def rules(
+    kb: Annotated[str, typer.Argument(help="Triple file, store folder or SPARQL URL.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the rules (JSONL, most confident first).")],
+    max_body: Annotated[int, typer.Option(help="Most steps in a rule's body (1 to 3).")] = MAX_BODY,
+    min_support: Annotated[int, typer.Option(help="Least head facts a rule must derive.")] = MIN_SUPPORT,
+    min_head_coverage: Annotated[float, typer.Option(help="Least share of the head's facts a rule must derive.")] = MIN_HEAD_COVERAGE,
+    min_confidence: Annotated[float, typer.Option(help="Least PCA confidence.")] = MIN_CONFIDENCE,
+    skip_bad_lines: SkipBad = False,
+) -> None:
+    """Mine Horn rules from the graph (closed path rules, as AMIE mines them), with support, head coverage and PCA
+    confidence: what the KG tool infers a missing edge by (status `inferred`)."""
+    kg = load(kb, skip_bad_lines)
+    started = time.perf_counter()
+    with progress_bar("mining rules") as progress:
+        task = progress.add_task("bodies", total=None)
+        mined = mine_rules(kg, max_body=max_body, min_support=min_support, min_head_coverage=min_head_coverage,
+                           min_confidence=min_confidence, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    partial = out.with_name(out.name + ".partial")
+    write_rules(mined, partial)
+    partial.replace(out)
+    err.print(f"wrote {len(mined):,} rules to {out} in {time.perf_counter() - started:.1f}s", highlight=False)
+    table = Table("head", "rules", "best PCA confidence", "its head coverage", "its support", title="rules by head")
+    for head, found in sorted(rules_by_head(mined).items()):
+        best = found[0]
+        table.add_row(head, str(len(found)), f"{best.pca_confidence:.3f}", f"{best.head_coverage:.3f}", f"{best.support:,}")
+    console.print(table)
+    for rule in mined[:10]:
+        console.print(f"{rule.pca_confidence:.3f}  {rule.text()}", highlight=False, soft_wrap=True)
