@@ -62,7 +62,9 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/ray.py
 	$(BIN)/python bench/backends.py
 	$(BIN)/python bench/faithful.py --calibrate
-	$(BIN)/python bench/faithful.py --per-hop 400
+	$(BIN)/python bench/faithful.py
+	$(BIN)/python bench/sets.py
+	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/prover.py
 	$(BIN)/python bench/logic_data.py
 	$(BIN)/python bench/logic.py

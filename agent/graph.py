@@ -138,6 +138,8 @@ class Agent:
             conclusion = tool.conclude(state.frame, state.candidate, state.result)
             return {"status": "answered", "answers": conclusion.answers, "message": conclusion.message, "conclusion": conclusion}
         refusal = tool.abstain(state.frame, state.attempts)
+        if isinstance(refusal, Conclusion):  # inferred: answers from weaker evidence, said so by its status
+            return {"status": refusal.status, "answers": refusal.answers, "message": refusal.message, "conclusion": refusal}
         return {"status": refusal.status, "answers": [], "message": refusal.message,
                 "conclusion": Conclusion(answers=[], message=refusal.message, evidence=refusal.evidence)}
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 ToolName = str  # a registered tool's name (tools/registry.py): kg, logic, induce, regress, and any installed
 Route = str  # a tool's name, or "none": no tool serves the message
 # Every status a run can end with, in one place (traces, API and viewer read this list).
-Status = Literal["running", "answered", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
+Status = Literal["running", "answered", "inferred", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
 STATUSES: tuple[str, ...] = Status.__args__
 
 
@@ -143,6 +143,8 @@ class Conclusion(BaseModel):
     answers: list[str]
     message: str
     evidence: Any = None  # the tool's typed evidence, with a `kind` the viewer picks a renderer by
+    # "inferred": no candidate passed, and the tool concluded from weaker evidence it names (the KG's mined rules)
+    status: Status = "answered"
 
 
 Frame = TypeVar("Frame")  # a tool's reading of a task (the KG's linked topic; the logic problem; the data set)
@@ -167,7 +169,8 @@ class Tool(Protocol[Frame, Candidate, Result]):
 
     def conclude(self, frame: Frame, candidate: Candidate, result: Result) -> Conclusion: ...
 
-    def abstain(self, frame: Frame, attempts: list[Attempt]) -> Refusal: ...  # no candidate passed: why not
+    # No candidate passed: why not; or what weaker evidence still concludes (a Conclusion with its own status).
+    def abstain(self, frame: Frame, attempts: list[Attempt]) -> Refusal | Conclusion: ...
 
 
 @dataclass(eq=False)

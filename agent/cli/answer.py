@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from agent.assemble import open_agent
 from agent.batch import check_output, run_tool, write_lines
@@ -61,19 +62,19 @@ def ask(
         print(answer.model_dump_json(indent=2))
         return
     if answer.route:
-        err.print(f"[dim]routed to {answer.tool}: {answer.route.reason}[/]", highlight=False)
+        err.print(f"[dim]routed to {answer.tool}: {escape(answer.route.reason)}[/]", highlight=False)
     if answer.status != "answered":
-        console.print(f"[yellow]{answer.message}[/]", highlight=False)
+        console.print(f"[yellow]{escape(answer.message)}[/]", highlight=False)  # inferred, or why not
         for c in answer.link_candidates:
-            console.print(f"  considered: {c.entity} ({c.method}, {c.score:.2f})", highlight=False)
+            console.print(f"  considered: {escape(c.entity)} ({c.method}, {c.score:.2f})", highlight=False)
     else:
         more = f" (+{len(answer.answers) - 20} more)" if len(answer.answers) > 20 else ""
-        console.print(f"[bold]{', '.join(answer.answers[:20])}[/]{more}", highlight=False)
+        console.print(f"[bold]{escape(', '.join(answer.answers[:20]))}[/]{more}", highlight=False)
         for line in evidence_lines(answer):
             console.print("  " + line, highlight=False, markup=False, style="dim")
     for attempt in answer.attempts:
         if attempt.failed:
-            console.print(f"[dim]rejected {attempt.candidate}: failed {', '.join(attempt.failed)}[/]", highlight=False)
+            console.print(f"[dim]rejected {escape(attempt.candidate)}: failed {', '.join(attempt.failed)}[/]", highlight=False)
     err.print(f"trace {answer.trace_id} in {store.path}; {answer.seconds['total']:.2f}s", highlight=False)
 
 

@@ -6,7 +6,26 @@ const GRAPH_STEP = 20; // answers whose witness paths are drawn at first; "show 
 // limited, not paginated: the paths of the first GRAPH_STEP answers (ranked by support) are drawn,
 // and a button adds as many again. `answers` gives the ranking (object keys would sort years first).
 function kgCard(evidence, answers) {
+  if (evidence.inference?.answers?.length) return inferredCard(evidence);
   if (evidence.missing) return missingCard(evidence);
+  if (evidence.decision) return el("div", {}, decisionCard(evidence.decision), groundingCard(evidence, Object.keys(evidence.witnesses)));
+  return groundingCard(evidence, answers);
+}
+
+// A question over a set: the set grounded in the graph (drawn below), and what clingo decided over it, with the
+// program it solved and the facts it was given.
+function decisionCard(d) {
+  const shown = (names) => names.slice(0, 8).join(", ") + (names.length > 8 ? `, … (${names.length})` : "");
+  const rows = [["members", String(d.members)], d.condition ? ["condition", `${d.condition} (by ${d.step})`] : null,
+    ["meet it", shown(d.met) || "none"], d.condition ? ["do not", shown(d.failed) || "none"] : null,
+    d.unknown.length ? ["unknown (no value in the graph)", shown(d.unknown)] : null].filter(Boolean);
+  return el("div", { id: "decision" }, el("h3", {}, `Decided over the set by clingo: ${d.answer}`),
+    el("table", {}, el("tbody", {}, ...rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))))),
+    el("details", {}, el("summary", {}, `The answer-set program (${d.program.split("\n").length} lines) and what it derived`),
+      el("pre", {}, d.program), el("pre", {}, d.derived.join(" "))));
+}
+
+function groundingCard(evidence, answers) {
   const witnesses = evidence.witnesses || {};
   const ranked = answers || evidence.answers || Object.keys(witnesses);
   const topics = new Set(evidence.topics?.length ? evidence.topics : [evidence.topic]); // a conjunctive plan has two
@@ -30,23 +49,42 @@ function kgCard(evidence, answers) {
 // A plan as text: steps joined by arrows, the branches of a conjunctive plan by "&".
 const planText = (plan) => plan.join(" → ").replaceAll(" → & → ", " & ");
 
-// An abstention: the reading of the question that was tried, and the edge the graph lacks for it.
+// An abstention: the reading of the question that was tried, the edge the graph lacks for it, and the best
+// rule tried for that edge, if any.
 function missingCard(evidence) {
+  const tried = evidence.inference?.rules_tried || [];
+  const near = evidence.inference?.below?.[0];
+  return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" }, ...missingLines(evidence, " No answer is given."),
+    tried.length ? el("p", {}, "Best rule tried: ", el("code", {}, tried[0]), near
+      ? `; it suggests ${near.answer} at confidence ${near.confidence.toFixed(2)}, below the ${evidence.inference.min_confidence.toFixed(2)} asked.`
+      : "; it derives nothing here.") : null));
+}
+
+function missingLines(evidence, tail) {
   const { missing, plan } = evidence;
   const from = (evidence.topics?.length ? evidence.topics : [evidence.topic]).join(" and ");
-  if (missing.disjoint?.length) {
-    return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
-      el("p", {}, "The question was read as ", el("code", {}, planText(plan)), ` from ${from}.`),
-      el("p", {}, `Its branches reach ${missing.disjoint.join(" and ")} entities, none of them in common. No answer is given.`)));
-  }
+  const read = el("p", {}, "The question was read as ", el("code", {}, planText(plan)), ` from ${from}.`);
+  if (missing.disjoint?.length) return [read, el("p", {}, `Its branches reach ${missing.disjoint.join(" and ")} entities, none of them in common.${tail}`)];
   const topic = missing.topic || evidence.topic;
   const relation = missing.step.replace(/^~/, ""), direction = missing.step.startsWith("~") ? "to" : "from";
   const where = missing.hop === 1 ? topic
     : `${missing.count} entities that ${missing.before.join(" → ")} reaches from ${topic} (${missing.sources.join(", ")}${missing.count > missing.sources.length ? ", …" : ""})`;
-  return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" },
-    el("p", {}, "The question was read as ", el("code", {}, planText(plan)), ` from ${from}.`),
-    el("p", {}, `Hop ${missing.hop} needs a `, el("code", {}, relation), ` edge ${direction} ${where}; the graph has none`
-      + (missing.only_topic ? ` other than back to ${topic}, which a path never revisits` : "") + ". No answer is given.")));
+  return [read, el("p", {}, `Hop ${missing.hop} needs a `, el("code", {}, relation), ` edge ${direction} ${where}; the graph has none`
+    + (missing.only_topic ? ` other than back to ${topic}, which a path never revisits` : "") + `.${tail}`)];
+}
+
+// Answers inferred by rules mined from the graph: each with its rule, the rule's confidence on the graph, and
+// the facts it was derived from, drawn as paths from the topic. They are not facts, and the card says so.
+function inferredCard(evidence) {
+  const shown = evidence.inference.answers.slice(0, GRAPH_STEP);
+  const rows = shown.map((a) => el("tr", {}, el("td", {}, a.answer), el("td", {}, a.confidence.toFixed(2)),
+    el("td", {}, el("code", {}, a.rule)), el("td", {}, String(a.rules))));
+  const table = el("table", { id: "inferred" },
+    el("thead", {}, el("tr", {}, ...["answer", "confidence", "rule", "rules that derive it"].map((h) => el("th", {}, h)))), el("tbody", {}, ...rows));
+  const svg = drawGraph(shown.flatMap((a) => a.paths), new Set(shown.map((a) => a.answer)), new Set([evidence.topic]));
+  return el("div", {}, el("h3", {}, "Inferred, not in the graph"),
+    el("div", { id: "missing" }, ...missingLines(evidence, " The answers below are inferred by rules the graph supports, not read from it.")),
+    table, el("p", { class: "graph-note" }, `The facts each answer was inferred from (${shown.length} of ${evidence.inference.answers.length} answers).`), svg);
 }
 
 function edgeKey(e) { return `${e.source}\t${e.relation}\t${e.target}`; }

@@ -182,6 +182,7 @@ class QuestionForms(TrainedTable):
 
 
 DEFAULT_MAX_GAP = 2.0  # nats, for a planner shipped without a calibrated table
+DEFAULT_MIN_RULE_CONFIDENCE = 0.5  # likewise: the least PCA confidence of a rule whose answer is given as inferred
 
 
 class Readings(TrainedTable):
@@ -192,5 +193,8 @@ class Readings(TrainedTable):
 
     max_gap: float
     calibration: dict = {}
+    # The least PCA confidence at which a rule's answer for a missing step is given as `inferred` (bench/faithful.py --calibrate).
+    min_rule_confidence: float = DEFAULT_MIN_RULE_CONFIDENCE
+    rule_calibration: dict = {}
 
     FILE: ClassVar[str] = "readings.json"

@@ -23,8 +23,9 @@ def items(questions: list[Question]) -> list[BatchItem]:
 def record(item: BatchItem, answer) -> dict:
     """The structured answer as the API gives it (the question alone, with no answer, when it failed)."""
     if answer is None:
-        return {"question": item.task.question, "answers": []}
-    return answer.model_dump(mode="json")
+        return {"question": item.task.question, "answers": [], "inferred": False}
+    # A column of its own: inferred answers come from rules mined from the graph, not from its facts.
+    return answer.model_dump(mode="json") | {"inferred": answer.status == "inferred"}
 
 
 def summary(items: list[BatchItem], lines: dict[str, dict]) -> dict:

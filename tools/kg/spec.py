@@ -22,6 +22,11 @@ def lines(answer) -> list[str]:
     """The plan from the topic, then a witness path per topic for the first answers."""
     out = [f"Plan: {plan_text(answer.plan)} from {' and '.join(answer.topics or [answer.topic])}" + (
         f", by the {answer.planner} planner standing in while the model server is down (degraded)." if answer.degraded else ".")]
+    decision = getattr(answer.grounding, "decision", None)
+    if decision:
+        out.append(f"Decided by clingo over the set: {decision.sentence()}")
+        return out + ["Evidence: " + render_path(path) for a in list(answer.evidence)[:MAX_PATHS]
+                      for path in one_per_topic(answer.evidence[a])]
     for a in answer.answers[:MAX_PATHS]:
         out += ["Evidence: " + render_path(path) for path in one_per_topic(answer.evidence.get(a, []))]
     return out

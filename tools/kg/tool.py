@@ -4,8 +4,12 @@ frame: link the topic entity and mask it (a weak link must come with a question 
 graph's own) -> propose: the planner's readings of the question, ranked (asked again with wider
 sampling); a plan scored far below the best reading is another question, and is dropped before it is
 grounded -> execute: the plan breadth-first over the graph, answers with witness paths -> check:
-chains, grounded, not the topic, answer kind -> conclude: the answers and their witness paths; or
-abstain: when the best reading grounds to nothing, say which edge the graph lacks.
+chains, grounded, not the topic, answer kind -> conclude: the answers and their witness paths (for a
+question over a set, "how many", "are all", "which of them were released before 1995": the set grounded so,
+and the count, quantifier or filter decided over it by clingo, tools/kg/sets.py); or
+abstain: when the best reading grounds to nothing, say which edge the graph lacks; or, when rules mined from
+the graph derive the missing step (tools/kg/infer.py) with a confidence at or above the calibrated one,
+answer `inferred`: the derived answers, each with its rule and the facts it used, never mixed with facts.
 
 With a fallback planner (the edge scorer beside an LLM planner), a model server that does not answer
 makes the fallback propose instead, and the answer says it was degraded.
@@ -22,15 +26,18 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from kg.linking import STOPWORDS, Framed, LinkCandidate
-from kg.paths import AND, Edge, PathResult, branches, execute_plan, plan_text
+from kg.linking import STOPWORDS, EntityLinker, Framed, LinkCandidate
+from kg.paths import AND, Edge, PathResult, branches, execute_plan, plan_text, render_path
 from kg.questions import BRACKETED, MASK, masked
+from kg.rules import Rule
 from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
 from tools.base import Attempt, Check, Conclusion, LLMUnavailable, Proposal, Recognition, Refusal, Task
-from tools.kg.checks import DEFAULT_MAX_GAP, AnswerKinds, Conventions, QuestionForms, Readings, check_grounding
+from tools.kg.checks import DEFAULT_MAX_GAP, DEFAULT_MIN_RULE_CONFIDENCE, AnswerKinds, Conventions, QuestionForms, Readings, check_grounding
+from tools.kg.infer import Inference, InferredAnswer, infer
 from tools.kg.input import KGInput
 from tools.kg.llm_planner import RankedPlan
+from tools.kg.sets import SetDecision, SetQuery, decide, read_query
 
 NO_ENTITY = "no entity of the knowledge graph found in the question"
 DOWN_SECONDS = 5.0  # after the model server failed to answer, the fallback proposes for this long before it is tried again
@@ -68,11 +75,12 @@ class Planner(Protocol):
 
 
 class KGFrame(BaseModel):
-    question: str
+    question: str  # what the planner reads: for a question over a set, the question naming the set
     topic: str
     topics: list[str] = []  # the topic, then a second entity the question names ([ENT2]), if any
     masked_question: str
     link_candidates: list[LinkCandidate]
+    query: SetQuery | None = None  # a count, quantifier or filter over the set the question names (tools/kg/sets.py)
 
 
 class MissingEdge(BaseModel):
@@ -115,6 +123,8 @@ class KGGrounding(BaseModel):
     witnesses: dict[str, list[list[Edge]]]
     planner: str
     missing: MissingEdge | None = None
+    inference: Inference | None = None  # status `inferred`, or the rules tried before `not_in_graph`
+    decision: SetDecision | None = None  # a question over the set: what clingo decided over it
 
 
 class KGTool:
@@ -123,7 +133,7 @@ class KGTool:
 
     def __init__(self, planner: Planner, kinds: AnswerKinds | None = None, forms: QuestionForms | None = None, *,
                  fallback: Planner | None = None, replan_samples: int = 4, replan_temperature: float = 1.0,
-                 max_witnesses: int = 3) -> None:
+                 max_witnesses: int = 3, rules: list[Rule] | None = None) -> None:
         self.planner = planner
         self.fallback = fallback  # proposes when the planner's model server does not answer
         self.kg = planner.kg
@@ -134,6 +144,10 @@ class KGTool:
         self.revisit = bool(conventions and conventions.revisit)  # learned: paths may come back to the topic
         # How far below its best reading a planner's plan may score and still be a reading of the question.
         self.max_gap = {p.name: _max_gap(p) for p in (planner, fallback) if p is not None}
+        self.linker = EntityLinker(self.kg)  # for the values a question over a set names
+        self.rules = rules or []  # mined from the graph (kg/rules.py): what a missing step may be inferred by
+        readings = Readings.load(planner.folder) if planner.folder else None
+        self.min_rule_confidence = readings.min_rule_confidence if readings else DEFAULT_MIN_RULE_CONFIDENCE
         self.replan_samples = replan_samples
         self.replan_temperature = replan_temperature
         self.max_witnesses = max_witnesses
@@ -153,7 +167,8 @@ class KGTool:
             detail = f"{marked.group(0)} is marked as the topic entity"
             return Recognition(fits=True, signal=detail, checks=[Check(name="entity", passed=True, detail=detail)],
                                reason="the message marks its topic entity in [brackets], as KG questions do")
-        links, _, masked_question = self.planner.link(text)
+        query = read_query(text, self.linker)
+        links, _, masked_question = self.planner.link(query.base if query else text)
         if not links:
             checks = [Check(name="entity", passed=False, detail="no entity of the graph is named")]
         else:
@@ -192,14 +207,22 @@ class KGTool:
                             f"{'known' if known else 'unknown'}); shared words: {', '.join(sorted(shared)) or 'none'}")
 
     def frame(self, task: Task) -> KGFrame | Refusal:
+        query = read_query(task.question, self.linker)
+        question = query.base if query else task.question  # a question over a set: the planner reads the set's question
         topic = KGInput.model_validate(task.input or {}).topic
         if topic is not None:
             if not self.kg.has(topic):
                 return Refusal(status="no_entity", message=f"input.topic: {topic!r} is not an entity of the knowledge graph")
             link = LinkCandidate(entity=topic, span=topic, method="marked", score=1.0)
-            return KGFrame(question=task.question, topic=topic, topics=[topic], masked_question=masked(task.question, topic),
-                           link_candidates=[link])
-        links, topics, masked_question = self.planner.link(task.question)
+            return KGFrame(question=question, topic=topic, topics=[topic], masked_question=masked(question, topic),
+                           link_candidates=[link], query=query)
+        links, topics, masked_question = self.planner.link(question)
+        marked = BRACKETED.search(question)
+        if marked and (not links or links[0].method != "marked"):
+            # A name the user marked is taken as written: the graph not holding it is an answer, not a typo to fix.
+            nearest = ", ".join(repr(c.entity) for c in links[:5])
+            return Refusal(status="no_entity", message=f"{marked.group(0)} is not an entity of the knowledge graph"
+                                                       + (f"; the nearest names it holds: {nearest}" if nearest else ""))
         if not links:
             return Refusal(status="no_entity", message=NO_ENTITY)
         best = links[0]
@@ -209,8 +232,8 @@ class KGTool:
                 return Refusal(status="no_entity",
                                message=f"{NO_ENTITY}: the only candidate, {best.entity!r} for {best.span!r}, is a weak link "
                                        f"({best.weak}) and the message does not read like a question about it ({fits.detail})")
-        return KGFrame(question=task.question, topic=best.entity, topics=topics, masked_question=masked_question,
-                       link_candidates=links)
+        return KGFrame(question=question, topic=best.entity, topics=topics, masked_question=masked_question,
+                       link_candidates=links, query=query)
 
     def propose(self, frame: KGFrame, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         """The planner's readings of the question, best first; asked again, it samples more widely. A plan
@@ -259,6 +282,13 @@ class KGTool:
 
     def check(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> list[Check]:
         checks = check_grounding(frame.question, result, self.schema, self.kinds, revisit=self.revisit)
+        if frame.query and frame.query.comparator and result.answers:
+            try:
+                decision = self.decide(frame, result)
+                checks.append(Check(name="condition", passed=True,
+                                    detail=f"{frame.query.condition!r} is checked by `{decision.step}` from the set's members"))
+            except ValueError as e:
+                checks.append(Check(name="condition", passed=False, detail=str(e)))
         if not result.answers:
             missing = self.missing_edge(frame, result)
             checks = [c.model_copy(update={"detail": missing.sentence(frame.topic)}) if c.name == "grounded" else c
@@ -286,12 +316,21 @@ class KGTool:
     def conclude(self, frame: KGFrame, candidate: RankedPlan, result: PathResult) -> Conclusion:
         grounding = KGGrounding(topic=frame.topic, topics=result.topics, plan=result.plan, planner=candidate.by or self.planner.name,
                                 witnesses={a: result.witnesses.get(a, []) for a in result.answers})
-        return Conclusion(answers=result.answers, message=f"{len(result.answers)} answer(s) via {plan_text(result.plan)}",
+        message = f"{len(result.answers)} answer(s) via {plan_text(result.plan)}"
+        if frame.query is None:
+            return Conclusion(answers=result.answers, message=message, evidence=grounding)
+        grounding.decision = decision = self.decide(frame, result)
+        answers = decision.met if decision.aggregate == "list" else [decision.answer]
+        return Conclusion(answers=answers, message=f"{decision.sentence()} The set: {message}, decided by clingo.",
                           evidence=grounding)
 
-    def abstain(self, frame: KGFrame, attempts: list[Attempt]) -> Refusal:
+    def decide(self, frame: KGFrame, result: PathResult) -> SetDecision:
+        return decide(self.kg, self.schema, frame.query, result.answers, result.plan[-1])
+
+    def abstain(self, frame: KGFrame, attempts: list[Attempt]) -> Refusal | Conclusion:
         """No plan passed. When the best reading of the question grounded to nothing, the answer is not in the
-        graph, and the message names the edge it lacks; otherwise no plan fits the question."""
+        graph: the message names the edge it lacks, and rules that derive that edge confidently enough give an
+        `inferred` answer instead; otherwise no plan fits the question."""
         if not attempts:
             return Refusal(status="no_plan", message="the planner proposed no plan for this question")
         best = attempts[0]
@@ -301,13 +340,55 @@ class KGTool:
         missing = self.missing_edge(frame, self.execute(frame, candidate))
         others = [a.candidate for a in attempts[1:]]
         topics = self.topics_of(frame, candidate.plan)
-        message = (f"{missing.sentence(frame.topic)} The question was read as {best.candidate} from {' and '.join(topics)}"
-                   + (f" (other readings tried: {'; '.join(others)})" if others else "")
-                   + "; no answer is given rather than an answer to another question.")
+        read = (f"The question was read as {best.candidate} from {' and '.join(topics)}"
+                + (f" (other readings tried: {'; '.join(others)})" if others else ""))
         evidence = KGGrounding(topic=frame.topic, topics=topics, plan=candidate.plan, witnesses={},
-                               planner=candidate.by or self.planner.name,
-                               missing=missing)
+                               planner=candidate.by or self.planner.name, missing=missing)
+        inference = None if frame.query else self.infer(frame, candidate.plan, missing)
+        if inference and inference.answers:
+            evidence.inference, evidence.witnesses = inference, {a.answer: a.paths for a in inference.answers}
+            shown = "; ".join(f"{a.answer} (confidence {a.confidence:.2f})" for a in inference.answers[:5])
+            best_answer = inference.answers[0]
+            message = (f"Inferred, not in the graph: {shown}{', ...' if len(inference.answers) > 5 else ''}. "
+                       f"{missing.sentence(frame.topic)} By the rule {best_answer.rule}, which holds for "
+                       f"{best_answer.confidence:.0%} of the graph's cases, from "
+                       f"{render_path(best_answer.paths[0])}. {read}.")
+            return Conclusion(status="inferred", answers=[a.answer for a in inference.answers], message=message,
+                              evidence=evidence)
+        evidence.inference = inference
+        tried = ""
+        if inference and inference.rules_tried:
+            near = inference.below[0] if inference.below else None
+            tried = (f" The best rule tried, {inference.best_tried()}, " + (
+                f"suggests {near.answer} at {near.confidence:.2f}, below the {inference.min_confidence:.2f} asked"
+                if near else "derives nothing here") + ".")
+        message = f"{missing.sentence(frame.topic)}{tried} {read}; no answer is given rather than an answer to another question."
         return Refusal(status="not_in_graph", message=message, evidence=evidence)
+
+    def infer(self, frame: KGFrame, plan: list[str], missing: MissingEdge) -> Inference | None:
+        """The missing step inferred by the mined rules from the entities it was taken from, and any steps after it
+        walked from the inferred entities; None when no rule has the step as its head or the plan is conjunctive."""
+        if missing.disjoint or AND in plan or not any(r.head == missing.step for r in self.rules):
+            return None
+        before, after = plan[: missing.hop - 1], plan[missing.hop :]
+        sources = [frame.topic] if not before else execute_plan(self.kg, [frame.topic], before, revisit=self.revisit).answers
+        ids = [self.kg.entity_id(s) for s in sources]
+        inference = infer(self.kg, self.rules, missing.step, ids, min_confidence=self.min_rule_confidence,
+                          max_witnesses=self.max_witnesses)
+        if not after or not inference.answers:
+            return inference
+        # The steps after the inferred one are facts, walked from each inferred entity; an answer keeps the best
+        # confidence among the inferred entities it is reached from.
+        by_entity = {a.answer: a for a in inference.answers}
+        result = execute_plan(self.kg, list(by_entity), after, max_witnesses=self.max_witnesses, revisit=self.revisit)
+        found = []
+        for answer in result.answers:
+            paths = result.witnesses[answer]
+            via = max((by_entity[p[0].source] for p in paths), key=lambda a: a.confidence)
+            found.append(InferredAnswer(answer=answer, confidence=via.confidence, rule=via.rule, rules=via.rules,
+                                        paths=[via.paths[0] + p for p in paths if p[0].source == via.answer][: self.max_witnesses]))
+        found.sort(key=lambda a: -a.confidence)  # stable: the walk's own ranking within a confidence
+        return inference.model_copy(update={"answers": found})
 
 
 def _max_gap(planner: Planner) -> float:
