@@ -41,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--llm-every", type=int, default=5, help="the LLM planner answers every N-th held-out question")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "backends.json")
+    parser.add_argument("--backends", default="memory,store,sparql_server", help="which of them to run (memory first)")
     args = parser.parse_args()
     held_out = [q for hops in (1, 2, 3) for q in read_questions(METAQA / f"qa_{hops}hop_dev.txt") if is_held_out(q.id)]
     figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "questions": len(held_out)}
@@ -53,6 +54,7 @@ def main() -> None:
         sets = {"embedding": held_out, "llm": held_out[:: args.llm_every]}
         with sparql_server(store) as url:
             backends = {"memory": str(METAQA / "kb.txt"), "store": str(store), "sparql_server": url}
+            backends = {name: kg for name, kg in backends.items() if name in args.backends.split(",")}
             for planner, questions in sets.items():
                 path = work / f"{planner}.jsonl"
                 path.write_text("".join(json.dumps({"id": q.id, "question": q.question, "answers": q.answers, "hops": q.hops}) + "\n"
@@ -63,7 +65,7 @@ def main() -> None:
                     summary, seconds = run_watched(["batch", "--kg", kg, "--questions", str(path), "--out", str(out), "--planner",
                                                     "embedding" if planner == "embedding" else "auto", "--traces", str(work / "t.sqlite")],
                                                    lambda pid, s: None, every=1.0)
-                    runs[backend] = {k: summary[k] for k in ("n", "hits_at_1", "micro_f1", "questions_per_s")} | {
+                    runs[backend] = {k: summary[k] for k in ("n", "hits_at_1", "micro_f1", "questions_per_s", "status")} | {
                         "wall_seconds_including_start": round(seconds, 1)}
                     if backend != "memory":
                         runs[backend]["lines_equal_memory"] = lines(out) == lines(work / f"{planner}-memory.jsonl")

@@ -67,7 +67,10 @@ def test_a_missing_edge_is_inferred_with_the_rule_and_its_facts(films):
     rules = mine_rules(films, min_support=1, min_head_coverage=0.0, min_confidence=0.0)
     inference = infer(films, rules, "in_language", [films.entity_id("f5")], min_confidence=0.5)
     [english] = inference.answers
-    assert (english.answer, english.confidence, english.rule) == ("en", 0.5, rule(rules, "in_language", SAME_DIRECTOR).text())
+    assert (english.answer, english.rule, english.rule_confidence) == ("en", rule(rules, "in_language", SAME_DIRECTOR).text(), 0.5)
+    # Where it is applied, the rule's neighbours agree: both of d1's other films are in English. Their say moves the
+    # rule's confidence on the whole graph (counted as two neighbours): (2 + 2 * 0.5) / (2 + 2).
+    assert (english.via, english.neighbours, english.agree, english.confidence) == (["d1"], 2, 2, 0.75)
     paths = [[(e.source, e.relation, e.target) for e in path] for path in english.paths]
     assert paths == [[("f5", "directed_by", "d1"), ("d1", "~directed_by", "f1"), ("f1", "in_language", "en")],
                      [("f5", "directed_by", "d1"), ("d1", "~directed_by", "f2"), ("f2", "in_language", "en")]]

@@ -185,7 +185,7 @@ def test_the_run_list_searches_and_filters(page, service):
     expect(runs).not_to_have_count(0)
     page.fill("#search", "")
     statuses = page.locator("#status option").all_text_contents()
-    assert statuses[1:] == ["running", "answered", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
+    assert statuses[1:] == ["running", "answered", "inferred", "not_in_graph", "undecided", "no_entity", "no_plan", "no_tool", "error"]
     page.select_option("#tool", "logic")
     expect(runs.locator(".tool").filter(has_not_text="logic")).to_have_count(0)
     expect(runs).not_to_have_count(0)
@@ -212,6 +212,30 @@ def test_a_fact_the_graph_lacks_shows_the_reading_and_the_missing_edge(page, ser
     expect(page.locator("#steps [data-node=check] .node.fail").first).to_be_visible()  # grounded: failed
     assert page.evaluate(NULL_TEXTS) == []
     page.screenshot(path=ARTIFACTS / "viewer-not-in-graph.png")
+
+
+def test_an_inferred_answer_shows_its_rule_and_the_facts_it_rests_on(page, service):
+    # The demo graph has no writer for Physical Evidence; its director wrote his other films (MetaQA's facts).
+    ask(page, service, "who wrote [Physical Evidence]", status="inferred")
+    expect(page.locator("#answer")).to_contain_text("Inferred, not in the graph: Michael Crichton")
+    card = page.locator("#evidence[data-kind=kg]")
+    expect(card.locator("h3").first).to_have_text("Inferred, not in the graph")
+    expect(card.locator("#inferred tbody tr").first).to_contain_text("written_by(X, Y) :- directed_by(X, Y)")
+    expect(card.locator("#inferred tbody tr").first).to_contain_text("Michael Crichton")
+    expect(card.locator("#graph [data-name='Michael Crichton']")).to_have_count(1)
+    assert page.evaluate(NULL_TEXTS) == []
+    page.screenshot(path=ARTIFACTS / "viewer-inferred.png")
+
+
+def test_a_question_over_a_set_shows_what_clingo_decided_above_the_set(page, service):
+    ask(page, service, "How many films did [Christopher Nolan] direct?")
+    decision = page.locator("#evidence[data-kind=kg] #decision")
+    expect(decision.locator("h3")).to_contain_text("Decided over the set by clingo:")
+    decision.locator("summary").click()
+    expect(decision.locator("pre").first).to_contain_text("count(N) :- N = #count")
+    expect(page.locator("#graph [data-name='Inception']")).to_have_count(1)  # the set's witness paths
+    assert page.evaluate(NULL_TEXTS) == []
+    page.screenshot(path=ARTIFACTS / "viewer-set-question.png")
 
 
 def test_a_replan_shows_as_a_second_attempt_with_its_reason(page, service):

@@ -55,9 +55,10 @@ function missingCard(evidence) {
   const tried = evidence.inference?.rules_tried || [];
   const near = evidence.inference?.below?.[0];
   return el("div", {}, el("h3", {}, "Not in the graph"), el("div", { id: "missing" }, ...missingLines(evidence, " No answer is given."),
-    tried.length ? el("p", {}, "Best rule tried: ", el("code", {}, tried[0]), near
-      ? `; it suggests ${near.answer} at confidence ${near.confidence.toFixed(2)}, below the ${evidence.inference.min_confidence.toFixed(2)} asked.`
-      : "; it derives nothing here.") : null));
+    near ? el("p", {}, `The rules suggest ${near.answer} at confidence ${near.confidence.toFixed(2)}, below the `
+      + `${evidence.inference.min_confidence.toFixed(2)} asked: `, el("code", {}, near.rule), ".")
+      : tried.length ? el("p", {}, "No rule for it derives anything here; the best tried: ", el("code", {}, tried[0]), ".")
+      : evidence.inference ? el("p", {}, "No rule mined from the graph concludes ", el("code", {}, evidence.missing.step), ".") : null));
 }
 
 function missingLines(evidence, tail) {
@@ -78,9 +79,12 @@ function missingLines(evidence, tail) {
 function inferredCard(evidence) {
   const shown = evidence.inference.answers.slice(0, GRAPH_STEP);
   const rows = shown.map((a) => el("tr", {}, el("td", {}, a.answer), el("td", {}, a.confidence.toFixed(2)),
-    el("td", {}, el("code", {}, a.rule)), el("td", {}, String(a.rules))));
+    el("td", {}, el("code", {}, a.rule), ` (${a.rule_confidence.toFixed(2)} on the whole graph)`),
+    el("td", {}, a.neighbours ? `${a.agree} of ${a.neighbours} sharing ${a.via.slice(0, 2).join(", ")}` : "none"),
+    el("td", {}, String(a.rules))));
   const table = el("table", { id: "inferred" },
-    el("thead", {}, el("tr", {}, ...["answer", "confidence", "rule", "rules that derive it"].map((h) => el("th", {}, h)))), el("tbody", {}, ...rows));
+    el("thead", {}, el("tr", {}, ...["answer", "confidence", "best rule", "its neighbours here agree", "rules that derive it"]
+      .map((h) => el("th", {}, h)))), el("tbody", {}, ...rows));
   const svg = drawGraph(shown.flatMap((a) => a.paths), new Set(shown.map((a) => a.answer)), new Set([evidence.topic]));
   return el("div", {}, el("h3", {}, "Inferred, not in the graph"),
     el("div", { id: "missing" }, ...missingLines(evidence, " The answers below are inferred by rules the graph supports, not read from it.")),

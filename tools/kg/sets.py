@@ -130,6 +130,15 @@ class SetDecision(BaseModel):
         return f"{self.answer.capitalize()}: {meet}{failed}{unknown}."
 
 
+# The quantifiers, read open-world: a member with no value of the property is neither a yes nor a no.
+VERDICTS = [
+    "some_ok :- ok(_).", "some_failed :- failed(_).", "some_unknown :- unknown(_).",
+    "all(no) :- some_failed.", "all(unknown) :- not some_failed, some_unknown.", "all(yes) :- not some_failed, not some_unknown.",
+    "any(yes) :- some_ok.", "any(unknown) :- not some_ok, some_unknown.", "any(no) :- not some_ok, not some_unknown.",
+    "none(no) :- some_ok.", "none(unknown) :- not some_ok, some_unknown.", "none(yes) :- not some_ok, not some_unknown.",
+]
+
+
 def decide(kg: KnowledgeGraph, schema: Schema, query: SetQuery, members: list[str], last_step: str) -> SetDecision:
     """Decide `query` over `members` (the set the plan ending in `last_step` grounded) with clingo."""
     ids = [kg.entity_id(m) for m in members]
@@ -145,21 +154,14 @@ def decide(kg: KnowledgeGraph, schema: Schema, query: SetQuery, members: list[st
     else:
         lines.append(f"ok(M) :- value(M,V), V {query.comparator} {int(query.value)}.")
     lines += ["failed(M) :- member(M), known(M), not ok(M).", "unknown(M) :- member(M), not known(M), not ok(M).",
-              "count(N) :- N = #count { M : ok(M) }.", "#show ok/1. #show failed/1. #show unknown/1. #show count/1."]
-    program = "\n".join(lines)
-    solved = solve(program, models=1)
-    atoms = solved.first
-    picked = lambda name: [members[int(a[len(name) + 1 : -1])] for a in atoms if a.startswith(name + "(")]  # noqa: E731
+              "count(N) :- N = #count { M : ok(M) }.", *VERDICTS, "#show ok/1. #show failed/1. #show unknown/1. #show count/1.",
+              f"#show {query.aggregate}/1." if query.aggregate in ("all", "any", "none") else ""]
+    program = "\n".join(lines).strip()
+    atoms = solve(program, models=1).first
+    picked = lambda name: [members[i] for i in sorted(int(a[len(name) + 1 : -1]) for a in atoms if a.startswith(name + "("))]  # noqa: E731
     met, failed, unknown = picked("ok"), picked("failed"), picked("unknown")
-    count = next(int(a[6:-1]) for a in atoms if a.startswith("count("))
-    if query.aggregate == "all":
-        answer = "no" if failed else "yes" if not unknown else "unknown"
-    elif query.aggregate == "any":
-        answer = "yes" if met else "no" if not unknown else "unknown"
-    elif query.aggregate == "none":
-        answer = "no" if met else "yes" if not unknown else "unknown"
-    else:
-        answer = str(count)
+    key = "count" if query.aggregate in ("count", "list") else query.aggregate  # the atom that holds the answer
+    answer = next(a[len(key) + 1 : -1] for a in atoms if a.startswith(key + "("))
     shown_values = {members[index[m]]: _value_names(kg, vs, query) for m, vs in list(values.items())[:50]}
     return SetDecision(aggregate=query.aggregate, condition=query.condition, step=step, members=len(members), met=met,
                        failed=failed, unknown=unknown, values=shown_values, answer=answer, program=program,

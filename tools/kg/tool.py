@@ -350,25 +350,27 @@ class KGTool:
             shown = "; ".join(f"{a.answer} (confidence {a.confidence:.2f})" for a in inference.answers[:5])
             best_answer = inference.answers[0]
             message = (f"Inferred, not in the graph: {shown}{', ...' if len(inference.answers) > 5 else ''}. "
-                       f"{missing.sentence(frame.topic)} By the rule {best_answer.rule}, which holds for "
-                       f"{best_answer.confidence:.0%} of the graph's cases, from "
+                       f"{missing.sentence(frame.topic)} {best_answer.reason(missing.step)}; from "
                        f"{render_path(best_answer.paths[0])}. {read}.")
             return Conclusion(status="inferred", answers=[a.answer for a in inference.answers], message=message,
                               evidence=evidence)
         evidence.inference = inference
         tried = ""
-        if inference and inference.rules_tried:
-            near = inference.below[0] if inference.below else None
-            tried = (f" The best rule tried, {inference.best_tried()}, " + (
-                f"suggests {near.answer} at {near.confidence:.2f}, below the {inference.min_confidence:.2f} asked"
-                if near else "derives nothing here") + ".")
+        if inference and inference.below:
+            near = inference.below[0]
+            tried = (f" The rules suggest {near.answer} at confidence {near.confidence:.2f}, below the "
+                     f"{inference.min_confidence:.2f} asked ({near.reason(missing.step)}).")
+        elif inference and inference.rules_tried:
+            tried = f" No rule for it derives anything here (the best tried: {inference.best_tried()})."
+        elif inference:
+            tried = f" No rule mined from the graph concludes `{missing.step}`."
         message = f"{missing.sentence(frame.topic)}{tried} {read}; no answer is given rather than an answer to another question."
         return Refusal(status="not_in_graph", message=message, evidence=evidence)
 
     def infer(self, frame: KGFrame, plan: list[str], missing: MissingEdge) -> Inference | None:
         """The missing step inferred by the mined rules from the entities it was taken from, and any steps after it
-        walked from the inferred entities; None when no rule has the step as its head or the plan is conjunctive."""
-        if missing.disjoint or AND in plan or not any(r.head == missing.step for r in self.rules):
+        walked from the inferred entities; None with no rules, or for a conjunctive plan."""
+        if missing.disjoint or AND in plan or not self.rules:
             return None
         before, after = plan[: missing.hop - 1], plan[missing.hop :]
         sources = [frame.topic] if not before else execute_plan(self.kg, [frame.topic], before, revisit=self.revisit).answers
@@ -385,8 +387,8 @@ class KGTool:
         for answer in result.answers:
             paths = result.witnesses[answer]
             via = max((by_entity[p[0].source] for p in paths), key=lambda a: a.confidence)
-            found.append(InferredAnswer(answer=answer, confidence=via.confidence, rule=via.rule, rules=via.rules,
-                                        paths=[via.paths[0] + p for p in paths if p[0].source == via.answer][: self.max_witnesses]))
+            found.append(via.model_copy(update={"answer": answer, "paths": [via.paths[0] + p for p in paths
+                                                                               if p[0].source == via.answer][: self.max_witnesses]}))
         found.sort(key=lambda a: -a.confidence)  # stable: the walk's own ranking within a confidence
         return inference.model_copy(update={"answers": found})
 
