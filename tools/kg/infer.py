@@ -45,13 +45,15 @@ class InferredAnswer(BaseModel):
     via: list[str] = []  # the entities its first step went through (the director)
     neighbours: int = 0  # the other entities that step reaches back from them with an edge of the missing step
     agree: int = 0  # of them, those whose edge goes to this answer ("7 of Christopher Nolan's 8 other films")
+    inferred: str | None = None  # when steps of the plan follow the inferred one: the inferred entity they were walked from
 
     def reason(self, step: str) -> str:
         """Why, in words: the rule, and what its neighbours say."""
         said = f"By the rule {self.rule}, which holds for {self.rule_confidence:.0%} of the graph's cases"
         if self.neighbours:
             said += (f"; of the {self.neighbours} other entities with a `{step}` edge that share "
-                     f"{', '.join(self.via[:3])}{', ...' if len(self.via) > 3 else ''} with it, {self.agree} have it to {self.answer}")
+                     f"{', '.join(self.via[:3])}{', ...' if len(self.via) > 3 else ''} with it, {self.agree} have it to "
+                     f"{self.inferred or self.answer}")
         return said
 
 

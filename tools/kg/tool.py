@@ -34,7 +34,7 @@ from kg.schema import Schema
 from kg.store import INVERSE, KnowledgeGraph
 from tools.base import Attempt, Check, Conclusion, LLMUnavailable, Proposal, Recognition, Refusal, Task
 from tools.kg.checks import DEFAULT_MAX_GAP, DEFAULT_MIN_RULE_CONFIDENCE, AnswerKinds, Conventions, QuestionForms, Readings, check_grounding
-from tools.kg.infer import Inference, InferredAnswer, infer
+from tools.kg.infer import Inference, infer
 from tools.kg.input import KGInput
 from tools.kg.llm_planner import RankedPlan
 from tools.kg.sets import SetDecision, SetQuery, decide, read_query
@@ -385,10 +385,12 @@ class KGTool:
         result = execute_plan(self.kg, list(by_entity), after, max_witnesses=self.max_witnesses, revisit=self.revisit)
         found = []
         for answer in result.answers:
+            if answer == frame.topic and not self.revisit:
+                continue  # a path never comes back to its topic on this graph, inferred or not
             paths = result.witnesses[answer]
             via = max((by_entity[p[0].source] for p in paths), key=lambda a: a.confidence)
-            found.append(via.model_copy(update={"answer": answer, "paths": [via.paths[0] + p for p in paths
-                                                                               if p[0].source == via.answer][: self.max_witnesses]}))
+            found.append(via.model_copy(update={"answer": answer, "inferred": via.answer, "paths": [
+                via.paths[0] + p for p in paths if p[0].source == via.answer][: self.max_witnesses]}))
         found.sort(key=lambda a: -a.confidence)  # stable: the walk's own ranking within a confidence
         return inference.model_copy(update={"answers": found})
 
