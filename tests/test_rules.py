@@ -2,13 +2,17 @@
 a missing edge inferred by them with clingo."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from kg.rules import Rule, mine_rules, read_rules
 from kg.store import KnowledgeGraph
-from tests.test_cli import reasoner
 from tools.kg.infer import infer
+
+REASONER = str(Path(sys.executable).parent / "reasoner")
 
 # Films by d1 are in English; d2's two films are in French and German; f5 (by d1) has no language. Directors
 # write too (enough of them for directors and writers to be one kind of entity).
@@ -25,6 +29,10 @@ SAME_DIRECTOR = ["directed_by", "~directed_by", "in_language"]
 @pytest.fixture(scope="module")
 def films():
     return KnowledgeGraph.from_triples(TRIPLES)
+
+
+def reasoner(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([REASONER, *args], capture_output=True, text=True, timeout=300)
 
 
 def rule(rules: list[Rule], head: str, body: list[str]) -> Rule | None:
