@@ -24,13 +24,17 @@ def films():
 @pytest.mark.parametrize(("question", "expected"), [
     ("How many films did [Sofia Coppola] write?", SetQuery(base="which films did [Sofia Coppola] write", aggregate="count")),
     ("Are all the films [Christopher Nolan] directed in English?",
-     SetQuery(base="which films [Christopher Nolan] directed", aggregate="all", condition="in English", comparator="=", value="English")),
+     SetQuery(base="which films [Christopher Nolan] directed", aggregate="all", condition="in English", comparator="=", value="English",
+              named=True)),
     ("Which films starring [Tom Hanks] were released before 1995?",
      SetQuery(base="which films starring [Tom Hanks]", aggregate="list", condition="released before 1995", comparator="<", value="1995")),
+    ("which films did [Tom Hanks] make in 1994",  # a year compared as a number, whether or not the graph names it
+     SetQuery(base="which films did [Tom Hanks] make", aggregate="list", condition="in 1994", comparator="=", value="1994")),
     ("were any of the movies written by [Woody Allen] released after 2010",
      SetQuery(base="which movies written by [Woody Allen]", aggregate="any", condition="released after 2010", comparator=">", value="2010")),
     ("is any film directed by [Christopher Nolan] in German?",
-     SetQuery(base="which film directed by [Christopher Nolan]", aggregate="any", condition="in German", comparator="=", value="German")),
+     SetQuery(base="which film directed by [Christopher Nolan]", aggregate="any", condition="in German", comparator="=", value="German",
+              named=True)),
 ])
 def test_the_shape_of_a_question_over_a_set_is_read(metaqa_kg, question, expected):
     assert read_query(question, EntityLinker(metaqa_kg)) == expected
@@ -44,7 +48,7 @@ def test_ordinary_questions_are_not_read_as_questions_over_a_set(metaqa_kg, ques
 
 def test_clingo_decides_over_the_set_reading_the_graph_open_world(films):
     members = ["a", "b", "c"]  # D's films; c has no language in the graph
-    english = SetQuery(base="", aggregate="all", condition="in English", comparator="=", value="English")
+    english = SetQuery(base="", aggregate="all", condition="in English", comparator="=", value="English", named=True)
     decision = decide(films, _schema(films), english, members, "~directed_by")
     assert (decision.answer, decision.step, decision.met, decision.failed, decision.unknown) == ("no", "in_language", ["a"], ["b"], ["c"])
     assert "member(0)." in decision.program and "failed(1)" in decision.derived
@@ -53,9 +57,11 @@ def test_clingo_decides_over_the_set_reading_the_graph_open_world(films):
     before = SetQuery(base="", aggregate="list", condition="released before 2002", comparator="<", value="2002")
     assert decide(films, _schema(films), before, members, "~directed_by").met == ["a", "b"]
     count = SetQuery(base="", aggregate="count", condition="released after 2000", comparator=">", value="2000")
+    in_2001 = SetQuery(base="", aggregate="list", condition="in 2001", comparator="=", value="2001")  # compared as a number
+    assert decide(films, _schema(films), in_2001, members, "~directed_by").met == ["b"]
     assert decide(films, _schema(films), count, members, "~directed_by").answer == "2"
     assert decide(films, _schema(films), SetQuery(base="", aggregate="count"), members, "~directed_by").answer == "3"
-    nowhere = SetQuery(base="", aggregate="all", condition="in Paris", comparator="=", value="Paris")  # people are born there
+    nowhere = SetQuery(base="", aggregate="all", condition="in Paris", comparator="=", value="Paris", named=True)  # people are born there
     with pytest.raises(ValueError, match="no relation from the set's members reaches 'Paris'"):
         decide(films, _schema(films), nowhere, members, "~directed_by")
 

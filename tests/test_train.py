@@ -114,7 +114,7 @@ def test_train_serves_a_planner_that_answers_unbracketed_questions(company, tmp_
     run = subprocess.run([REASONER, "train", "--kg", str(kb), "--questions", str(questions), "--out", str(out),
                           "--steps", "60", "--epochs", "30"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    for stage in ("questions", "conventions", "mining", "planner", "scorer"):
+    for stage in ("questions", "conventions", "mining", "planner", "scorer", "rules"):
         assert stage in run.stderr
     card = json.loads((out / "train.json").read_text())
     assert card["conventions"]["revisit"] and card["conventions"]["topic_answers"] >= 15
@@ -123,6 +123,8 @@ def test_train_serves_a_planner_that_answers_unbracketed_questions(company, tmp_
     assert {"1-hop", "all"} <= set(card["planner"]) and {"1-hop", "all"} <= set(card["scorer"])
     assert (out / "README.md").read_text().startswith("# Trained planner")
     assert (out / "search" / "scorer.npz").is_file() and (out / "conventions.json").is_file()
+    assert (out / "rules.jsonl").read_text() == (out / "search" / "rules.jsonl").read_text()  # mined once, shipped with both
+    assert card["rules"]["rules"] == len((out / "rules.jsonl").read_text().splitlines())
     from agent.assemble import beside_scorer
 
     assert beside_scorer(KnowledgeGraph.load(kb), out) == out / "search"  # `serve --planner OUT` serves both planners
@@ -202,3 +204,4 @@ def test_train_runs_on_a_store_as_on_the_triple_file(company, tmp_path):
         assert run.returncode == 0, run.stderr
         cards[name] = json.loads((tmp_path / name / "train.json").read_text())
     assert cards["store"]["conventions"] == cards["file"]["conventions"] and cards["store"]["mining"] == cards["file"]["mining"]
+    assert cards["store"]["rules"] == cards["file"]["rules"]

@@ -54,6 +54,7 @@ class SetQuery(BaseModel):
     condition: str | None = None  # as written: "in English", "released before 1995"
     comparator: Comparator | None = None
     value: str | None = None  # an entity of the graph ("English") or a number ("1995")
+    named: bool = False  # the value is an entity of the graph, not a number to compare with
 
 
 def read_query(question: str, linker: EntityLinker) -> SetQuery | None:
@@ -73,25 +74,25 @@ def read_query(question: str, linker: EntityLinker) -> SetQuery | None:
         if aggregate != "count":
             return None  # "are all the films [X] directed": all what?
         return SetQuery(base=f"which {rest}", aggregate="count")
-    start, comparator, value = condition
+    start, comparator, value, named = condition
     base = f"which {rest[:start].strip()}"
     if "[" in rest and "[" not in base:
         return None  # the condition took the topic
     condition = re.sub(r"^(?:(?:that|which|and|are|were|is|was)\s+)+", "", rest[start:].strip(), flags=re.I)
-    return SetQuery(base=base, aggregate=aggregate, condition=condition, comparator=comparator, value=value)
+    return SetQuery(base=base, aggregate=aggregate, condition=condition, comparator=comparator, value=value, named=named)
 
 
-def _condition(rest: str, linker: EntityLinker) -> tuple[int, Comparator, str] | None:
-    """Where the condition starts in `rest`, its comparator and its value."""
+def _condition(rest: str, linker: EntityLinker) -> tuple[int, Comparator, str, bool] | None:
+    """Where the condition starts in `rest`, its comparator, its value and whether that is an entity (else a number)."""
     year = _YEAR_CONDITION.search(rest)
     if year:
-        return year.start(), _COMPARE[year.group("op").lower()], year.group("value")
+        return year.start(), _COMPARE[year.group("op").lower()], year.group("value"), False
     after = rest.rfind("]") + 1  # the condition follows the topic
     for space in re.finditer(r"\s+", rest[after:]):  # the longest run of words at the end that names an entity
         found = _VALUE_CONDITION.fullmatch(rest, after + space.start())
         name = _entity(found.group("value"), linker) if found else None
         if name:
-            return after + space.start(), "=", name
+            return after + space.start(), "=", name, True
     return None
 
 
@@ -149,7 +150,7 @@ def decide(kg: KnowledgeGraph, schema: Schema, query: SetQuery, members: list[st
         lines += [f"known({index[m]})."] + [f"value({index[m]},{v})." for v in vs]
     if query.comparator is None:
         lines.append("ok(M) :- member(M).")
-    elif query.comparator == "=":
+    elif query.named:
         lines.append(f"ok(M) :- value(M,{kg.entity_id(query.value)}).")
     else:
         lines.append(f"ok(M) :- value(M,V), V {query.comparator} {int(query.value)}.")
@@ -169,7 +170,7 @@ def decide(kg: KnowledgeGraph, schema: Schema, query: SetQuery, members: list[st
 
 
 def _value_names(kg: KnowledgeGraph, values: list[int], query: SetQuery) -> list[str]:
-    if query.comparator not in (None, "="):
+    if not query.named:
         return [str(v) for v in values]
     return kg.name_of(values)
 
@@ -184,7 +185,7 @@ def _property(kg: KnowledgeGraph, schema: Schema, query: SetQuery, members: list
     best = (0, None, {})
     for step in schema.next_steps(last_step):
         sources, targets = kg.step(step).expand(frontier)
-        if query.comparator == "=":
+        if query.named:
             target = kg.entity_id(query.value)
             if not len(kg.step(inverse_of(step)).neighbours(target)):
                 continue
@@ -202,6 +203,6 @@ def _property(kg: KnowledgeGraph, schema: Schema, query: SetQuery, members: list
         if score > best[0]:
             best = (score, step, values)
     if best[1] is None:
-        what = f"{query.value!r}" if query.comparator == "=" else "a number"
+        what = f"{query.value!r}" if query.named else "a number"
         raise ValueError(f"no relation from the set's members reaches {what}: the condition {query.condition!r} is not one the graph can check")
     return best[1], best[2]
