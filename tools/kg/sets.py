@@ -32,7 +32,7 @@ Aggregate = Literal["list", "count", "all", "any", "none"]
 Comparator = Literal["=", "<", ">", "<=", ">="]
 
 _COMPARE = {"before": "<", "earlier than": "<", "prior to": "<", "after": ">", "later than": ">", "since": ">=",
-            "until": "<=", "in": "=", "from": "="}
+            "until": "<=", "in": "="}
 _VERB = r"(?:released|made|filmed|produced|written|directed|published|shot|set|out|dated|came out|come out)"
 _YEAR_CONDITION = re.compile(rf"\s+(?:(?:that|which|and)\s+)?(?:(?:are|were|is|was|got|get)\s+)?(?:{_VERB}\s+)?"
                              rf"(?P<op>before|after|earlier than|later than|prior to|since|until|in)\s+(?P<value>\d{{3,4}})\s*$", re.I)

@@ -25,9 +25,7 @@ def lines(answer) -> list[str]:
     decision = getattr(answer.grounding, "decision", None)
     if decision:
         out.append(f"Decided by clingo over the set: {decision.sentence()}")
-        return out + ["Evidence: " + render_path(path) for a in list(answer.evidence)[:MAX_PATHS]
-                      for path in one_per_topic(answer.evidence[a])]
-    for a in answer.answers[:MAX_PATHS]:
+    for a in (list(answer.evidence) if decision else answer.answers)[:MAX_PATHS]:  # a set's members, not its verdict
         out += ["Evidence: " + render_path(path) for path in one_per_topic(answer.evidence.get(a, []))]
     return out
 
