@@ -106,3 +106,38 @@ def test_constrained_translations_always_parse(llm):
     for line, why in zip(listing.raw, listing.finish):
         if why == "stop" and line.startswith("obj("):
             objects(line)
+
+
+@pytest.mark.parametrize(("text", "premises", "statement"), [
+    ("Bob is big. All big things are strong. Is Bob strong? True, false, or unknown?", "Bob is big. All big things are strong.", "Bob is strong"),
+    ("The cat is big. If something is big then it is red. The cat is red. True, false, or unknown?",
+     "The cat is big. If something is big then it is red.", "The cat is red"),
+    ("Bob is big. True, false, or unknown: Bob is strong.", "Bob is big.", "Bob is strong"),
+    ("Premises: Bob is big. All big things are strong. Conclusion: Bob is strong.", "Bob is big. All big things are strong.", "Bob is strong"),
+    ("Max is a cat. Is the following statement true or false? Max is sour.", "Max is a cat.", "Max is sour"),
+    ("Anne is big.\nBased on the above information, is the following statement true, false, or uncertain? Anne is red.", "Anne is big.", "Anne is red"),
+    ("Bob is big. Can we conclude that Bob is strong?", "Bob is big.", "Bob is strong"),
+    ("All men are mortal. Socrates is a man. Does it follow that Socrates is mortal?", "All men are mortal. Socrates is a man.", "Socrates is mortal"),
+    ("All men are mortal. Socrates is a man. Is Socrates mortal?", "All men are mortal. Socrates is a man.", "Socrates is mortal"),
+    ("The cat chases the dog. Does the bald eagle chase the dog?", "The cat chases the dog.", "The bald eagle chases the dog"),
+    ("The cat chases the dog. Does the cat not chase the dog?", "The cat chases the dog.", "The cat does not chase the dog"),
+    ("Bob is big.\nIs the statement \"Bob is strong\" true or false?", "Bob is big.", "Bob is strong"),
+    ("Bob is big. Bob is strong — true or false?", "Bob is big.", "Bob is strong"),
+    ("Everyone who is kind is happy. Anne is kind. So, is Anne happy?", "Everyone who is kind is happy. Anne is kind.", "Anne is happy"),
+    ("Bob is big. Is the dog bigger than the cat?", "Bob is big.", "The dog is bigger than the cat"),
+    ("P -> Q, Q -> R, P. Does R follow?", "P -> Q, Q -> R, P.", "R"),
+])
+def test_the_statement_asked_about_is_found_in_any_common_wording(text, premises, statement):
+    from tools.logic.question import split
+
+    asked = split(text)
+    assert (asked.premises, asked.statement) == (premises, statement)
+
+
+def test_a_text_that_asks_nothing_has_no_statement():
+    from tools.logic.question import split
+
+    assert split("Bob is big. Bob is red.").statement is None
+    assert split("Bob is big. Bob is red. Which is true?").statement is None  # a wh-question is not a statement
+    assert split("Anne is kind. Is Anne happy?").explicit is False  # a bare yes/no question: the router is not sure
+    assert split("Anne is kind. True or false: Anne is happy.").explicit is True

@@ -106,6 +106,15 @@ def test_the_logic_command_scores_a_file_and_resumes(model_server, tmp_path):
     summary = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert summary["n"] == 2 and summary["answered_now"] == 1 and set(summary["per_label"]) == {"True"}
     assert summary["accuracy"] is not None and summary["problems_per_s"] > 0
-    path.write_text('[{"id": "q", "context": "Bob is red."}]')
-    bad = subprocess.run([*command[:5], str(tmp_path / "o2.jsonl")], capture_output=True, text=True, timeout=120, check=False)
-    assert bad.returncode == 2 and "item 1: missing field 'question'" in " ".join(bad.stderr.split())
+    # An item that cannot be read is its own line, never the end of the batch; a question in another wording is read.
+    path.write_text(json.dumps([{"id": "q", "context": "Bob is red."},
+                                {"id": "r", "context": RULES, "question": "Is the following statement true or false? The cat is red.",
+                                 "options": ["A) True", "B) False"], "answer": "A"}]))
+    mixed = subprocess.run([*command[:5], str(tmp_path / "o2.jsonl"), *command[6:]], capture_output=True, text=True, timeout=300, check=False)
+    assert mixed.returncode == 0, mixed.stderr
+    lines = {x["id"]: x for x in map(json.loads, (tmp_path / "o2.jsonl").read_text().splitlines())}
+    assert lines["q"]["status"] == "undecided" and "item 1: missing field 'question'" in lines["q"]["message"] and not lines["q"]["read"]
+    assert lines["r"]["correct"] and lines["r"]["formulas"]["conclusion"] == "Red(cat)"
+    path.write_text("[{")
+    bad = subprocess.run([*command[:5], str(tmp_path / "o3.jsonl")], capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode == 2 and "not JSON" in bad.stderr

@@ -31,18 +31,26 @@ def read(path: Path, *, gold_fol: bool = False) -> list[BatchItem]:
         raise ValueError(f"{path}: not JSON (a list) or JSONL: line {e.lineno}: {e.msg}") from None
     except RecursionError:
         raise ValueError(f"{path}: JSON nested too deeply to be a list of problems") from None
-    items = []
-    for i, row in enumerate(rows):
-        where = f"{path} item {i + 1}"
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected a JSON list of problems or JSONL, not a single {type(rows).__name__}")
+    if gold_fol and not any(isinstance(row, dict) and "premises-FOL" in row for row in rows):
+        raise ValueError(f"{path}: --gold-fol needs FOLIO-style items with 'premises-FOL'; none has it")
+    return [_item(row, i, gold_fol, f"{path} item {i + 1}") for i, row in enumerate(rows)]
+
+
+def _item(row, i: int, gold_fol: bool, where: str) -> BatchItem:
+    """One problem; one that cannot be read is an item with its reason, which becomes its own output line."""
+    ident = str(row.get("example_id", row.get("id", i + 1))) if isinstance(row, dict) else str(i + 1)
+    try:
         if not isinstance(row, dict):
-            raise ValueError(f"{where}: expected an object")
-        try:
-            items.append(_folio(row, i, gold_fol) if "premises" in row else _context(row, i, gold_fol))
-        except KeyError as e:
-            raise ValueError(f"{where}: missing field {e.args[0]!r}") from None
-        except ValueError as e:
-            raise ValueError(f"{where}: {e}") from None
-    return items
+            raise ValueError(f"expected an object, not {type(row).__name__}")
+        return _folio(row, i, gold_fol) if "premises" in row else _context(row, i, gold_fol)
+    except KeyError as e:
+        problem = f"missing field {e.args[0]!r}"
+    except (ValueError, TypeError, AttributeError) as e:
+        problem = str(e)
+    gold = _LABELS.get(str(row.get("label", "")).lower()) if isinstance(row, dict) else None
+    return BatchItem(id=ident, problem=f"{where}: {problem}", gold=gold)
 
 
 def _folio(row: dict, i: int, gold_fol: bool) -> BatchItem:
@@ -83,7 +91,7 @@ def record(item: BatchItem, answer) -> dict:
             "verdicts": [o.verdict for o in result.outcomes] if result else [],
             "prover": [[f"{c.goal}: {c.status}" for c in o.calls] for o in result.outcomes] if result else [],
             "message": answer.message if answer else None}
-    line["read"] = answer is None or answer.status == "answered" or bool(answer.attempts)  # False: refused before translating
+    line["read"] = item.task is not None and (answer is None or answer.status == "answered" or bool(answer.attempts))  # False: refused before translating
     if answer and answer.status != "answered":
         line["attempts"] = [a.why() for a in answer.attempts]
     return line

@@ -1,7 +1,7 @@
 """A logic problem as the tool reads it: premises, and a conclusion to decide or options to choose from.
 
-From a typed input (`tools.logic.input.LogicInput`), or from a message: "Conclusion: …", "Is it true that …?",
-ProofWriter's "… true, false, or unknown? <statement>", or options written `A) …` one per line. The tool
+From a typed input (`tools.logic.input.LogicInput`), or from a message: premises, and a statement asked about in
+any common wording (tools/logic/question.py), or options written `A) …` one per line. The tool
 then chooses how to decide it, and says why: a conclusion goes to first-order logic and the prover; an
 ordering puzzle with options goes to an answer-set program and clingo.
 """
@@ -13,17 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from tools.logic import question
 from tools.logic.fol import FormulaError, parse, show
 
 Mode = Literal["fol", "asp"]
 
 _OPTION = re.compile(r"^\s*\(?([A-Ga-g])\)\s*(.+?)\s*$")
-_MARKED = re.compile(r"^\s*(?:conclusion|hypothesis|statement|claim)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
-_ASKED = [
-    re.compile(r"(?:true|false),? (?:false,? )?or (?:unknown|uncertain)\s*\?\s*(.+)$", re.IGNORECASE | re.DOTALL),  # ProofWriter
-    re.compile(r"\b(?:is it true that|does it follow that|can we conclude that|must it be true that)\s+(.+?)\?", re.IGNORECASE | re.DOTALL),
-]
-_PREAMBLE = re.compile(r"^\s*(?:premises|context|facts|rules)\s*:\s*", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
 
@@ -64,23 +59,16 @@ def choose(premises: list[str], conclusion: str | None, options: list[tuple[str,
 
 
 def from_text(text: str) -> LogicProblem:
-    """Premises and a conclusion (or options) read from a message."""
+    """Premises and a conclusion (or options) read from a message: the statement asked about is found in any
+    common wording of the question (tools/logic/question.py)."""
     options = [(m.group(1).upper(), m.group(2)) for line in text.splitlines() if (m := _OPTION.match(line))]
     body = "\n".join(line for line in text.splitlines() if not _OPTION.match(line))
-    conclusion = None
-    if match := _MARKED.search(body):
-        conclusion, body = match.group(1), body[: match.start()] + body[match.end():]
-    else:
-        for pattern in _ASKED:
-            if match := pattern.search(body):
-                conclusion, body = match.group(1), re.sub(r"[^.!?\n]*$", "", body[: match.start()])  # and the question's start
-                break
-    body = _PREAMBLE.sub("", body)
-    sentences = [s.strip() for s in _SENTENCE.findall(body) if s.strip()]
-    premises = [s for s in sentences if not s.endswith("?")]
-    if conclusion is None and not options and sentences and sentences[-1].endswith("?"):
-        conclusion = sentences[-1]  # a yes/no question ("Is Socrates mortal?"): translated as the statement it asks about
-    return choose(premises, conclusion, options)
+    premises_text, conclusion, _ = question.split(body)
+    if options:  # the question is the choice among the options: what precedes it is the puzzle
+        premises_text = premises_text if conclusion is None else body
+        conclusion = None
+    sentences = [s.strip() for s in _SENTENCE.findall(premises_text) if s.strip()]
+    return choose([s for s in sentences if not s.endswith("?")], conclusion, options)
 
 
 def _canonical(formula: str, what: str) -> str:
