@@ -116,7 +116,27 @@ def from_text(text: str, target: str | None = None, *, seed: int = 0) -> Dataset
             rows.append(cells)
         if len(rows) >= 2:
             return _from_rows(iter([header, *rows]), "message", target, seed, where="the message")
+    found = records(text)
+    if found:
+        names = list(found[0])
+        return _from_rows(iter([names, *[[r[n] for n in names] for r in found]]), "message", target, seed, where="the message")
     return None
+
+
+_ASSIGNED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])")
+
+
+def records(text: str) -> list[dict[str, str]] | None:
+    """Rows written as assignments, `x=1 y=2, x=2 y=5, …` or `(a=1, b=2, z=5); (a=2, …)`: a row ends where a name
+    comes again. None unless at least two rows name the same columns (two or more)."""
+    rows: list[dict[str, str]] = []
+    for name, value in _ASSIGNED.findall(text):
+        if not rows or name in rows[-1]:
+            rows.append({})
+        rows[-1][name] = value
+    if len(rows) < 2 or len(rows[0]) < 2 or any(r.keys() != rows[0].keys() for r in rows):
+        return None
+    return rows
 
 
 def _split(line: str) -> list[str]:

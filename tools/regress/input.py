@@ -7,7 +7,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.base import Check, Recognition
-from tools.regress.data import MIN_ROWS
+from tools.regress.data import MIN_ROWS, records
 
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -38,8 +38,8 @@ def recognise(text: str) -> Recognition:
 
 
 def numeric_table(text: str) -> tuple[int, int] | None:
-    """(rows, columns) of the longest run of lines with the same number (>= 2) of numeric cells; a first
-    cell that labels the row ("Mercury 0.387 0.241") is not counted."""
+    """(rows, columns) of the longest run of lines with the same number (>= 2) of numeric cells (a first cell that
+    labels the row, "Mercury 0.387 0.241", is not counted), or of rows written as assignments (`x=1 y=2, x=2 y=5`)."""
     best: tuple[int, int] | None = None
     rows, width = 0, 0
     for line in text.splitlines() + [""]:
@@ -53,4 +53,7 @@ def numeric_table(text: str) -> tuple[int, int] | None:
             if rows and (best is None or rows > best[0]):
                 best = (rows, width)
             rows, width = (1, len(cells)) if numeric else (0, 0)
+    assigned = records(text)  # `x=1 y=2, x=2 y=5, …`
+    if assigned and (best is None or len(assigned) > best[0]):
+        best = (len(assigned), len(assigned[0]))
     return best
