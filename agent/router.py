@@ -4,14 +4,17 @@ An explicit `tool` wins; then the shape of a typed `input`; otherwise each regis
 specific first (tools/registry.py), whether the message holds its kind of task: a table of numbers
 (regress), input -> output examples (induce), premises with a question or conclusion (logic), an entity
 marked in [brackets] or a question about a linked entity that reads like the graph's own questions (kg).
-What no tool takes is routed to `none`, which the executor answers by saying what the service can do; it
-is never sent to the KG to be answered anyway.
+Those rules decide where they are certain. What they leave undecided goes to the learned router
+(agent/route_model.py), which names a tool only above that tool's calibrated probability, and the KG only when
+the KG tool linked an entity of the graph in the message. What neither takes is routed to `none`, which the
+executor answers by saying what the service can do; it is never sent to the KG to be answered anyway.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
+from agent.route_model import RouteModel
 from tools.base import Check, Route, Task
 from tools.registry import registered, tool_of_input
 
@@ -28,8 +31,9 @@ class Router:
     """Routes tasks among the registered tools; a served tool recognises with what it holds (the KG tool: its
     entity linker and training questions)."""
 
-    def __init__(self, tools: dict) -> None:
+    def __init__(self, tools: dict, model: RouteModel | None | bool = True) -> None:
         self.tools = tools
+        self.model = RouteModel.load() if model is True else (model or None)  # False: the rules alone
 
     def route(self, task: Task) -> RouteDecision:
         if task.tool:
@@ -39,7 +43,7 @@ class Router:
             if tool:
                 return RouteDecision(tool=tool, reason=f"the input has the shape of the {tool} tool's input")
         signals: dict[str, str] = {}
-        misses, checks = [], []
+        misses, checks, allowed = [], [], set()
         for name, spec in registered().items():
             seen = spec.recognise(task.question, self.tools.get(name))
             signals[name] = seen.signal
@@ -48,5 +52,17 @@ class Router:
             if seen.why_not:
                 misses.append(seen.why_not)
                 checks += seen.checks
+            # The learned router may send a message to the KG only when the KG tool linked an entity in it.
+            if name != "kg" or any(c.name == "entity" and c.passed for c in seen.checks):
+                allowed.add(name)
         why = f" ({'; '.join(misses)})" if misses else ""
+        if self.model is not None and task.question.strip():
+            tool, probability, probabilities = self.model.decide(task.question, allowed)
+            signals["learned"] = ", ".join(f"{k} {v:.2f}" for k, v in sorted(probabilities.items(), key=lambda kv: -kv[1]))
+            if tool != "none":
+                learned = Check(name="learned router", passed=True,
+                                detail=f"{tool} at {probability:.2f} (needs {self.model.thresholds[tool]:.2f})")
+                return RouteDecision(tool=tool, reason=f"the learned router reads it as the {tool} tool's kind of task "
+                                                       f"({probability:.0%}); the rules were not sure{why}",
+                                     checks=[*checks, learned], signals=signals)
         return RouteDecision(tool="none", reason=f"no tool fits this message{why}", checks=checks, signals=signals)

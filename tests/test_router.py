@@ -75,3 +75,31 @@ def test_numeric_tables_are_found_with_or_without_a_header():
     assert numeric_table("t d\n0 0\n1 4.9\n2 19.6\n3 44.1\n4 78.4") == (5, 2)
     assert numeric_table("| x | y |\n|---|---|\n| 1 | 2 |\n| 2 | 4 |") == (2, 2)
     assert numeric_table("who directed [Inception]") is None
+
+
+@pytest.mark.parametrize("message, tool", [
+    ("Anne is kind. Kind people are happy. Is Anne sad?", "logic"),  # no reasoning vocabulary: the learned router decides
+    ("I'm tired. My boss is mean. Is that normal?", "none"),  # the same shape, a person's day
+    ("x=1 y=2, x=2 y=5, x=3 y=10, x=4 y=17, x=5 y=26", "regress"),  # rows written as assignments
+    ("thanks, that was really helpful!", "none"),
+])
+def test_what_the_rules_leave_the_learned_router_decides(router, message, tool):
+    decision = router.route(Task(question=message))
+    assert decision.tool == tool, decision
+    if tool == "logic":
+        assert "learned router" in decision.reason and decision.checks[-1].name == "learned router"
+        assert "learned" in decision.signals
+
+
+def test_the_learned_router_never_sends_to_the_kg_a_message_without_a_linked_entity(router):
+    from agent.route_model import RouteModel
+
+    class AlwaysKG(RouteModel):
+        def probabilities(self, text):
+            return {"kg": 1.0, "logic": 0.0, "induce": 0.0, "regress": 0.0, "none": 0.0}
+
+    head = RouteModel.load()
+    always = Router(router.tools, model=AlwaysKG({"labels": head.labels, "weights": head.weights.tolist(),
+                                                 "bias": head.bias.tolist(), "thresholds": head.thresholds}))
+    assert always.route(Task(question="zzqx plorf?")).tool == "none"
+    assert Router(router.tools, model=False).route(Task(question="Anne is kind. Kind people are happy. Is Anne sad?")).tool == "none"

@@ -7,6 +7,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.base import Check, Recognition
+from tools.logic import question
 
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!]?")
 _QUESTION_MARKERS = re.compile(
@@ -38,26 +39,29 @@ class LogicInput(BaseModel):
 
 
 def recognise(text: str) -> Recognition:
-    """Premises, and a question or conclusion to decide."""
-    premises, question = logic_parts(text)
+    """Premises, and a question or conclusion to decide, in a reasoning problem's words. Premises with a bare yes/no
+    question and no logical vocabulary ("Anne is kind. Kind people are happy. Is Anne sad?") are left undecided:
+    the learned router (agent/route_model.py) tells them from a person's questions about their day."""
+    premises, question, sure = logic_parts(text)
     signal = f"{premises} premise(s), " + ("a question or conclusion" if question else "no question or conclusion")
-    if not (premises and question):
-        return Recognition(fits=False, signal=signal)
+    if not (premises and question and sure):
+        return Recognition(fits=False, signal=signal + ("" if sure or not (premises and question) else "; no reasoning vocabulary"))
     return Recognition(fits=True, signal=signal, reason="the message gives premises and a question",
                        checks=[Check(name="premises", passed=True, detail=f"{premises} premise(s)"),
                                Check(name="question", passed=True, detail="a question or conclusion to decide")])
 
 
-def logic_parts(text: str) -> tuple[int, bool]:
-    """(premises, whether there is a question or conclusion to decide) of a reasoning problem; (0, False)
-    when the text has no logical vocabulary. "Is every man mortal if Socrates is a man?" counts the
-    if-clause as its premise."""
-    if not _LOGIC_WORDS.search(text):
-        return 0, False
-    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+def logic_parts(text: str) -> tuple[int, bool, bool]:
+    """(premises, whether a statement is asked about (or options chosen among), whether the text reads as a reasoning
+    problem for sure: the question asked in a reasoning problem's words, or premises in logical vocabulary).
+    "Is every man mortal if Socrates is a man?" counts the if-clause as its premise."""
+    premises_text, statement, explicit = question.split(text)
+    sentences = [s.strip() for s in _SENTENCE.findall(premises_text) if s.strip()]
     statements = [s for s in sentences if not s.endswith("?") and not _QUESTION_MARKERS.search(s)]
-    has_question = bool(_QUESTION_MARKERS.search(text)) or any(s.endswith("?") for s in sentences)
+    asked = statement is not None or bool(_QUESTION_MARKERS.search(text))
+    vocabulary = bool(_LOGIC_WORDS.search(text))
     reasoning = bool(_QUANTIFIER.search(text) or _CONDITION.search(text))
-    if not statements and has_question and _CONDITION.search(text) and (_QUANTIFIER.search(text) or _QUESTION_MARKERS.search(text)):
-        return 1, True  # the premise is a clause of the question: "does it follow, given that ...", "... if ...?"
-    return len(statements), has_question and bool(statements) and (len(statements) >= 2 or reasoning)
+    if not statements and asked and _CONDITION.search(text) and (_QUANTIFIER.search(text) or _QUESTION_MARKERS.search(text)):
+        return 1, True, True  # the premise is a clause of the question: "does it follow, given that ...", "... if ...?"
+    sure = (explicit and statement is not None) or (vocabulary and (len(statements) >= 2 or reasoning))
+    return len(statements), asked and bool(statements), sure
