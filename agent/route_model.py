@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -39,23 +38,15 @@ class RouteModel:
         self.weights = np.array(head["weights"], dtype=np.float32)  # labels x dimensions
         self.bias = np.array(head["bias"], dtype=np.float32)
         self.thresholds: dict[str, float] = head["thresholds"]
-        self._encoder = None
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, path: Path = HEAD) -> RouteModel | None:
         return cls(json.loads(path.read_text())) if path.is_file() else None
 
-    def encoder(self):
-        with self._lock:
-            if self._encoder is None:
-                from kg.search import TextEncoder
-
-                self._encoder = TextEncoder(cache_limit=10_000)
-            return self._encoder
-
     def probabilities(self, text: str) -> dict[str, float]:
-        vector = self.encoder().encode([text[:2000]])[0]
+        from kg.search import shared_encoder
+
+        vector = shared_encoder().encode([text[:2000]])[0]
         return dict(zip(self.labels, map(float, _softmax(self.weights @ vector + self.bias))))
 
     def decide(self, text: str, allowed: set[str]) -> tuple[str, float, dict[str, float]]:

@@ -1,6 +1,7 @@
 """The logic tool on the held-out parts of the shared logic data: accuracy, latency and throughput.
 
     python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold] [--limit N] [--samples 3] [--update]
+                          [--translator DIR] [--no-unify] [--no-symbols-first] [--tag T] [--out FILE]
 
 Held out (never trained on, see tools/logic/pairs.py): ProofWriter dev (600 problems, depth 5, open world);
 the logical-deduction puzzles and FOLIO stories that `held_out` sets aside (20% by id hash). `folio-gold`
@@ -57,14 +58,19 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="continue each set's answers in bench/out instead of starting over")
     parser.add_argument("--llm-url", help="a running server with the translator (default: start one)")
     parser.add_argument("--llm-model", default=None, help="the model to ask --llm-url for (default: the adapter named logic)")
+    parser.add_argument("--translator", type=Path, help="a distilled translator folder (default: the shipped one)")
+    parser.add_argument("--no-unify", action="store_true", help="prove each translation with the names it wrote")
+    parser.add_argument("--no-symbols-first", action="store_true", help="translate each premise once, without the story's symbols")
+    parser.add_argument("--tag", default="", help="a suffix for the answer files in bench/out (several configurations side by side)")
     args = parser.parse_args()
     files = held_out_files()
+    options = {"unify": not args.no_unify, "symbols_first": not args.no_symbols_first}
     report = {"machine": f"{platform.machine()}, 2 cores, no GPU", "samples": args.samples, "temperature": args.temperature,
-              "concurrency": args.concurrency, "sets": {}}
+              "concurrency": args.concurrency, "translator": str(args.translator or "shipped"), **options, "sets": {}}
     if args.update and args.out.is_file():
         report = json.loads(args.out.read_text()) | {"samples": args.samples, "temperature": args.temperature}
     with open_backend(args.llm_url, args.llm_model) as backend:
-        tool = build_tool(backend, "logic", samples=args.samples, temperature=args.temperature)
+        tool = build_tool(backend, "logic", adapter=args.translator, samples=args.samples, temperature=args.temperature, **options)
         agent = Agent({"logic": tool})
         if not args.llm_url:
             tool.llm.client()  # start the translator's server before any clock runs
@@ -80,7 +86,7 @@ def main() -> None:
         for name in args.sets.split(","):
             path, gold = files[name]
             items = read(path, gold_fol=gold)[: args.limit]
-            out = OUT / f"logic-{name}.jsonl"
+            out = OUT / f"logic-{name}{args.tag}.jsonl"
             if not args.resume:
                 out.unlink(missing_ok=True)
             started = time.perf_counter()

@@ -83,6 +83,19 @@ class TextEncoder:
             return np.stack([self.cache[t] for t in texts])
 
 
+_SHARED: list[TextEncoder] = []
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_encoder() -> TextEncoder:
+    """One encoder for the parts of a process that embed short texts now and then (the learned router, the logic
+    tool's symbols), loaded on first use."""
+    with _SHARED_LOCK:
+        if not _SHARED:
+            _SHARED.append(TextEncoder(cache_limit=20_000))
+        return _SHARED[0]
+
+
 def encode_cached(encoder: TextEncoder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
     """`encoder.encode(texts)`, kept on disk under `cache_dir` keyed by the texts (training reruns)."""
     if cache_dir is None:

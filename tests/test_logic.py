@@ -141,3 +141,41 @@ def test_a_text_that_asks_nothing_has_no_statement():
     assert split("Bob is big. Bob is red. Which is true?").statement is None  # a wh-question is not a statement
     assert split("Anne is kind. Is Anne happy?").explicit is False  # a bare yes/no question: the router is not sure
     assert split("Anne is kind. True or false: Anne is happy.").explicit is True
+
+
+def test_a_translation_is_made_one_vocabulary_before_it_is_proved():
+    from kg.search import shared_encoder
+    from tools.logic.fol import show
+    from tools.logic.symbols import unify
+
+    text = "People either drink coffee or joke about caffeine. Rina is a student. Rina jokes. Bob is big. Bob is not small."
+    formulas = [parse(f) for f in ["∀x (DrinksCoffee(x) ⊕ Jokes(x))", "Student(raina)", "Joking(rina)", "Joke(rina)",
+                                    "Big(bob)", "¬Small(bob)"]]
+    unified, renamed = unify(formulas, text, shared_encoder().encode)
+    assert renamed == {"raina": "rina", "Jokes": "Joke", "Joking": "Joke"}  # a misspelt name; one stem, one predicate
+    assert [show(f) for f in unified][:3] == ["∀x (DrinksCoffee(x) ⊕ Joke(x))", "Student(rina)", "Joke(rina)"]
+    assert "Small" not in renamed and "Big" not in renamed  # alike in meaning is not the same: no shared stem
+    assert decide(unified[:3], parse("Joke(rina)")).label == "True"
+
+
+def test_generated_stories_name_each_concept_one_way_and_the_prover_accepts_them():
+    from collections import Counter
+
+    from tools.logic.stories import leakage, story_pairs
+
+    tally = Counter()
+    pairs = story_pairs(30, seed=1, tally=tally)
+    assert pairs and sum(n for k, n in tally.items() if k.startswith("generated story ") and "rejected" not in k) >= 20
+    by_story: dict[str, list] = {}
+    for pair in pairs:
+        parse(pair.target)  # every target in the translator's syntax
+        by_story.setdefault(pair.group, []).append(pair)
+    for story in by_story.values():
+        conclusion = next(p for p in story if p.kind == "conclusion")
+        names = conclusion.prompt.split("\n", 1)[0].removeprefix("Names: ").split(", ")
+        premises = [parse(p.target) for p in story if p.kind == "premise"]
+        assert consistent(premises).status != "Unsatisfiable"
+        used = {f"{k.split(' ', 1)[1]}/{a}" if k.startswith("pred ") else k.split(" ", 1)[1]
+                for f in premises for k, a in signature(f).items()}
+        assert used == set(names)  # the Names line is exactly the story's symbols
+    assert leakage(pairs, ["Ada is happy.", "Something else entirely."])["equal"] <= 1

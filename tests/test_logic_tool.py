@@ -41,6 +41,15 @@ def test_a_problem_in_words_is_translated_proved_and_voted(agent, store):
     assert run.status == "answered" and run.tool == "logic" and run.result["grounding"]["kind"] == "logic"
 
 
+def test_a_question_in_other_words_is_decided_about_its_statement(agent):
+    # The answer format after a yes/no question: the statement is "Bob is strong", never "True, false, or unknown?".
+    answer = answer_question(agent, None, "Bob is big. All big things are strong. Is Bob strong? True, false, or unknown?")
+    assert answer.tool == "logic" and answer.answers == ["True"], (answer.message, [a.why() for a in answer.attempts])
+    result = answer.grounding
+    assert result.conclusion == "Bob is strong" and result.samples[result.winner].conclusion == "Strong(bob)"
+    assert any(c.name == "symbols" for c in result.outcomes[result.winner].checks)  # one vocabulary before proving
+
+
 def test_false_and_unknown_are_told_apart(agent):
     false = answer_question(agent, None, RULES + " Is the following statement true, false, or unknown? The cat is not red.")
     assert false.answers == ["False"], (false.message, [a.why() for a in false.attempts])

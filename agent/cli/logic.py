@@ -21,6 +21,8 @@ def logic(
     samples: Annotated[int, typer.Option(help="Translations that vote per problem (a majority drawn first, the rest only if they disagree).")] = 3,
     temperature: Annotated[float, typer.Option(help="Sampling temperature of the translations.")] = 0.5,
     seconds: Annotated[float, typer.Option(help="Time limit of each prover or solver call.")] = 3.0,
+    symbols_first: Annotated[bool, typer.Option("--symbols-first/--no-symbols-first", help="Draft the premises, read the story's symbols off the drafts, and translate every premise again shown them.")] = True,
+    unify: Annotated[bool, typer.Option("--unify/--no-unify", help="Make each translation one vocabulary before proving (names respelled as the text gives them, predicates of the same stems merged).")] = True,
     concurrency: Annotated[int, typer.Option(help="Problems in flight at once.")] = 4,
     translator: Annotated[Optional[Path], typer.Option(help="A distilled translator folder (default: the shipped one).")] = None,
     llm_url: UrlOpt = None,
@@ -31,4 +33,4 @@ def logic(
     """Translate each problem into logic, decide it with the prover or clingo, and score it; one JSON summary line at the end."""
     run_items("logic", read(problems, gold_fol=gold_fol)[:limit], out, resume=resume, concurrency=concurrency,
               llm_url=llm_url, llm_model=llm_model, traces=traces, ray=ray, adapter=translator, samples=samples,
-              temperature=temperature, seconds=seconds)
+              temperature=temperature, seconds=seconds, unify=unify, symbols_first=symbols_first)

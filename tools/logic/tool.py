@@ -28,6 +28,7 @@ from tools.logic.asp import AspError, condition, entailed, objects, ordering_pro
 from tools.logic.fol import FormulaError, Node, parse, signature
 from tools.logic.input import LogicInput
 from tools.logic.problem import LogicProblem, choose, from_text
+from tools.logic.symbols import unify
 from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, conclusion_grammar, fol_prompt, vocabulary
 
 
@@ -56,6 +57,7 @@ class Outcome(BaseModel):
     calls: list[prover.Call] = []  # the prover's runs (FOL)
     proof: str = ""  # E's proof, or the answer set that clingo found
     new_predicates: list[str] = []  # predicates its conclusion uses that no premise has
+    renamed: dict[str, str] = {}  # symbols made one vocabulary before proving (old -> new)
     seconds: float = 0.0
 
 
@@ -80,13 +82,15 @@ class LogicTool:
     max_proposals = 3  # a majority's worth of translations, the rest of the vote, then a fresh vote drawn hotter
 
     def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 3, temperature: float = 0.5,
-                 seconds: float = 3.0, max_tokens: int = 160) -> None:
+                 seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True) -> None:
         self.llm = llm
         self.model = model
         self.samples = samples
         self.temperature = temperature
         self.seconds = seconds  # per prover or solver call
         self.max_tokens = max_tokens
+        self.unify = unify  # one vocabulary per translation before proving (tools/logic/symbols.py)
+        self.symbols_first = symbols_first  # draft the premises, read the story's symbols off the drafts, translate again shown them
 
     # ---- frame ------------------------------------------------------------------------------------
 
@@ -144,6 +148,11 @@ class LogicTool:
             call = self._call([fol_prompt(s) for s in frame.premises], FOL_GBNF, temperature, count)
             calls.append(call)
             samples = [Sample(premises=ls, finish=fs) for ls, fs in _by_sample(call, len(frame.premises), count)]
+            table = self._symbols(samples, frame) if self.symbols_first and len(frame.premises) > 1 else None
+            if table:  # the story's symbols, read off these drafts: every premise again, shown them
+                call = self._call([fol_prompt(s, table) for s in frame.premises], FOL_GBNF, temperature, count)
+                calls.append(call)
+                samples = [Sample(premises=ls, finish=fs) for ls, fs in _by_sample(call, len(frame.premises), count)]
         # The conclusion, once per sample, shown the names its premises use (a sample that does not parse: none).
         # `restrict`: only the premises' predicates.
         names = [_names(s.premises) for s in samples]
@@ -157,6 +166,31 @@ class LogicTool:
             for i, text, finish in zip(asked, call.raw, call.finish):
                 samples[i].conclusion, samples[i].finish = text.strip(), samples[i].finish + [finish]
         return samples, calls
+
+    def _symbols(self, drafts: list[Sample], frame: LogicProblem) -> str | None:
+        """The story's symbols from draft translations of its premises, made one vocabulary: the predicates two
+        drafts agree on (all of them, from a single draft) and the constants, as a `Names:` line."""
+        formulas = []
+        for draft in drafts:
+            for line in draft.premises:
+                try:
+                    formulas.append(parse(line))
+                except FormulaError:
+                    continue
+        if not formulas:
+            return None
+        unified, _ = unify(formulas, " ".join(frame.premises), _embed) if self.unify else (formulas, {})
+        uses: Counter[str] = Counter()
+        for formula in unified:
+            try:
+                uses.update(f"{key}/{arity}" for key, arity in signature(formula).items())
+            except FormulaError:
+                continue  # one name with two arities in one line: that draft's line names nothing
+        least = 2 if len(drafts) > 1 else 1
+        kept = [k for k, n in uses.items() if n >= least or k.startswith("const ")]
+        predicates = sorted(f"{k.split(' ', 1)[1].rsplit('/', 1)[0]}/{k.rsplit('/', 1)[1]}" for k in kept if k.startswith("pred "))
+        constants = sorted(k.split(" ", 1)[1].rsplit("/", 1)[0] for k in kept if k.startswith("const "))
+        return ", ".join(predicates + constants) or None
 
     def _call(self, prompts: list[str], grammar: str, temperature: float, n: int) -> LLMCall:
         return self.llm.sample(prompt=prompts, n=n, temperature=temperature, max_tokens=self.max_tokens,
@@ -174,7 +208,7 @@ class LogicTool:
         for sample in candidate.samples:
             key = _render(sample)
             if key not in decided:
-                decided[key] = self._decide_asp(sample) if frame.mode == "asp" else self._decide_fol(sample)
+                decided[key] = self._decide_asp(sample) if frame.mode == "asp" else self._decide_fol(sample, frame)
             outcomes.append(decided[key])
         votes = Counter(o.verdict for o in outcomes if o.verdict is not None)
         ranked = votes.most_common()
@@ -186,7 +220,7 @@ class LogicTool:
                            answers=[answer] if answer else [],
                            winner=next((i for i, o in enumerate(outcomes) if o.verdict == answer), None) if answer else None)
 
-    def _decide_fol(self, sample: Sample) -> Outcome:
+    def _decide_fol(self, sample: Sample, frame: LogicProblem) -> Outcome:
         checks = []
         try:
             premises = [parse(p) for p in sample.premises]
@@ -195,6 +229,12 @@ class LogicTool:
             cut = " (cut at max_tokens)" if "length" in sample.finish else ""
             return Outcome(checks=[Check(name="parse", passed=False, detail=f"{e}{cut}")])
         checks.append(Check(name="parse", passed=True, detail=f"{len(premises)} premises and the conclusion parse"))
+        renamed: dict[str, str] = {}
+        if self.unify:
+            formulas, renamed = unify([*premises, conclusion], " ".join([*frame.premises, frame.conclusion or ""]), _embed)
+            *premises, conclusion = formulas
+            detail = "; ".join(f"{old} → {new}" for old, new in renamed.items()) or "nothing to rename"
+            checks.append(Check(name="symbols", passed=True, detail=f"one vocabulary: {detail}"))
         problem, new = _names_check(premises, conclusion)
         checks.append(Check(name="names", passed=problem is None, detail=problem or "one arity per name; the conclusion uses the premises' predicates"))
         if problem:
@@ -215,7 +255,7 @@ class LogicTool:
             return Outcome(checks=checks, calls=calls, seconds=seconds)
         checks.append(Check(name="decided", passed=True, detail=_label_detail(verdict.label)))
         proof = next((c.proof for c in verdict.calls if c.status == "Theorem"), "")
-        return Outcome(checks=checks, verdict=verdict.label, calls=calls, proof=proof, seconds=seconds)
+        return Outcome(checks=checks, verdict=verdict.label, calls=calls, proof=proof, seconds=seconds, renamed=renamed)
 
     def _decide_asp(self, sample: Sample) -> Outcome:
         checks = []
@@ -277,6 +317,12 @@ class LogicTool:
     def abstain(self, frame: LogicProblem, attempts: list) -> Refusal:
         tried = "; ".join(a.why() for a in attempts) or "no translation was proposed"
         return Refusal(status="undecided", message=f"The problem could not be decided: {tried}.")
+
+
+def _embed(texts: list[str]):
+    from kg.search import shared_encoder
+
+    return shared_encoder().encode(texts)
 
 
 def _by_sample(call: LLMCall, lines: int, samples: int) -> list[tuple[list[str], list[str]]]:

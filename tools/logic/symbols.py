@@ -1,0 +1,146 @@
+"""One vocabulary for a whole translation, before it is proved.
+
+A translator that writes a problem sentence by sentence names one concept several ways (`Joke`, `Jokes`,
+`Joking`) and misspells names (`raina` for Rina); the prover then sees unrelated symbols and proves nothing.
+Before a translation is checked, its symbols are made one vocabulary:
+
+- constants: one that is not a name of the problem's text but is close to one in spelling (`raina`, Rina) is
+  that name;
+- predicates of one arity whose words have the same stems (`Joke`, `Jokes`, `Joking`) are one predicate, and
+  so are those that share a stem and whose glosses the sentence embedder (all-MiniLM-L6-v2) finds near-synonyms
+  (`DrinksCoffee`, `CoffeeDrinker`). Each group takes its most used name.
+
+Words that merely resemble each other are left apart: `Big` and `Small` share no stem, whatever their embeddings.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+
+from rapidfuzz import fuzz, process
+
+from tools.logic.fol import Node
+
+NEAR_SYNONYM = 0.75  # cosine of the glosses, for predicates that share a stem
+NAME_SPELLING = 80  # rapidfuzz ratio between a constant and a name of the text
+_STOP = {"a", "an", "the", "of", "on", "in", "to", "is", "are", "be", "at", "by", "for", "with", "and", "or", "not"}
+
+
+def unify(formulas: list[Node], text: str, embed=None) -> tuple[list[Node], dict[str, str]]:
+    """The formulas with one vocabulary, and what was renamed (old name -> new name)."""
+    renames: dict[str, str] = {}
+    constants = Counter(_walk(formulas, "name"))
+    names = _text_names(text)
+    for constant in constants:
+        if constant in names or len(constant) == 1:
+            continue  # a name of the text, or a variable
+        found = process.extractOne(constant, names, scorer=fuzz.ratio, score_cutoff=NAME_SPELLING) if names else None
+        if found:
+            renames[constant] = found[0]
+    predicates = Counter(_walk(formulas, "pred"))
+    renames |= _merged(predicates, embed)
+    if not renames:
+        return formulas, {}
+    return [_renamed(f, renames) for f in formulas], renames
+
+
+def _merged(predicates: Counter, embed) -> dict[str, str]:
+    """Predicate renames: each group (same stems, or a shared stem and near-synonym glosses) to its most used name."""
+    keys = {name: _stems(name.split("/")[0]) for name in predicates}
+    groups: list[list[str]] = []
+    for name in sorted(predicates, key=lambda n: (-predicates[n], n)):
+        group = next((g for g in groups if g[0].split("/")[1] == name.split("/")[1] and keys[g[0]] == keys[name]), None)
+        if group is None:
+            groups.append([name])
+        else:
+            group.append(name)
+    if embed is not None and len(groups) > 1:
+        heads = [g[0] for g in groups]
+        vectors = embed([_gloss(h.split("/")[0]) for h in heads])
+        for i in range(len(heads)):
+            for j in range(i):
+                a, b = heads[i], heads[j]
+                if (groups[i] and groups[j] and a.split("/")[1] == b.split("/")[1] and keys[a] & keys[b]
+                        and float(vectors[i] @ vectors[j]) >= NEAR_SYNONYM):
+                    groups[j] += groups[i]
+                    groups[i] = []
+                    break
+    renames = {}
+    for group in groups:
+        for name in group[1:]:
+            renames[name.split("/")[0]] = group[0].split("/")[0]
+    return renames
+
+
+def _walk(formulas: list[Node], kind: str) -> list[str]:
+    """Every constant (`name`, unbound) or predicate (`pred`, as `Name/arity`) used, once per use."""
+    found = []
+
+    def walk(node: Node, bound: frozenset[str]) -> None:
+        if node.op in ("forall", "exists"):
+            walk(node.args[1], bound | {node.args[0]})
+        elif node.op == "pred":
+            if kind == "pred":
+                found.append(f"{node.args[0]}/{len(node.args) - 1}")
+            for a in node.args[1:]:
+                walk(a, bound)
+        elif node.op == "name":
+            if kind == "name" and node.args[0] not in bound:
+                found.append(node.args[0])
+        else:
+            for a in node.args:
+                if isinstance(a, Node):
+                    walk(a, bound)
+
+    for formula in formulas:
+        walk(formula, frozenset())
+    return found
+
+
+def _renamed(node: Node, renames: dict[str, str], bound: frozenset[str] = frozenset()) -> Node:
+    if node.op in ("forall", "exists"):
+        return Node(node.op, (node.args[0], _renamed(node.args[1], renames, bound | {node.args[0]})))
+    if node.op == "pred":
+        return Node("pred", (renames.get(node.args[0], node.args[0]), *(_renamed(a, renames, bound) for a in node.args[1:])))
+    if node.op == "name":
+        name = node.args[0]
+        return node if name in bound else Node("name", (renames.get(name, name),))
+    return Node(node.op, tuple(_renamed(a, renames, bound) if isinstance(a, Node) else a for a in node.args))
+
+
+def _text_names(text: str) -> list[str]:
+    """The names a text gives (capitalised words and runs of them, not at a sentence's start unless seen elsewhere
+    too), as the translator spells constants: `Rina` -> rina, `James Cameron` -> james_cameron."""
+    runs = re.findall(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*", text)
+    names = set()
+    for run in runs:
+        words = [w for w in run.split() if w.lower() not in _STOP]
+        if words:
+            names.add("_".join(re.sub(r"[^a-z0-9]", "", w.lower()) for w in words))
+            names.update(re.sub(r"[^a-z0-9]", "", w.lower()) for w in words)
+    return sorted(n for n in names if n)
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)]
+
+
+def _gloss(name: str) -> str:
+    return " ".join(_words(name))
+
+
+def _stems(name: str) -> frozenset[str]:
+    return frozenset(_stemmer().stemWords([w for w in _words(name) if w not in _STOP]))
+
+
+_LOCAL = threading.local()  # a Snowball stemmer is not safe to share between threads
+
+
+def _stemmer():
+    if not hasattr(_LOCAL, "stemmer"):
+        import snowballstemmer
+
+        _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return _LOCAL.stemmer
