@@ -27,6 +27,7 @@ from tools.base import Pair
 from tools.logic.asp import entailed, ordering_program
 from tools.logic.fol import FormulaError, parse, show
 from tools.logic.prover import decide
+from tools.logic.stories import leakage, story_pairs
 from tools.logic.templates import (
     Untranslatable,
     asked,
@@ -127,7 +128,7 @@ def training_pairs(proofwriter: Path, deduction: Path, folio: Path, log: Callabl
 
 # Pairs trained on per source and kind: at most CAPS (ProofWriter's templated sentences need few examples),
 # each REPEATS times (the ordering puzzles' lines are few and each one matters).
-CAPS = {"proofwriter premise": 2000, "proofwriter conclusion": 800}
+CAPS = {"proofwriter premise": 2000, "proofwriter conclusion": 800, "generated premise": 3000, "generated conclusion": 1000}
 REPEATS = {"deduction asp": 2}
 
 
@@ -158,10 +159,20 @@ prompt also lists the premises' names) or into one line of an answer-set program
 
 
 def pairs(data: Path, generated: int, seed: int, log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
-    """The mixture trained on, from the training parts in the shared data folder (nothing is generated)."""
+    """The mixture trained on: the training parts in the shared data folder, and `generated` stories written from
+    random formulas (tools/logic/stories.py), checked for leakage against the held-out FOLIO stories."""
     files = (data / "proofwriter" / "train.json", data / "logical_deduction" / "train.json", data / "folio" / "folio-train.jsonl")
     for path in files:
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
     found, data_ = training_pairs(*files, log=log)
+    if generated:
+        tally: Counter[str] = Counter()
+        log(f"generating {generated} stories from random formulas and checking each with the prover")
+        made = story_pairs(generated, seed, tally)
+        rows = [json.loads(line) for line in files[2].read_text().splitlines() if line.strip()]
+        held = [s for r in rows if held_out("folio", str(r["story_id"])) for s in [*r["premises"], r["conclusion"]]]
+        data_["generated"] = {"stories": generated, "tally": dict(tally), "leakage_vs_held_out_folio": leakage(made, held)}
+        data_["pairs"] |= dict(Counter(f"{p.source} {p.kind}" for p in made))
+        found += made
     return mixture(found, seed), data_ | {"caps": CAPS, "repeats": REPEATS}
