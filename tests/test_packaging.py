@@ -23,5 +23,5 @@ def test_the_wheel_carries_every_data_file(tmp_path):
                    "tools/kg/planners/metaqa/question_forms.json", "tools/kg/planners/metaqa-search/scorer.npz",
                    "tools/logic/adapter/adapter_model.safetensors", "tools/logic/adapter/translator.json",
                    "tools/induce/adapter/proposer.json", "tools/regress/adapter/adapter_model.safetensors",
-                   "agent/api/app.py", "tools/base.py"]:
+                   "agent/api/app.py", "tools/base.py", "agent/route_head.json"]:
         assert needed in names, needed
