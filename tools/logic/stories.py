@@ -111,25 +111,25 @@ def _general(rng: random.Random, a: Concept, b: Concept, c: Concept) -> tuple[st
     shape = rng.randrange(8)
     if shape == 0:  # all A are B
         text = rng.choice([f"All {a.people()} {b.are()}", f"Every {_one(a)} {_sg(b.are())}",
-                           f"If someone {_sg_is(a)}, then they {b.are()}", f"Anyone {a.who()} {_sg(b.are())}",
+                           f"If someone {_sg_is(a)}, then they {_they(b)}", f"Anyone {a.who()} {_sg(b.are())}",
                            f"{a.people().capitalize()} {b.are()}", f"Everyone {a.who()} {_sg(b.are())}"])
         return text, f"∀x ({a.name}(x) → {b.name}(x))"
     if shape == 1:  # no A is B
         text = rng.choice([f"No {_one(a)} {_sg(b.are())}", f"{a.people().capitalize()} {b.are(negated=True)}",
-                           f"If someone {_sg_is(a)}, then they {b.are(negated=True)}", f"Nobody {a.who()} {_sg(b.are())}"])
+                           f"If someone {_sg_is(a)}, then they {_they(b, negated=True)}", f"Nobody {a.who()} {_sg(b.are())}"])
         return text, f"∀x ({a.name}(x) → ¬{b.name}(x))"
     if shape == 2:  # A and B are C
         text = rng.choice([f"All {a.people()} {b.who().replace('who is', 'who are').replace('who ', 'who ', 1) if b.kind != 'verb' else 'who ' + b.plural} {c.are()}",
                            f"Everyone {a.who()} and {b.who()[4:]} {_sg(c.are())}",
-                           f"If someone {_sg_is(a)} and {_sg_is(b)}, then they {c.are()}"])
+                           f"If someone {_sg_is(a)} and {_sg_is(b)}, then they {_they(c)}"])
         return text, f"∀x (({a.name}(x) ∧ {b.name}(x)) → {c.name}(x))"
     if shape == 3:  # A are either B or C
         text = rng.choice([f"Every {_one(a)} {_either(b, c)}", f"Everyone {a.who()} {_either(b, c)}",
-                           f"If someone {_sg_is(a)}, then they {_either(b, c, plural=True)}"])
+                           f"If someone {_sg_is(a)}, then they {_either(b, c, 'they')}"])
         return text, f"∀x ({a.name}(x) → ({b.name}(x) ⊕ {c.name}(x)))"
     if shape == 4:  # A or B implies C
         text = rng.choice([f"Anyone {a.who()} or {b.who()[4:]} {_sg(c.are())}",
-                           f"If someone {_sg_is(a)} or {_sg_is(b)}, then they {c.are()}"])
+                           f"If someone {_sg_is(a)} or {_sg_is(b)}, then they {_they(c)}"])
         return text, f"∀x (({a.name}(x) ∨ {b.name}(x)) → {c.name}(x))"
     if shape == 5:  # some A are B
         text = rng.choice([f"Some {a.people()} {b.are()}", f"There is {_article(_one(a)) if a.kind != 'verb' else 'someone'} "
@@ -138,9 +138,9 @@ def _general(rng: random.Random, a: Concept, b: Concept, c: Concept) -> tuple[st
         return text, f"∃x ({a.name}(x) ∧ {b.name}(x))"
     if shape == 6:  # A are not B unless C: ¬C → ¬B for A; written as A ∧ ¬C → ¬B
         text = rng.choice([f"Every {_one(a)} {_who_not(c)} {_sg(b.are(negated=True))}",
-                           f"If someone {_sg_is(a)} and {_sg_is_not(c)}, then they {b.are(negated=True)}"])
+                           f"If someone {_sg_is(a)} and {_sg_is_not(c)}, then they {_they(b, negated=True)}"])
         return text, f"∀x (({a.name}(x) ∧ ¬{c.name}(x)) → ¬{b.name}(x))"
-    text = rng.choice([f"Everyone is either {_either_words(a, b)}", f"People {_either(a, b, plural=True)}"])
+    text = rng.choice([f"Everyone is either {_either_words(a, b)}", f"People {_either(a, b, 'people')}"])
     return text, f"∀x ({a.name}(x) ⊕ {b.name}(x))"
 
 
@@ -158,8 +158,9 @@ def _fact(rng: random.Random, person: str, a: Concept, b: Concept, other: str, r
     if shape == 3:
         return f"{person} {_either(a, b)}", f"{a.name}({p}) ⊕ {b.name}({p})"
     if shape == 4:
-        return f"{person} is neither {_bare(a)} nor {_bare(b)}" if a.kind != "verb" and b.kind != "verb" else \
-            f"{person} neither {a.word} nor {b.word}", f"¬({a.name}({p}) ∨ {b.name}({p}))"
+        if a.kind != "verb" and b.kind != "verb":
+            return f"{person} is neither {_bare(a)} nor {_bare(b)}", f"¬({a.name}({p}) ∨ {b.name}({p}))"
+        return f"{person} neither {_sg_is(a)} nor {_sg_is(b)}", f"¬({a.name}({p}) ∨ {b.name}({p}))"
     if shape == 5:
         return f"If {a.is_(person)}, then {b.is_('they').replace('they is', 'they are')}" if b.kind != "verb" else \
             f"If {a.is_(person)}, then {person} {b.word}", f"{a.name}({p}) → {b.name}({p})"
@@ -208,18 +209,26 @@ def _either_words(a: Concept, b: Concept) -> str:
     return f"{_bare(a) if a.kind != 'verb' else 'someone who ' + a.word} or {_bare(b) if b.kind != 'verb' else 'someone who ' + b.word}"
 
 
-def _either(a: Concept, b: Concept, plural: bool = False) -> str:
+def _either(a: Concept, b: Concept, subject: str = "one") -> str:
+    """After one person: "is either happy or a student"; after "they": "are either happy or a student";
+    after "people": "are either happy or students"; with a verb: "either drinks tea or is tall"."""
+    def noun_phrase(c: Concept) -> str:
+        return c.plural if subject == "people" and c.kind == "noun" else _bare(c)
+
+    def part(c: Concept) -> str:
+        if c.kind == "verb":
+            return c.word if subject == "one" else c.plural
+        return ("is " if subject == "one" else "are ") + noun_phrase(c)
     if a.kind != "verb" and b.kind != "verb":
-        if plural:
-            return f"are either {a.word if a.kind == 'adj' else a.plural} or {b.word if b.kind == 'adj' else b.plural}"
-        return f"is either {_bare(a)} or {_bare(b)}"
-    first = a.plural if plural else a.word
-    second = b.plural if plural else b.word
-    if a.kind != "verb":
-        first = ("are " if plural else "is ") + (a.word if a.kind == "adj" or not plural else a.plural) if a.kind == "adj" or plural else "is " + _bare(a)
-    if b.kind != "verb":
-        second = ("are " if plural else "is ") + (b.word if b.kind == "adj" or not plural else b.plural) if b.kind == "adj" or plural else "is " + _bare(b)
-    return f"either {first} or {second}"
+        return f"{'is' if subject == 'one' else 'are'} either {noun_phrase(a)} or {noun_phrase(b)}"
+    return f"either {part(a)} or {part(b)}"
+
+
+def _they(c: Concept, negated: bool = False) -> str:
+    """After a singular "they": "are a student", "are not happy", "drink tea"."""
+    if c.kind == "verb":
+        return c.are(negated)
+    return "are " + ("not " if negated else "") + _bare(c)
 
 
 # ---- stories ---------------------------------------------------------------------------------------
