@@ -113,3 +113,40 @@ def test_the_induce_command_scores_a_folder_and_resumes(tmp_path):
     bad = subprocess.run([REASONER, "induce", "--tasks", str(tmp_path / "bad.json"), "--out", str(tmp_path / "b.jsonl")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "train[0]: a training example needs 'output'" in bad.stderr
+
+
+def test_the_closest_program_is_shown_with_the_first_call_it_gets_wrong():
+    from tools.induce.prompt import program_prompt, tried
+    from tools.induce.task import from_dict
+
+    task = from_dict({"train": [{"inputs": ["ab cd"], "output": "ab"}, {"inputs": ["x yz"], "output": "x"}]}, "t", "t")
+    line = tried(task, "after(x0, ' ')", ["cd", "yz"], [False, False])
+    assert line == "tried: after(x0, ' ')\nbut f(\"ab cd\") = \"cd\", not \"ab\""
+    assert program_prompt(task, [line]).endswith(line + "\nprogram:\n")
+    assert tried(task, "x0", [None, "x"], [False, True]).endswith("= an error, not \"ab\"")
+
+
+def test_expert_iteration_learns_from_the_samples_and_the_search(induce_tool):
+    """One round's lessons on two value tasks: every pair's program does what its prompt shows."""
+    from tools.induce.iterate import lessons
+    from tools.induce.prompt import program_prompt, run_expressions
+    from tools.induce.task import from_dict
+
+    llm_only = InduceTool(induce_tool.llm, model=induce_tool.model, samples=6, use_enumerator=False, temperature=0.9)
+    first_word = from_dict({"train": [{"inputs": ["ab cd"], "output": "ab"}, {"inputs": ["x yz"], "output": "x"},
+                                      {"inputs": ["hello there"], "output": "hello"}]}, "first", "first")
+    swapped = from_dict({"train": [{"inputs": ["Ada Lovelace"], "output": "Lovelace, Ada"}, {"inputs": ["Alan Turing"], "output": "Turing, Alan"},
+                                   {"inputs": ["Grace Hopper"], "output": "Hopper, Grace"}]}, "swapped", "swapped")
+    for task in (first_word, swapped):
+        pairs, tally = lessons(llm_only, task)
+        assert sum(tally[k] for k in ("solved", "refined", "unsolved")) == 1, tally
+        inputs = [ex.inputs for ex in task.train]
+        for pair in pairs:
+            outputs = [r.value for r in run_expressions("values", 1, [pair.target], inputs)[0]]
+            if pair.source == "iterate-hindsight":
+                relabelled = task.model_copy(update={"train": [ex.model_copy(update={"output": o}) for ex, o in zip(task.train, outputs)]})
+                assert pair.prompt == program_prompt(relabelled) and outputs != [ex.output for ex in task.train]
+            else:
+                assert outputs == [ex.output for ex in task.train], pair
+                assert pair.prompt.startswith(program_prompt(task).removesuffix("program:\n"))
+                assert ("\ntried: " in pair.prompt) == (pair.source == "iterate-refine")

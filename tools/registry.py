@@ -130,6 +130,9 @@ class Training:
     max_validation: int = 200
     generated: int = 0  # generated pairs, by default (for tools whose data is generated)
     max_new_tokens: int = 96  # of each validation output
+    # Expert iteration (`--rounds`): (a trained adapter, data folder, seed, log) -> the pairs its own samples and the
+    # tool's search teach, and what they are; for tools whose proposer is checked by a search (induce).
+    experience: Callable[..., tuple[list[Pair], dict]] | None = None
 
 
 @dataclass(frozen=True)

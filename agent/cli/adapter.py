@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -30,14 +30,32 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
         bfloat16: Annotated[bool, typer.Option(help="Autocast to bfloat16 (faster on CPUs with AVX512-BF16).")] = True,
         seed: int = 0,
         max_validation: int = defaults.max_validation,
+        rounds: Annotated[int, typer.Option(min=1, help="Expert iteration: after each training but the last, the adapter's own samples "
+                                                        "and the tool's search make more pairs, and it is trained again on all of them.")] = 1,
+        first: Annotated[Optional[Path], typer.Option(help="With --rounds: an adapter trained on the same pairs, to start from "
+                                                           "instead of training round 1.")] = None,
     ) -> None:
+        if rounds > 1 and defaults.experience is None:
+            raise typer.BadParameter(f"the {tool.name} tool has no expert iteration", param_hint="--rounds")
         config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                                bfloat16=bfloat16, seed=seed, max_validation=max_validation)
         pairs, about = defaults.pairs(data, generated, seed, log=err.print)
         command = command_line()
-        with training_bar(steps) as (on_step, log):
-            card = train_adapter(tool, pairs, about, out, config, command=command, on_step=on_step, log=log)
-        err.print(f"wrote {out} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")
+        learned: list = []
+        for round_ in range(1, rounds + 1):
+            folder = out if round_ == rounds else out / f"round-{round_}"
+            if round_ == 1 and first is not None and rounds > 1:
+                folder = first
+            else:
+                with training_bar(steps) as (on_step, log):
+                    card = train_adapter(tool, pairs + learned, about, folder, config, command=command, on_step=on_step, log=log)
+                err.print(f"wrote {folder} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")
+            if round_ < rounds:
+                found, what = defaults.experience(folder, data, seed + round_, log=err.print)
+                learned += found
+                out.mkdir(parents=True, exist_ok=True)
+                (out / f"experience-{round_}.jsonl").write_text("".join(p.model_dump_json() + "\n" for p in found))
+                about = {**about, "experience": [*about.get("experience", []), {"from": str(folder), **what}]}
 
     distill.__doc__ = f"Fine-tune the embedded model into {tool.what} of the {tool.name} tool, on its training pairs."
     return distill

@@ -48,8 +48,8 @@ MAX_PROMPT = 1800  # characters: within the served context of 2,048 tokens with 
 
 
 def program_prompt(task: InduceTask, feedback: list[str] | None = None) -> str | None:
-    """The examples (as many of the first SHOWN as fit in MAX_PROMPT, at least two) and the feedback; None when
-    even two examples do not fit."""
+    """The examples (as many of the first SHOWN as fit in MAX_PROMPT, at least two) and the last feedback (`tried`);
+    None when even two examples do not fit."""
     lines = []
     for ex in task.train[:SHOWN]:
         if task.kind == "grid":
@@ -61,8 +61,24 @@ def program_prompt(task: InduceTask, feedback: list[str] | None = None) -> str |
                 return None
             break
         lines += shown
-    tried = [f"tried: {f[:160]}" for f in (feedback or [])[-1:]]
-    return "\n".join(lines + tried) + "\nprogram:\n"
+    return "\n".join(lines + (feedback or [])[-1:]) + "\nprogram:\n"
+
+
+TRIED = 200  # characters of feedback at most: the examples leave that much room
+
+
+def tried(task: InduceTask, code: str, outputs: list, passed: list[bool]) -> str:
+    """The closest program so far and what it got wrong, as the proposer is shown it in a later round (and
+    trained on, tools/induce/iterate.py): `tried: P` then, for values, the first call it gets wrong."""
+    line = f"tried: {code[:120]}"
+    wrong = next((i for i, ok in enumerate(passed) if not ok), None)
+    if wrong is None:
+        return line
+    if task.kind == "grid":
+        return f"{line}\nright on {sum(passed)} of {len(passed)} examples"
+    call = f"f({', '.join(json.dumps(a, ensure_ascii=False) for a in task.train[wrong].inputs)})"
+    got = "an error" if outputs[wrong] is None else json.dumps(outputs[wrong], ensure_ascii=False)
+    return f"{line}\nbut {call} = {got[:40]}, not {json.dumps(task.train[wrong].output, ensure_ascii=False)[:40]}"[:TRIED]
 
 
 def program_grammar(task: InduceTask) -> str | None:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tools.induce import files, pairs
+from tools.induce import files, iterate, pairs
 from tools.induce.input import InduceInput, recognise
 from tools.induce.tool import InduceResult, InduceTool
 from tools.registry import Files, ToolSpec, Training
@@ -15,4 +15,5 @@ SPEC = ToolSpec(name="induce", order=20, input=InduceInput, result=InduceResult,
                 recognise=lambda text, tool: recognise(text), build=lambda b: InduceTool(b.llm(), **b.options),
                 adapter=HERE / "adapter", card=HERE / "card.js", what="the program proposer",
                 training=Training(pairs=pairs.pairs, card_intro=pairs.card_intro, card_file="proposer.json",
-                                  compared="the program", generated=3000))
+                                  compared="the program", generated=3000,
+                                  experience=iterate.experience))

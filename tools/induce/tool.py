@@ -5,9 +5,10 @@ the LLM's samples (under a grammar of the grid primitives for grid tasks, so the
 unless turned off, the enumerator's compositions (tools/induce/enumerator.py). Executing the pool
 runs every program on every training input and every test input in one sandbox call
 (tools/sandbox.py); a program is scored by the training pairs it reproduces, then by its size. One
-that reproduces them all is applied to the test inputs. Otherwise the best programs' first wrong
-example goes back to the LLM as feedback, and the next round draws again (the enumerator goes a
-level deeper); after `max_proposals` rounds the tool says no program fits, showing the closest.
+that reproduces them all is applied to the test inputs. Otherwise the closest program and its first wrong
+example go back to the LLM (`prompt.tried`, the format it is trained to refine from), and the next round
+draws again (the enumerator goes a level deeper); after `max_proposals` rounds the tool says no program
+fits, showing the closest.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pydantic import BaseModel
 from tools import sandbox
 from tools.base import Attempt, Check, Conclusion, Constraint, LLMCall, LLMUnavailable, Proposal, Refusal, Sampling, Task
 from tools.induce import bottom_up, enumerator
-from tools.induce.prompt import GRID_PRELUDE, VALUE_PRELUDE, program_grammar, program_prompt
+from tools.induce.prompt import GRID_PRELUDE, VALUE_PRELUDE, program_grammar, program_prompt, tried
 from tools.induce.task import InduceTask, TaskError, from_dict
 from tools.induce.text import from_text
 
@@ -104,7 +105,8 @@ class InduceTool(Sampling):
         programs: list[Program] = []
         calls: list[LLMCall] = []
         degraded = None
-        prompt = program_prompt(frame, [a.why() for a in attempts if a.failed])
+        closest = [a.result.checked[0] for a in attempts[-1:] if isinstance(a.result, InduceResult) and a.result.checked]
+        prompt = program_prompt(frame, [tried(frame, c.program.code, c.outputs, c.passed) for c in closest])
         if self.use_llm and prompt is not None:
             try:
                 call = self._draw(frame, prompt, round_)
