@@ -57,6 +57,7 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/search.py --ablation
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/chat.py
 	$(BIN)/python bench/lora.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/ray.py
