@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,6 +12,7 @@ import typer
 
 from agent.cli.common import command_line, err, training_bar
 from agent.training import DistillConfig, train_adapter
+from tools.base import Pair
 from tools.registry import ToolSpec
 
 DATA = Path("../shared/data")
@@ -51,11 +53,23 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
                     card = train_adapter(tool, pairs + learned, about, folder, config, command=command, on_step=on_step, log=log)
                 err.print(f"wrote {folder} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")
             if round_ < rounds:
-                found, what = defaults.experience(folder, data, seed + round_, log=err.print)
+                found, what = _experience(defaults, folder, out / f"experience-{round_}", data, seed + round_)
                 learned += found
-                out.mkdir(parents=True, exist_ok=True)
-                (out / f"experience-{round_}.jsonl").write_text("".join(p.model_dump_json() + "\n" for p in found))
                 about = {**about, "experience": [*about.get("experience", []), {"from": str(folder), **what}]}
 
     distill.__doc__ = f"Fine-tune the embedded model into {tool.what} of the {tool.name} tool, on its training pairs."
     return distill
+
+
+def _experience(training, adapter: Path, stem: Path, data: Path, seed: int) -> tuple[list[Pair], dict]:
+    """A round's experience with `adapter`: gathered and kept as STEM.jsonl (its pairs) and STEM.json (what
+    they are), or read back from them when a run is started again."""
+    pairs, about = stem.with_suffix(".jsonl"), stem.with_suffix(".json")
+    if pairs.is_file() and about.is_file():
+        err.print(f"experience: reading {pairs} (gathered before)")
+        return [Pair.model_validate_json(line) for line in pairs.read_text().splitlines() if line.strip()], json.loads(about.read_text())
+    found, what = training.experience(adapter, data, seed, log=err.print)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    pairs.write_text("".join(p.model_dump_json() + "\n" for p in found))
+    about.write_text(json.dumps(what, indent=1) + "\n")
+    return found, what
