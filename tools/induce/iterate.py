@@ -93,7 +93,7 @@ def lessons(tool, task: InduceTask) -> tuple[list[Pair], Counter]:
     return pairs, tally
 
 
-def experience(adapter: Path, data: Path, seed: int, *, generated: int = 1500, samples: int = 8, concurrency: int = 4,
+def experience(adapter: Path, data: Path, seed: int, *, generated: int = 400, samples: int = 6, concurrency: int = 4,
                log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
     """One round's experience with the proposer at `adapter`: pairs, and what they are."""
     from agent.assemble import build_tool, open_backend
