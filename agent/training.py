@@ -81,7 +81,14 @@ def train_adapter(tool: ToolSpec, pairs: list[Pair], data: dict, out: Path, conf
 def card_text(tool: ToolSpec, card: AdapterCard) -> str:
     """A tool adapter's README: the tool's own account of it, then the training run and its validation."""
     training = tool.training
-    return f"{training.card_intro(card)}{card_tail(card, f', exact match of {training.compared}', training.column, 'exact', 'exact')}\n"
+    return f"{training.card_intro(card)}{_experience(card.data.get('experience', []))}{card_tail(card, f', exact match of {training.compared}', training.column, 'exact', 'exact')}\n"
+
+
+def _experience(rounds: list[dict]) -> str:
+    """The card's account of expert iteration (`reasoner distill TOOL --rounds N`), when the adapter had any."""
+    return "".join(f"- Expert iteration, round {k}: the adapter at {r['from']} sampled {r['samples']} for each of {r['tasks']:,} "
+                   f"training tasks; outcomes {json.dumps(r['outcomes'])}; pairs added {json.dumps(r['pairs'])}.\n"
+                   for k, r in enumerate(rounds, 1))
 
 
 def peak_rss_mb() -> float:

@@ -154,3 +154,29 @@ def test_a_folder_of_tables_gives_a_line_each_and_resumes(tmp_path):
     again = run("regress", "--tasks", str(folder), "--out", str(out), "--resume", *traces)
     assert json.loads(again.stdout.strip().splitlines()[-1])["answered_now"] == 0
     assert run("regress", "--tasks", str(folder), "--out", str(out), *traces).returncode == 2  # no silent overwrite
+
+
+def test_expert_iteration_learns_from_the_samples_and_the_generator(regress_tool):
+    """One round's lessons on a generated data set: solved and search pairs name forms that fit the points
+    shown; hindsight pairs show the points their form was fitted to; refinement shows the samples as tried."""
+    import random
+
+    from tools.regress.iterate import lessons
+    from tools.regress.pairs import Problem
+
+    sampler = RegressTool(regress_tool.llm, model=regress_tool.model, samples=4, use_generator=False)
+    searcher = RegressTool(None, use_llm=False)
+    rng = random.Random(3)
+    X = [[round(rng.uniform(0, 3), 4), round(rng.uniform(0, 3), 4)] for _ in range(30)]
+    problem = Problem(names=["x", "z"], target="y", X=X, y=[2.5 * a * b + 1 for a, b in X], form="c*x*z + c", expression="2.5*x*z + 1")
+    pairs, tally = lessons(sampler, searcher, problem, 0)
+    assert sum(tally[k] for k in ("solved", "refined", "unsolved")) == 1 and tally["unsolved"] == 0, tally
+    Xa, y = np.array(X), np.array(problem.y)
+    for pair in pairs:
+        shown = [line.split() for line in pair.prompt.splitlines()[1:] if line and line[0] in "-0123456789"]
+        assert shown and len(shown[0]) == 3
+        if pair.source == "iterate-hindsight":
+            continue
+        fitted = E.fit(E.parse(pair.target, ["x", "z"]), ["x", "z"], Xa, y, restarts=3, seconds=2.0)
+        assert fitted and 1 - fitted[1] > 0.999, pair
+        assert ("\ntried: " in pair.prompt) == (pair.source == "iterate-refine")

@@ -308,14 +308,7 @@ the primitives of tools/induce/grid.py or tools/induce/strings.py. Decoding is g
 - Data: {pairs} pairs ({card.data['train']:,} trained on, {card.data['validation']:,} validation pairs held out by
   this run). Left out: {json.dumps(card.data['left_out'])}. The benchmark's held-out tasks (1D-ARC and ARC 30%,
   SyGuS 50% of problems, by name hash) were never used.
-{_experience(card.data.get("experience", []))}"""
-
-
-def _experience(rounds: list[dict]) -> str:
-    """The card's account of expert iteration (tools/induce/iterate.py), when the adapter had any."""
-    return "".join(f"- Expert iteration, round {k}: the adapter at {r['from']} sampled {r['samples']} programs for each of "
-                   f"{r['tasks']:,} training value tasks; outcomes {json.dumps(r['outcomes'])}; pairs added "
-                   f"{json.dumps(r['pairs'])}.\n" for k, r in enumerate(rounds, 1))
+"""
 
 
 def pairs(data: Path, generated: int, seed: int, log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:

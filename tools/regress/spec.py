@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from tools.registry import Files, ToolSpec, Training
-from tools.regress import files, pairs
+from tools.regress import files, iterate, pairs
 from tools.regress.input import RegressInput, recognise
 from tools.regress.tool import RegressResult, RegressTool
 
@@ -15,4 +15,5 @@ SPEC = ToolSpec(name="regress", order=10, input=RegressInput, result=RegressResu
                 recognise=lambda text, tool: recognise(text), build=lambda b: RegressTool(b.llm(), **b.options),
                 adapter=HERE / "adapter", card=HERE / "card.js", what="the formula proposer",
                 training=Training(pairs=pairs.pairs, card_intro=pairs.card_intro, card_file="proposer.json",
-                                  compared="the form", column="prompt", generated=6000, max_new_tokens=48))
+                                  compared="the form", column="prompt", generated=6000, max_new_tokens=48,
+                                  experience=iterate.experience))

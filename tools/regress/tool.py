@@ -144,13 +144,12 @@ class RegressTool(Sampling):
 
     def propose(self, frame: Dataset, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         round_ = len(earlier)
-        kept = carried(attempts)
-        forms: list[Form] = [Form(text=v.form, by=v.by, round=v.round, kept=True) for v in kept]
+        best = carried(attempts)
+        forms: list[Form] = [Form(text=v.form, by=v.by, round=v.round, kept=True) for v in best]
         calls: list[LLMCall] = []
         degraded = None
         if self.use_llm:
-            tried = [(v.form, v.r2_train) for v in sorted(kept[:TRIED], key=lambda v: v.r2_train)]
-            prompt = form_prompt(frame.variables, frame.target, frame.X, frame.y, tried, seed=self.seed + round_)
+            prompt = form_prompt(frame.variables, frame.target, frame.X, frame.y, tried(best), seed=self.seed + round_)
             try:
                 call = self.llm.sample(prompt=prompt, n=self.samples, temperature=self.temperature + 0.1 * round_,
                                        max_tokens=self.max_tokens, model=self.model,
@@ -161,7 +160,7 @@ class RegressTool(Sampling):
                 calls.append(call)
                 forms += [Form(text=t.strip(), by="llm", round=round_) for t in call.raw if t.strip()]
         if self.use_generator:
-            forms += [Form(text=t, by="generator", round=round_) for t in self._generated(frame, round_, kept)]
+            forms += [Form(text=t, by="generator", round=round_) for t in self._generated(frame, round_, best)]
         unique: dict[str, Form] = {}
         for form in forms:
             unique.setdefault(form.text, form)
@@ -336,17 +335,26 @@ def choose(fits: list[FitView], tolerance: float = 0.5, floor: float = 1e-9) -> 
     return min(near, key=lambda v: (v.complexity, v.nmse_validation))
 
 
+def best_fits(result: RegressResult) -> list[FitView]:
+    """The best fitted forms of a round, best first: what the next round starts from."""
+    return [v for v in result.fits if v.expression and v.r2_train is not None][:KEEP]
+
+
+def tried(best: list[FitView]) -> list[tuple[str, float]]:
+    """The forms the LLM is shown as tried, with their training R², best last."""
+    return [(v.form, v.r2_train) for v in sorted(best[:TRIED], key=lambda v: v.r2_train)]
+
+
 def carry(result: RegressResult) -> str:
     """The best forms so far, in words: the check's detail (the next round reads them from the result, `carried`)."""
-    kept = [v for v in result.fits if v.expression and v.r2_train is not None][:KEEP]
-    return "best forms: " + " | ".join(f"{v.form} [r2 {v.r2_train:.6f}, round {v.round}, by {v.by}]" for v in kept)
+    return "best forms: " + " | ".join(f"{v.form} [r2 {v.r2_train:.6f}, round {v.round}, by {v.by}]" for v in best_fits(result))
 
 
 def carried(attempts: list[Attempt]) -> list[FitView]:
-    """The best fitted forms of the last round, best first: what the next round starts from."""
+    """The best fitted forms of the last round (`best_fits`)."""
     for attempt in reversed(attempts):
         if isinstance(attempt.result, RegressResult):
-            return [v for v in attempt.result.fits if v.expression and v.r2_train is not None][:KEEP]
+            return best_fits(attempt.result)
     return []
 
 
