@@ -72,7 +72,7 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/induce.py
 	$(BIN)/python bench/regress.py
 	$(BIN)/python bench/wc2014.py convert
-	$(BIN)/python bench/wc2014.py train --bfloat16
+	$(BIN)/python bench/wc2014.py train
 	$(BIN)/python bench/wc2014.py score
 	$(BIN)/python bench/metaqa_train.py train
 	$(BIN)/python bench/metaqa_train.py score

@@ -34,7 +34,7 @@ FILES = [METAQA / f"qa_{hops}hop_dev.txt" for hops in (1, 2, 3)]
 def train() -> None:
     questions = [arg for path in FILES for arg in ("--questions", str(path))]
     subprocess.run([REASONER, "train", "--kg", str(METAQA / "kb.txt"), *questions, "--out", str(OUT), "--holdout-share", "0.2",
-                    "--validation-share", "0.05", "--steps", "400", "--bfloat16", "--overwrite"], check=True)
+                    "--validation-share", "0.05", "--steps", "400", "--overwrite"], check=True)
 
 
 def score() -> dict:

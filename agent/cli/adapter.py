@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.cli.common import command_line, err, training_bar
-from agent.training import DistillConfig, train_adapter
+from agent.training import DistillConfig, native_bfloat16, train_adapter
 from tools.base import Pair
 from tools.registry import ToolSpec
 
@@ -29,7 +29,7 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
         batch_size: int = defaults.batch_size,
         learning_rate: float = 2e-3,
         lora_rank: int = 16,
-        bfloat16: Annotated[bool, typer.Option(help="Autocast to bfloat16 (faster on CPUs with AVX512-BF16).")] = True,
+        bfloat16: Annotated[Optional[bool], typer.Option(help="Autocast to bfloat16 (default: where the CPU computes it natively, AVX512-BF16 or AMX; elsewhere it is far slower).")] = None,
         seed: int = 0,
         max_validation: int = defaults.max_validation,
         rounds: Annotated[int, typer.Option(min=1, help="Expert iteration: after each training but the last, the adapter's own samples "
@@ -40,7 +40,7 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
         if rounds > 1 and defaults.experience is None:
             raise typer.BadParameter(f"the {tool.name} tool has no expert iteration", param_hint="--rounds")
         config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
-                               bfloat16=bfloat16, seed=seed, max_validation=max_validation)
+                               bfloat16=native_bfloat16() if bfloat16 is None else bfloat16, seed=seed, max_validation=max_validation)
         pairs, about = defaults.pairs(data, generated, seed, log=err.print)
         command = command_line()
         learned: list = []

@@ -10,7 +10,7 @@ from rich.progress import TextColumn
 
 from agent.cli.common import command_line, err, progress_bar
 from agent.distill import distill as run_distill
-from agent.training import DistillConfig
+from agent.training import DistillConfig, native_bfloat16
 from kg.mining import MinedPlan, mine_questions, read_mined_plans
 from kg.questions import read_questions
 from kg.rdf import open_graph
@@ -58,7 +58,7 @@ def distill(
     learning_rate: float = defaults.learning_rate,
     lora_rank: int = defaults.lora_rank,
     lora_layers: Annotated[Optional[int], typer.Option(help="Adapt only the top N layers (faster; default: all).")] = defaults.lora_layers,
-    bfloat16: Annotated[bool, typer.Option(help="Autocast to bfloat16 (faster on CPUs with AVX512-BF16).")] = defaults.bfloat16,
+    bfloat16: Annotated[Optional[bool], typer.Option(help="Autocast to bfloat16 (default: where the CPU computes it natively, AVX512-BF16 or AMX; elsewhere it is far slower).")] = None,
     seed: int = defaults.seed,
     holdout_share: HoldoutOpt = defaults.holdout_share,
     validation_share: ValidationOpt = defaults.validation_share,
@@ -66,7 +66,7 @@ def distill(
     """Fine-tune the embedded model into a planner for this graph; write an adapter and a card."""
     kg, mined = graph_and_plans(kg_path, questions, plans)
     config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
-                           lora_layers=lora_layers, bfloat16=bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)
+                           lora_layers=lora_layers, bfloat16=native_bfloat16() if bfloat16 is None else bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)
     command = command_line()
     with progress_bar("training", TextColumn("loss {task.fields[loss]:.4f}")) as progress:
         task = progress.add_task("training", total=steps, loss=float("nan"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.progress import TextColumn
@@ -13,7 +13,7 @@ from rich.progress import TextColumn
 from agent.cli.common import command_line, err, progress_bar
 from agent.train import SCORER_DIR, TrainConfig
 from agent.train import train as run_train
-from agent.training import DistillConfig
+from agent.training import DistillConfig, native_bfloat16
 from kg.search import SearchConfig
 
 search_defaults = SearchConfig()
@@ -29,7 +29,7 @@ def train(
     validation_share: Annotated[float, typer.Option(help="Share of the questions held out from both planners for the card's figures.")] = 0.1,
     holdout_share: Annotated[float, typer.Option(help="Share of the questions set aside (by id hash) for a benchmark: never trained "
                                                       "on nor validated on.")] = 0.0,
-    bfloat16: Annotated[bool, typer.Option(help="Train the LLM planner in bfloat16 (faster on CPUs with AVX512-BF16).")] = False,
+    bfloat16: Annotated[Optional[bool], typer.Option(help="Train the LLM planner in bfloat16 (default: where the CPU computes it natively).")] = None,
     seed: int = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace a planner already in --out.")] = False,
 ) -> None:
@@ -42,7 +42,8 @@ def train(
         if not path.is_file():
             raise FileNotFoundError(f"file not found: {path}")
     config = TrainConfig(
-        distill=DistillConfig(steps=steps, seed=seed, validation_share=validation_share, holdout_share=holdout_share, bfloat16=bfloat16),
+        distill=DistillConfig(steps=steps, seed=seed, validation_share=validation_share, holdout_share=holdout_share,
+                                        bfloat16=native_bfloat16() if bfloat16 is None else bfloat16),
         search=SearchConfig(epochs=epochs, seed=seed),
     )
     command = command_line()
