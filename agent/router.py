@@ -52,8 +52,9 @@ class Router:
             if seen.why_not:
                 misses.append(seen.why_not)
                 checks += seen.checks
-            # The learned router may send a message to the KG only when the KG tool linked an entity in it.
-            if name != "kg" or any(c.name == "entity" and c.passed for c in seen.checks):
+            # The learned router may send a message to a tool that grounds on something named (the KG: an entity) only
+            # when the tool found it in the message.
+            if seen.anchored is not False:
                 allowed.add(name)
         why = f" ({'; '.join(misses)})" if misses else ""
         if self.model is not None and task.question.strip():

@@ -102,4 +102,6 @@ def test_the_learned_router_never_sends_to_the_kg_a_message_without_a_linked_ent
     always = Router(router.tools, model=AlwaysKG({"labels": head.labels, "weights": head.weights.tolist(),
                                                  "bias": head.bias.tolist(), "thresholds": head.thresholds}))
     assert always.route(Task(question="zzqx plorf?")).tool == "none"
+    no_graph = Router({k: v for k, v in router.tools.items() if k != "kg"}, model=always.model)
+    assert no_graph.route(Task(question="Who directed Jaws?")).tool != "kg"  # no graph served: nothing is linked
     assert Router(router.tools, model=False).route(Task(question="Anne is kind. Kind people are happy. Is Anne sad?")).tool == "none"

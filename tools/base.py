@@ -101,6 +101,9 @@ class Recognition(BaseModel):
     reason: str = ""
     checks: list[Check] = []
     why_not: str | None = None  # said when no tool takes the message (the KG's: not a question of the graph)
+    # Whether the message names something the tool grounds on (the KG's: an entity of the graph linked in it); the
+    # learned router may not send a message to a tool that says False. None: the tool grounds on nothing named.
+    anchored: bool | None = None
 
 
 class Refusal(BaseModel):

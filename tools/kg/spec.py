@@ -14,7 +14,7 @@ MAX_PATHS = 3  # answers whose witness paths are shown
 
 def _recognise(text: str, tool) -> Recognition:
     if tool is None:
-        return Recognition(fits=False, signal="no knowledge graph is served")
+        return Recognition(fits=False, signal="no knowledge graph is served", anchored=False)
     return tool.recognise(text)
 
 

@@ -166,7 +166,7 @@ class KGTool:
         if marked and re.search(r"[^\W\d_]", marked.group(1)):  # a name, not a list of numbers
             detail = f"{marked.group(0)} is marked as the topic entity"
             return Recognition(fits=True, signal=detail, checks=[Check(name="entity", passed=True, detail=detail)],
-                               reason="the message marks its topic entity in [brackets], as KG questions do")
+                               reason="the message marks its topic entity in [brackets], as KG questions do", anchored=True)
         query = read_query(text, self.linker)
         links, _, masked_question = self.planner.link(query.base if query else text)
         if not links:
@@ -179,8 +179,10 @@ class KGTool:
         signal = "; ".join(f"{c.name}: {c.detail}" for c in checks)
         failed = next((c for c in checks if not c.passed), None)
         if failed:
-            return Recognition(fits=False, signal=signal, checks=checks, why_not=f"not a knowledge-graph question: {failed.detail}")
-        return Recognition(fits=True, signal=signal, checks=checks, reason="a question about an entity of the knowledge graph")
+            return Recognition(fits=False, signal=signal, checks=checks, why_not=f"not a knowledge-graph question: {failed.detail}",
+                               anchored=bool(links))
+        return Recognition(fits=True, signal=signal, checks=checks, reason="a question about an entity of the knowledge graph",
+                           anchored=True)
 
     def reads_like_a_question(self, masked_question: str, strict: bool = False) -> Check:
         """Whether a message with its entity masked is close to a question the planner was trained on: the
