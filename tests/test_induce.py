@@ -89,6 +89,25 @@ def test_examples_written_as_calls_or_arrows_are_read():
         from_text("what is the capital of France?")
 
 
+@pytest.mark.parametrize("message, train, asked", [
+    ("2 -> 4, 3 -> 9, 4 -> 16, 10 -> 100. What is 7 mapped to?", [([2], 4), ([10], 100)], [7]),
+    ("hello -> olleh, abc -> cba. what about drawer?", [(["hello"], "olleh"), (["abc"], "cba")], ["drawer"]),
+    ("Ada Lovelace -> A.L., Alan Turing -> A.T.; Claude Shannon -> ?", [(["Ada Lovelace"], "A.L."), (["Alan Turing"], "A.T.")], ["Claude Shannon"]),
+    ("[1, 2, 3] -> [3, 2, 1]; [4, 5] -> [5, 4]. What is [2, 6, 4]?", [([[1, 2, 3]], [3, 2, 1]), ([[4, 5]], [5, 4])], [[2, 6, 4]]),
+    ("(555) 123-4567 -> 555, (212) 987-6543 -> 212. What does (303) 444-1212 map to?", [(["(555) 123-4567"], 555), (["(212) 987-6543"], 212)],
+     ["(303) 444-1212"]),
+    ("2023-01-15 -> 15/01/2023, 1999-12-31 -> 31/12/1999. Convert 2010-07-04.", [(["2023-01-15"], "15/01/2023"), (["1999-12-31"], "31/12/1999")],
+     ["2010-07-04"]),
+    ("3, 5, 7, 9, what comes next?", [([1], 3), ([4], 9)], [5]),
+    ("x -> a, b\ny -> c, d", [(["x"], "a, b"), (["y"], "c, d")], None),  # one pair a line: a comma is part of the side
+])
+def test_several_examples_on_a_line_and_the_question_after_them_are_read(message, train, asked):
+    task = from_text(message)
+    pairs = [(ex.inputs, ex.output) for ex in task.train]
+    assert pairs[0] == train[0] and pairs[-1] == train[-1], pairs
+    assert [ex.inputs for ex in task.test] == ([asked] if asked is not None else [])
+
+
 def test_the_induce_command_scores_a_folder_and_resumes(tmp_path):
     folder = tmp_path / "tasks"
     (folder / "sub").mkdir(parents=True)

@@ -1,9 +1,11 @@
 """Examples written in a message, read into a task.
 
-Accepted: an ARC JSON task pasted in the message; lines (or `;`-separated parts) of `IN -> OUT`
-(also `=>`, `→`), or of calls `f(2) = 5`, `f("ab", 2) = "abab"`. Each side is read as a Python
-literal when it is one (numbers, quoted strings, lists), else as the bare text. Test inputs are
-`IN -> ?` or a question `what is f(7)?`.
+Accepted: an ARC JSON task pasted in the message; lines of `IN -> OUT` (also `=>`, `→`), several on
+a line separated by commas or semicolons, or calls `f(2) = 5`, `f("ab", 2) = "abab"`. Each side is
+read as a Python literal when it is one (numbers, quoted strings, lists), else as the bare text.
+Test inputs are `IN -> ?`, a call `what is f(7)?`, or a question after the examples ("What is 9?",
+"what about drawer?", "What does 20 map to?", "Convert 2010-07-04."). A list of numbers asking what
+comes next is the n-th term from n.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ _ASK = re.compile(r"\b(?:what is|what's|find|compute)\s+(?:[a-zA-Z_]\w*\s*)?\((.
 
 
 def _value(text: str):
-    text = text.strip().rstrip(".,;")
+    text = text.strip().rstrip(",;")
+    if text.endswith(".") and not re.fullmatch(r"(?:[^\W\d_]\.)+", text):  # a sentence's full stop, not initials' (A.L.)
+        text = text[:-1]
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -36,6 +40,55 @@ def _args(text: str) -> list:
         return [text.strip()]
 
 
+_QUESTION = re.compile(r"(?:^|(?<=[.!?,;])\s*|\s+)(?:what(?:'s| is| does| about| would| will)?|and|convert|now|then)\s+(?P<x>.+?)"
+                       r"(?:\s+(?:map(?:s|ped)?|become|becomes|give|gives|go|goes|turn|turns)(?:\s+(?:to|into))?)?\s*[?.]?\s*$", re.I)
+_NAMED_CALL = re.compile(r"\b(?!(?:what|is|about|does|convert|and|now|then)\b)[a-zA-Z_]\w*\s*\(", re.I)  # f(7), not "is (303)"
+_NEXT = re.compile(r"^\s*((?:[-+]?\d+(?:\.\d+)?\s*,\s*){3,}[-+]?\d+(?:\.\d+)?)\s*,?\s*(?:\.\.\.|…)?\s*,?\s*"
+                   r"(?:what(?:'s| is| comes)? next|next|\?)\s*\??\s*$", re.I)
+
+
+def _pairs(line: str) -> list[str]:
+    """A line of several `IN -> OUT` pairs cut into one part each, at the commas and semicolons between them
+    (not those inside brackets, quotes or a side), and the question after the last pair as a part of its own."""
+    if len(_ARROW.findall(line)) < 2:
+        return [line]
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(line):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",;" and depth == 0 and line[i + 1:i + 2] == " ":
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    merged: list[str] = []
+    for part in parts:  # a part without an arrow is the rest of a side that had a comma in it
+        if merged and not _ARROW.search(part) and not _QUESTION.match(part.strip()):
+            merged[-1] += "," + part
+        else:
+            merged.append(part)
+    last = merged[-1]
+    asked = re.search(r"(?<=[.!?])\s+(?=\w+\s)", last)
+    if asked and _ARROW.search(last[:asked.start()]) and _QUESTION.match(last[asked.end():].strip()):
+        merged[-1:] = [last[:asked.start()], last[asked.end():]]
+    return merged
+
+
+def _asked(part: str):
+    """The input a question asks about ("What is 9?", "what about drawer?", "What does 20 map to?", "Convert X."),
+    or None."""
+    found = _QUESTION.fullmatch(part.strip())
+    if not found or _ARROW.search(part):
+        return None
+    x = found.group("x").strip().strip("'\"")
+    return None if not x or x.lower() in ("it", "this", "that", "next") else _value(x)
+
+
 def from_text(text: str) -> InduceTask:
     start = text.find("{")
     if start >= 0 and '"train"' in text:
@@ -44,9 +97,17 @@ def from_text(text: str) -> InduceTask:
             return from_dict(value, "task", "the message's JSON")
         except json.JSONDecodeError as e:
             raise TaskError(f"the message's JSON does not parse ({e.msg} at character {e.pos})") from None
+    sequence = _NEXT.match(text.strip())
+    if sequence:  # "2, 4, 6, 8, what comes next?": the n-th term from n
+        terms = [_value(t) for t in sequence.group(1).split(",")]
+        return from_dict({"name": "message", "train": [{"inputs": [n], "output": t} for n, t in enumerate(terms, 1)],
+                          "test": [{"inputs": [len(terms) + 1]}]}, "message", "the message")
     train, test = [], []
-    for part in re.split(r"[\n;]", text):
+    for part in [p for line in text.split("\n") for p in _pairs(line)]:
         part = part.strip()
+        if _asked(part) is not None and not _NAMED_CALL.search(part):
+            test.append({"inputs": [_asked(part)]})
+            continue
         for asked in _ASK.finditer(part):
             test.append({"inputs": _args(asked.group(1))})
         part = _ASK.sub("", part).strip()
