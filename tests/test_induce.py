@@ -99,6 +99,8 @@ def test_examples_written_as_calls_or_arrows_are_read():
     ("2023-01-15 -> 15/01/2023, 1999-12-31 -> 31/12/1999. Convert 2010-07-04.", [(["2023-01-15"], "15/01/2023"), (["1999-12-31"], "31/12/1999")],
      ["2010-07-04"]),
     ("3, 5, 7, 9, what comes next?", [([1], 3), ([4], 9)], [5]),
+    ("2 -> 5, 3 -> 10, 5 -> 26. what's 6 -> ?", [([2], 5), ([5], 26)], [6]),
+    ("Examples: 10 -> 1, 123 -> 6. Find the rule and give the result for 58.", [([10], 1), ([123], 6)], [58]),
     ("x -> a, b\ny -> c, d", [(["x"], "a, b"), (["y"], "c, d")], None),  # one pair a line: a comma is part of the side
 ])
 def test_several_examples_on_a_line_and_the_question_after_them_are_read(message, train, asked):

@@ -40,7 +40,9 @@ def _args(text: str) -> list:
         return [text.strip()]
 
 
-_QUESTION = re.compile(r"(?:^|(?<=[.!?,;])\s*|\s+)(?:what(?:'s| is| does| about| would| will)?|and|convert|now|then)\s+(?P<x>.+?)"
+_ASKING = (r"(?:what(?:'s| is| does| about| would| will)?|and(?: for)?|convert|now(?: do)?|then|do|apply it to|"
+           r"(?:find the rule and )?give the result for)")
+_QUESTION = re.compile(r"(?:^|(?<=[.!?,;])\s*|\s+)" + _ASKING + r"\s+(?P<x>.+?)"
                        r"(?:\s+(?:map(?:s|ped)?|become|becomes|give|gives|go|goes|turn|turns)(?:\s+(?:to|into))?)?\s*[?.]?\s*$", re.I)
 _NAMED_CALL = re.compile(r"\b(?!(?:what|is|about|does|convert|and|now|then)\b)[a-zA-Z_]\w*\s*\(", re.I)  # f(7), not "is (303)"
 _NEXT = re.compile(r"^\s*((?:[-+]?\d+(?:\.\d+)?\s*,\s*){3,}[-+]?\d+(?:\.\d+)?)\s*,?\s*(?:\.\.\.|…)?\s*,?\s*"
@@ -73,8 +75,9 @@ def _pairs(line: str) -> list[str]:
         else:
             merged.append(part)
     last = merged[-1]
-    asked = re.search(r"(?<=[.!?])\s+(?=\w+\s)", last)
-    if asked and _ARROW.search(last[:asked.start()]) and _QUESTION.match(last[asked.end():].strip()):
+    asked = re.search(r"(?<=[.!?])\s+(?=\S+\s)", last)
+    rest = last[asked.end():].strip() if asked else ""
+    if asked and _ARROW.search(last[:asked.start()]) and (_QUESTION.match(rest) or re.search(r"(?:->|=>|→)\s*\??$", rest)):
         merged[-1:] = [last[:asked.start()], last[asked.end():]]
     return merged
 
@@ -115,7 +118,7 @@ def from_text(text: str) -> InduceTask:
         if len(sides) == 2 and sides[0]:
             left = re.sub(r"^.*?:\s*", "", sides[0]) if re.match(r"^\w[\w ]{0,20}:", sides[0]) else sides[0]
             if sides[1].strip() in ("?", ""):
-                test.append({"inputs": [_value(left)]})
+                test.append({"inputs": [_value(re.sub(r"^" + _ASKING + r"\s+", "", left.strip(), flags=re.I))]})
             else:
                 train.append({"inputs": [_value(left)], "output": _value(sides[1])})
             continue
