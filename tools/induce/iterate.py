@@ -21,10 +21,10 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.base import Pair
+from tools.experience import gather
 from tools.induce import bottom_up
 from tools.induce.pairs import generated_value_task, held_out, sygus_tasks
 from tools.induce.prompt import MAX_PROMPT, program_prompt, tried
@@ -100,18 +100,9 @@ def experience(adapter: Path, data: Path, seed: int, *, generated: int = 400, sa
 
     chosen = tasks(data, generated, seed)
     log(f"experience: sampling {samples} programs for each of {len(chosen)} value tasks with {adapter}")
-    pairs: list[Pair] = []
-    tally: Counter = Counter()
     with open_backend() as backend:
         tool = build_tool(backend, "induce", adapter=adapter, samples=samples, use_enumerator=False, temperature=0.8)
         if tool.llm is None:
             raise ValueError(f"{adapter} is not a program proposer")
-        with ThreadPoolExecutor(concurrency) as pool:
-            for done, (found, counts) in enumerate(pool.map(lambda t: lessons(tool, t), chosen), 1):
-                pairs += found
-                tally.update(counts)
-                if done % 100 == 0:
-                    log(f"experience: {done} of {len(chosen)} tasks: {dict(tally)}")
-    by_source = Counter(p.source for p in pairs)
-    log(f"experience: {dict(tally)}; pairs {dict(by_source)}")
-    return pairs, {"tasks": len(chosen), "samples": samples, "outcomes": dict(tally), "pairs": dict(by_source)}
+        pairs, what = gather(chosen, lambda t: lessons(tool, t), concurrency=concurrency, unit="tasks", log=log, every=100)
+    return pairs, {**what, "samples": samples}

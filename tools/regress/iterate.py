@@ -19,12 +19,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from tools.base import Pair
+from tools.experience import gather
 from tools.regress import expr as E
 from tools.regress.data import from_columns
 from tools.regress.pairs import Problem, random_problem
@@ -101,20 +101,11 @@ def experience(adapter: Path, data: Path, seed: int, *, count: int = 300, sample
 
     chosen = problems(count, seed)
     log(f"experience: sampling {samples} forms for each of {len(chosen)} generated data sets with {adapter}")
-    pairs: list[Pair] = []
-    tally: Counter = Counter()
     with open_backend() as backend:
         sampler = build_tool(backend, "regress", adapter=adapter, samples=samples, use_generator=False)
         searcher = build_tool(backend, "regress", adapter=adapter, use_llm=False)
         if sampler.llm is None:
             raise ValueError(f"{adapter} is not a formula proposer")
-        with ThreadPoolExecutor(concurrency) as pool:
-            for done, (found, counts) in enumerate(pool.map(lambda item: lessons(sampler, searcher, *item),
-                                                            [(p, i) for i, p in enumerate(chosen)]), 1):
-                pairs += found
-                tally.update(counts)
-                if done % 50 == 0:
-                    log(f"experience: {done} of {len(chosen)} data sets: {dict(tally)}")
-    by_source = Counter(p.source for p in pairs)
-    log(f"experience: {dict(tally)}; pairs {dict(by_source)}")
-    return pairs, {"tasks": len(chosen), "samples": samples, "outcomes": dict(tally), "pairs": dict(by_source)}
+        pairs, what = gather(list(enumerate(chosen)), lambda item: lessons(sampler, searcher, item[1], item[0]),
+                             concurrency=concurrency, unit="data sets", log=log)
+    return pairs, {**what, "samples": samples}
