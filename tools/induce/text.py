@@ -49,6 +49,13 @@ _NEXT = re.compile(r"^\s*((?:[-+]?\d+(?:\.\d+)?\s*,\s*){3,}[-+]?\d+(?:\.\d+)?)\s
                    r"(?:what(?:'s| is| comes)? next|next|\?)\s*\??\s*$", re.I)
 
 
+QUESTION_CHARS = 300  # a question after the examples is short: longer parts are not searched for one (nor backtracked over)
+
+
+def _question(part: str):
+    return _QUESTION.fullmatch(part) if len(part) <= QUESTION_CHARS else None
+
+
 def _pairs(line: str) -> list[str]:
     """A line of several `IN -> OUT` pairs cut into one part each, at the commas and semicolons between them
     (not those inside brackets, quotes or a side), and the question after the last pair as a part of its own."""
@@ -70,14 +77,14 @@ def _pairs(line: str) -> list[str]:
     parts.append(line[start:])
     merged: list[str] = []
     for part in parts:  # a part without an arrow is the rest of a side that had a comma in it
-        if merged and not _ARROW.search(part) and not _QUESTION.match(part.strip()):
+        if merged and not _ARROW.search(part) and not _question(part.strip()):
             merged[-1] += "," + part
         else:
             merged.append(part)
     last = merged[-1]
     asked = re.search(r"(?<=[.!?])\s+(?=\S+\s)", last)
     rest = last[asked.end():].strip() if asked else ""
-    if asked and _ARROW.search(last[:asked.start()]) and (_QUESTION.match(rest) or re.search(r"(?:->|=>|→)\s*\??$", rest)):
+    if asked and _ARROW.search(last[:asked.start()]) and (_question(rest) or re.search(r"(?:->|=>|→)\s*\??$", rest)):
         merged[-1:] = [last[:asked.start()], last[asked.end():]]
     return merged
 
@@ -85,7 +92,7 @@ def _pairs(line: str) -> list[str]:
 def _asked(part: str):
     """The input a question asks about ("What is 9?", "what about drawer?", "What does 20 map to?", "Convert X."),
     or None."""
-    found = _QUESTION.fullmatch(part.strip())
+    found = _question(part.strip())
     if not found or _ARROW.search(part):
         return None
     x = found.group("x").strip().strip("'\"")
