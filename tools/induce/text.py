@@ -44,6 +44,7 @@ _ASKING = (r"(?:what(?:'s| is| does| about| would| will)?|and(?: for)?|convert|n
            r"(?:find the rule and )?give the result for)")
 _QUESTION = re.compile(r"(?:^|(?<=[.!?,;])\s*|\s+)" + _ASKING + r"\s+(?P<x>.+?)"
                        r"(?:\s+(?:map(?:s|ped)?|become|becomes|give|gives|go|goes|turn|turns)(?:\s+(?:to|into))?)?\s*[?.]?\s*$", re.I)
+_LEADING_ASK = re.compile(r"^" + _ASKING + r"\s+", re.I)  # "then 12 -> ?": the input is 12
 _NAMED_CALL = re.compile(r"\b(?!(?:what|is|about|does|convert|and|now|then)\b)[a-zA-Z_]\w*\s*\(", re.I)  # f(7), not "is (303)"
 _NEXT = re.compile(r"^\s*((?:[-+]?\d+(?:\.\d+)?\s*,\s*){3,}[-+]?\d+(?:\.\d+)?)\s*,?\s*(?:\.\.\.|…)?\s*,?\s*"
                    r"(?:what(?:'s| is| comes)? next|next|\?)\s*\??\s*$", re.I)
@@ -115,8 +116,8 @@ def from_text(text: str) -> InduceTask:
     train, test = [], []
     for part in [p for line in text.split("\n") for p in _pairs(line)]:
         part = part.strip()
-        if _asked(part) is not None and not _NAMED_CALL.search(part):
-            test.append({"inputs": [_asked(part)]})
+        if (asked_input := _asked(part)) is not None and not _NAMED_CALL.search(part):
+            test.append({"inputs": [asked_input]})
             continue
         for asked in _ASK.finditer(part):
             test.append({"inputs": _args(asked.group(1))})
@@ -125,7 +126,7 @@ def from_text(text: str) -> InduceTask:
         if len(sides) == 2 and sides[0]:
             left = re.sub(r"^.*?:\s*", "", sides[0]) if re.match(r"^\w[\w ]{0,20}:", sides[0]) else sides[0]
             if sides[1].strip() in ("?", ""):
-                test.append({"inputs": [_value(re.sub(r"^" + _ASKING + r"\s+", "", left.strip(), flags=re.I))]})
+                test.append({"inputs": [_value(_LEADING_ASK.sub("", left.strip()))]})
             else:
                 train.append({"inputs": [_value(left)], "output": _value(sides[1])})
             continue
