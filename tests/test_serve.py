@@ -57,12 +57,18 @@ def ask(url: str, message: str) -> tuple[str, dict]:
     return reply.choices[0].message.content, reply.model_extra["reasoner"]
 
 
+def wait_up(url: str, tool: str) -> dict:
+    """`tool`'s server once it is up; it must be starting until then (never "not started": it is warmed at start-up)."""
+    deadline = time.monotonic() + 600  # the model server's own start-up limit
+    while (state := servers(url)[tool])["state"] != "up":
+        assert state["state"] == "starting" and time.monotonic() < deadline, state
+        time.sleep(2)
+    return state
+
+
 def test_one_message_of_each_tool_is_answered_through_chat(served):
     # The translator is warmed at start-up in a thread of its own that then ends: its server must outlive it.
-    deadline = time.monotonic() + 300
-    while servers(served)["logic"]["state"] != "up":
-        assert servers(served)["logic"]["state"] == "starting" and time.monotonic() < deadline, servers(served)["logic"]
-        time.sleep(2)
+    wait_up(served, "logic")
     time.sleep(5)  # past the moment the warm-up thread's end used to stop it
     assert servers(served)["logic"]["state"] == "up"
     text, answer = ask(served, "who directed [Inception]")
@@ -87,10 +93,7 @@ def test_one_message_of_each_tool_is_answered_through_chat(served):
 
 
 def test_a_model_server_that_dies_comes_back_for_its_next_request(served):
-    logic = servers(served)["logic"]
-    if logic["state"] == "not started":
-        ask(served, LOGIC)
-        logic = servers(served)["logic"]
+    logic = wait_up(served, "logic")
     leader = _listener(int(logic["url"].split(":")[2].split("/")[0]))
     assert leader, logic
     os.killpg(os.getpgid(leader), signal.SIGKILL)  # the server and its engine processes, as a crash would

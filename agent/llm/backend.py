@@ -119,6 +119,8 @@ class Backend:
             else:
                 status = ServerStatus(name=llm.model, state="up", url=llm.base_url, detail="remote")
             status.tool = tool
+            if status.state == "not started" and self._warming(tool):
+                status.state, status.detail = "starting", "started in the background"
             if status.state == "up":
                 try:
                     check_reachable(status.url, timeout=3)
@@ -126,6 +128,12 @@ class Backend:
                     status.state, status.detail = "down", str(e)
             statuses.append(status)
         return statuses
+
+    def _warming(self, tool: str) -> bool:
+        """Whether `tool`'s server, or the one it shares, is being started in the background."""
+        server = self.servers.get(tool)
+        return any(isinstance(llm, ManagedLLM) and llm.warming and (t == tool or (server is not None and self.servers.get(t) is server))
+                   for t, llm in self.llms.items())
 
     def close(self) -> None:
         for llm in self.llms.values():

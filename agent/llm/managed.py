@@ -29,6 +29,7 @@ class ManagedLLM:
         self._client: LLMClient | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self.warming = False  # a start in the background was asked for and has not ended
 
     def client(self) -> LLMClient:
         """The client of a running server, starting the server first if it is not up."""
@@ -47,6 +48,7 @@ class ManagedLLM:
 
     def warm(self) -> None:
         """Start the server now, in the background; a failure is logged, and met again on first use."""
+        self.warming = True  # from now on, not only once the thread has got as far as the server's own start
         threading.Thread(target=self._try_start, name=f"warm-{self.name}", daemon=True).start()
 
     def _try_start(self) -> None:
@@ -54,6 +56,8 @@ class ManagedLLM:
             self.client()
         except (ServerError, OSError) as e:
             log.warning("the model server for %s did not start: %s", self.what, e)
+        finally:
+            self.warming = False
 
     def sample(self, **kwargs) -> LLMCall:
         try:
