@@ -4,8 +4,8 @@ A bracketed entity (MetaQA marks the topic so) wins. Otherwise every word span o
 looked up exactly, then normalised (case, accents, punctuation: "Amelie" finds *Amélie*), then
 fuzzily. A link is *weak* when the span is a fuzzy match, or ordinary words rather than a name: a
 common word ("Up", "Her", "if" for the film *If....*), or common words not written as the title.
-Strong links rank first, the longest first ("The Matrix Reloaded" over "The Matrix"), then weak
-links written as the name. Candidates come back ranked, with their scores and any weakness, so a
+Strong links rank first, names before lower-case keywords (a tag such as "screenplay"), the longest
+first ("The Matrix Reloaded" over "The Matrix"), then weak links written as the name. Candidates come back ranked, with their scores and any weakness, so a
 caller can show what was considered and ask more evidence of a weak link.
 
 `frame` turns the links into what a planner reads: the topic entity masked as [ENT] and, for a
@@ -132,14 +132,21 @@ class EntityLinker:
                         _keep(found, LinkCandidate(entity=name, span=span, method="fuzzy", score=0.9 * similarity / 100))
         for candidate in found.values():
             candidate.weak = weakness(candidate.span, candidate.entity, candidate.method)
-        # Strong first, the longest of them ("The Matrix Reloaded" over "The Matrix"); among weak ones,
-        # those written as the name ("who stars in Up": "Up", not "stars"); then the better match.
+        # Strong first: names before keywords ("the screenplay for Jaws": "Jaws", not the tag "screenplay"), then
+        # the longest ("The Matrix Reloaded" over "The Matrix"); among weak ones, those written as the name
+        # ("who stars in Up": "Up", not "stars"); then the better match.
         def rank(c: LinkCandidate) -> tuple:
             weak = c.weak is not None
-            return weak, weak and _letters(c.span) != _letters(c.entity), -len(c.span), -c.score, c.entity
+            return weak, weak and _letters(c.span) != _letters(c.entity), _keyword(c.entity), -len(c.span), -c.score, c.entity
 
         ranked = sorted(found.values(), key=rank)
         return ranked[:limit]
+
+
+def _keyword(name: str) -> bool:
+    """A name all in lower case, as a graph's tags and keywords are ("screenplay", "nuclear war"), not a name of
+    something ("Jaws", "Amélie", "1975")."""
+    return name == name.lower() and any(ch.isalpha() for ch in name)
 
 
 def _keep(found: dict[str, LinkCandidate], candidate: LinkCandidate) -> None:

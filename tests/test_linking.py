@@ -2,7 +2,9 @@
 
 import pytest
 
+from kg.demo import DEMO_KB
 from kg.linking import EntityLinker, normalise
+from kg.store import KnowledgeGraph
 
 
 @pytest.fixture
@@ -38,6 +40,14 @@ def test_longest_match_wins(linker):
     # "Taxi Driver" beats any shorter span; "Martin Scorsese" is a longer match than "Taxi" alone would be.
     ranked = linker.link("was martin scorsese in taxi driver")
     assert [c.entity for c in ranked[:2]] == ["Martin Scorsese", "Taxi Driver"]
+
+
+def test_a_name_ranks_before_a_longer_keyword():
+    # The demo graph tags Inception with "screenplay": the question is about Jaws, however it is written.
+    linker = EntityLinker(KnowledgeGraph.load(DEMO_KB))
+    assert linker.link("Who wrote the screenplay for Jaws?")[0].entity == "Jaws"
+    assert linker.link("who wrote the screenplay for jaws")[0].entity == "Jaws"
+    assert linker.link("which movies are tagged screenplay")[0].entity == "screenplay"
 
 
 def test_fuzzy_match_for_misspellings(linker):

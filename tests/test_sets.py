@@ -41,7 +41,8 @@ def test_the_shape_of_a_question_over_a_set_is_read(metaqa_kg, question, expecte
 
 
 @pytest.mark.parametrize("question", ["which films did [Tom Hanks] act in", "what movies was [Tom Hanks] in", "who directed [Heat]",
-                                      "what genres are the movies written by [Tom Hanks] in", "are all the films [Tom Hanks] directed"])
+                                      "what genres are the movies written by [Tom Hanks] in", "are all the films [Tom Hanks] directed",
+                                      "Which actors star in Alien?"])
 def test_ordinary_questions_are_not_read_as_questions_over_a_set(metaqa_kg, question):
     assert read_query(question, EntityLinker(metaqa_kg)) is None
 

@@ -78,6 +78,8 @@ def read_query(question: str, linker: EntityLinker) -> SetQuery | None:
     base = f"which {rest[:start].strip()}"
     if "[" in rest and "[" not in base:
         return None  # the condition took the topic
+    if "[" not in base and all(link.weak for link in linker.link(base.split(maxsplit=2)[-1])):
+        return None  # "which actors star in Alien": past what is asked for, no topic is left but the condition's
     condition = re.sub(r"^(?:(?:that|which|and|are|were|is|was)\s+)+", "", rest[start:].strip(), flags=re.I)
     return SetQuery(base=base, aggregate=aggregate, condition=condition, comparator=comparator, value=value, named=named)
 
