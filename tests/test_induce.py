@@ -14,7 +14,7 @@ import pytest
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from tools.base import Task
-from tools.induce.prompt import UNARY, WITH_NUMBER
+from tools.induce.prompt import UNARY, WITH_NUMBER, run_expressions
 from tools.induce.task import TaskError
 from tools.induce.text import from_text
 from tools.induce.tool import InduceResult, InduceTool
@@ -63,7 +63,7 @@ def test_examples_in_words_are_routed_and_read(agent):
     answer = answer_question(agent, None, "Examples: [1, 2, 0, 0] -> [0, 1, 2, 0]\n[3, 0, 0, 0] -> [0, 3, 0, 0]\n"
                                           "[0, 0, 4, 0] -> ?")
     assert answer.tool == "induce"
-    assert answer.status in ("answered", "undecided")  # value lists are not grids: the enumerator does not take them
+    assert answer.status in ("answered", "undecided")  # value lists, not grids: no primitive rotates a list
     assert answer.attempts, "the examples were read and programs were run"
 
 
@@ -87,6 +87,21 @@ def test_examples_written_as_calls_or_arrows_are_read():
     assert task.train[1].output == "HELLO" and task.test[0].inputs == ["world"] and not task.test[0].known
     with pytest.raises(TaskError, match="no examples found"):
         from_text("what is the capital of France?")
+
+
+@pytest.mark.parametrize("pairs, program", [
+    ([("hello", "olleh"), ("abc", "cba"), ("stressed", "desserts")], "reverse(x0)"),
+    ([([1, 2, 3], [3, 2, 1]), ([4, 5], [5, 4]), ([7, 8, 9, 10], [10, 9, 8, 7])], "reverse(x0)"),
+    ([([3, 1, 2], [1, 2, 3]), (["b", "a"], ["a", "b"])], "sort(x0)"),
+])
+def test_the_search_reverses_and_sorts_strings_and_lists(pairs, program):
+    from tools.induce.bottom_up import search
+    from tools.induce.task import from_dict
+
+    task = from_dict({"train": [{"inputs": [a], "output": b} for a, b in pairs]}, "t", "test")
+    assert search(task) == [program]
+    [results] = run_expressions("values", 1, [program], [[a] for a, _ in pairs])  # the same in the sandbox
+    assert [r.value for r in results] == [b for _, b in pairs]
 
 
 @pytest.mark.parametrize("message, train, asked", [

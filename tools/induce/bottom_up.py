@@ -21,9 +21,9 @@ from tools.induce import strings
 from tools.induce.prompt import run_expressions
 from tools.induce.task import InduceTask
 
-S, I, B, C = "str", "int", "bool", "const"  # C: a string constant (a pattern or a separator), not any string
+S, I, B, C, L = "str", "int", "bool", "const", "list"  # C: a string constant (a pattern or a separator), not any string
 OPS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("concat", S, (S, S)), ("before", S, (S, C)), ("after", S, (S, C)), ("before_last", S, (S, C)),
+    ("concat", S, (S, S)), ("reverse", S, (S,)), ("reverse", L, (L,)), ("sort", L, (L,)), ("concat", L, (L, L)), ("before", S, (S, C)), ("after", S, (S, C)), ("before_last", S, (S, C)),
     ("after_last", S, (S, C)), ("replace", S, (S, C, C)), ("replace_all", S, (S, C, C)), ("upper", S, (S,)),
     ("lower", S, (S,)), ("at", S, (S, I)), ("substr", S, (S, I, I)), ("to_str", S, (I,)),
     ("length", I, (S,)), ("indexof", I, (S, C, I)), ("to_int", I, (S,)), ("count", I, (S, S)), ("plus", I, (I, I)), ("minus", I, (I, I)), ("times", I, (I, I)),
@@ -41,7 +41,14 @@ def _type(value) -> str | None:
         return I
     if isinstance(value, str):
         return S
+    if isinstance(value, (list, tuple)):
+        return L
     return None
+
+
+def _frozen(value):
+    """A value the bank can key on: a list as a tuple (the ops treat both alike)."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
 def constants(task: InduceTask) -> list[str]:
@@ -70,7 +77,7 @@ class Bank:
 
     def __init__(self) -> None:
         self.by_size: dict[tuple[str, int], list[tuple[tuple, str]]] = {}
-        self.seen: dict[str, dict[tuple, str]] = {S: {}, I: {}, B: {}, C: {}}  # values -> the smallest program
+        self.seen: dict[str, dict[tuple, str]] = {S: {}, I: {}, B: {}, C: {}, L: {}}  # values -> the smallest program
 
     def add(self, kind: str, size: int, values: tuple, expr: str) -> bool:
         if values in self.seen[kind]:
@@ -107,12 +114,12 @@ def search(task: InduceTask, seconds: float = 4.0) -> list[str]:
 
 def _search_on(task: InduceTask, subset: list[int], ret: str, deadline: float) -> str | None:
     examples = [task.train[i] for i in subset]
-    target = tuple(ex.output for ex in examples)
+    target = tuple(_frozen(ex.output) for ex in examples)
     n = len(examples)
     bank = Bank()
     longest = max(len(str(v)) for ex in task.train for v in [*ex.inputs, ex.output]) * 2 + 10
     for k in range(len(examples[0].inputs)):
-        values = tuple(ex.inputs[k] for ex in examples)
+        values = tuple(_frozen(ex.inputs[k]) for ex in examples)
         kind = _type(values[0])
         if kind and all(_type(v) == kind for v in values):
             bank.add(kind, 1, values, f"x{k}")
@@ -127,7 +134,7 @@ def _search_on(task: InduceTask, subset: list[int], ret: str, deadline: float) -
         for name, kind, args in OPS:
             fn = getattr(strings, name)
             for values, expr in _combine(bank, fn, name, args, size - 1, n, deadline):
-                if kind == S and any(len(v) > longest for v in values):
+                if kind in (S, L) and any(len(v) > longest for v in values):
                     continue
                 if bank.add(kind, size, values, expr) and kind == ret and values == target:
                     return expr
@@ -178,7 +185,7 @@ def _combine(bank: Bank, fn, name: str, args: tuple[str, ...], budget: int, n: i
             if count % 2000 == 0 and time.monotonic() > deadline:
                 return
             try:
-                values = tuple(fn(*(c[0][j] for c in combo)) for j in range(n))
+                values = tuple(_frozen(fn(*(c[0][j] for c in combo))) for j in range(n))
             except (TypeError, ValueError, OverflowError):
                 continue
             yield values, f"{name}({', '.join(c[1] for c in combo)})"

@@ -1,7 +1,8 @@
 """The string and number primitives value programs are written in: plain stdlib Python, run inside the sandbox as the prelude.
 
 The operations of SyGuS's strings theory (SMT-LIB semantics: out-of-range positions give "" or -1,
-never an error) and a few FlashFill-style helpers that cut a string at a separator. Programs call
+never an error), a few FlashFill-style helpers that cut a string at a separator, and `reverse` and `sort`
+(of a string or a list). Programs call
 them on their arguments `x0, x1, ...`, e.g. `def f(x0): return concat(before(x0, " "), ".")`.
 """
 
@@ -108,3 +109,13 @@ def before_last(s, sep):
 
 def after_last(s, sep):
     return s.rpartition(sep)[2] if sep and sep in s else ""
+
+
+def reverse(s):
+    """s backwards: a string or a list."""
+    return s[::-1]
+
+
+def sort(s):
+    """The list in ascending order (a string's characters, for a string)."""
+    return "".join(sorted(s)) if isinstance(s, str) else sorted(s)
