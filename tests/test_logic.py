@@ -143,6 +143,18 @@ def test_a_text_that_asks_nothing_has_no_statement():
     assert split("Anne is kind. True or false: Anne is happy.").explicit is True
 
 
+@pytest.mark.parametrize("options", [" Options: (A) Red is in the middle. (B) Green is in the middle.",
+                                     "\nOptions:\n(A) Red is in the middle.\n(B) Green is in the middle.",
+                                     "\nA) Red is in the middle.\nB) Green is in the middle."])
+def test_options_are_read_one_per_line_or_all_on_one(options):
+    from tools.logic.problem import from_text
+
+    problem = from_text(f"There are two books: red and green. Red is left of green. Which book is in the middle?{options}")
+    assert problem.mode == "asp" and problem.options == [("A", "Red is in the middle."), ("B", "Green is in the middle.")]
+    assert problem.premises == ["There are two books: red and green.", "Red is left of green."]
+    assert from_text("The cat (A) is red. Is the cat red?").options == []  # one mark is not a list of options
+
+
 def test_a_translation_is_made_one_vocabulary_before_it_is_proved():
     from kg.search import shared_encoder
     from tools.logic.fol import show

@@ -1,8 +1,8 @@
 """A logic problem as the tool reads it: premises, and a conclusion to decide or options to choose from.
 
 From a typed input (`tools.logic.input.LogicInput`), or from a message: premises, and a statement asked about in
-any common wording (tools/logic/question.py), or options written `A) …` one per line. The tool
-then chooses how to decide it, and says why: a conclusion goes to first-order logic and the prover; an
+any common wording (tools/logic/question.py), or options written `A) …` one per line or `(A) … (B) …` on one.
+The tool then chooses how to decide it, and says why: a conclusion goes to first-order logic and the prover; an
 ordering puzzle with options goes to an answer-set program and clingo.
 """
 
@@ -19,6 +19,8 @@ from tools.logic.fol import FormulaError, parse, show
 Mode = Literal["fol", "asp"]
 
 _OPTION = re.compile(r"^\s*\(?([A-Ga-g])\)\s*(.+?)\s*$")
+_INLINE_OPTION = re.compile(r"(?<![^\s:?.!])\(([A-Ga-g])\)\s*")
+_OPTIONS_LABEL = re.compile(r"\b(?:options|choices|answers?)\s*:?\s*$", re.I)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
 
@@ -61,14 +63,31 @@ def choose(premises: list[str], conclusion: str | None, options: list[tuple[str,
 def from_text(text: str) -> LogicProblem:
     """Premises and a conclusion (or options) read from a message: the statement asked about is found in any
     common wording of the question (tools/logic/question.py)."""
-    options = [(m.group(1).upper(), m.group(2)) for line in text.splitlines() if (m := _OPTION.match(line))]
-    body = "\n".join(line for line in text.splitlines() if not _OPTION.match(line))
+    options, body = _options(text)
     premises_text, conclusion, _ = question.split(body)
     if options:  # the question is the choice among the options: what precedes it is the puzzle
         premises_text = premises_text if conclusion is None else body
         conclusion = None
     sentences = [s.strip() for s in _SENTENCE.findall(premises_text) if s.strip()]
     return choose([s for s in sentences if not s.endswith("?")], conclusion, options)
+
+
+def _options(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The options, written one per line ("(A) ...") or on one line ("Options: (A) ... (B) ..."), and the rest."""
+    options, body = [], []
+    for line in text.splitlines():
+        if m := _OPTION.match(line):
+            options.append((m.group(1).upper(), m.group(2)))
+            continue
+        marks = list(_INLINE_OPTION.finditer(line))
+        if len(marks) >= 2 and [m.group(1).upper() for m in marks] == [chr(ord("A") + i) for i in range(len(marks))]:
+            ends = [m.start() for m in marks[1:]] + [len(line)]
+            options += [(m.group(1).upper(), line[m.end():end].strip()) for m, end in zip(marks, ends)]
+            line = line[:marks[0].start()]
+        body.append(line)
+    if options:
+        body = [_OPTIONS_LABEL.sub("", line) for line in body]
+    return options, "\n".join(body)
 
 
 def _canonical(formula: str, what: str) -> str:
