@@ -153,8 +153,8 @@ def _pieces(bank: Bank, target: tuple, deadline: float, depth: int = 4) -> str |
     """The outputs as a concatenation of programs already in the bank: a program whose values begin every
     output, then the rest the same way (FlashFill's decomposition of an output into parts)."""
     known = bank.seen[S]
-    prefixes = [(v, e) for v, e in known.items() if any(v) and all(t.startswith(p) for t, p in zip(target, v))]
-    prefixes.sort(key=lambda ve: (-sum(map(len, ve[0])), len(ve[1])))
+    parts = [(v, e) for v, e in known.items() if any(v) and all(p in t for t, p in zip(target, v))]  # may be a piece
+    parts.sort(key=lambda ve: (-sum(map(len, ve[0])), len(ve[1])))
     failed: set[tuple] = set()
 
     def split(rest: tuple, depth: int) -> str | None:
@@ -162,8 +162,8 @@ def _pieces(bank: Bank, target: tuple, deadline: float, depth: int = 4) -> str |
             return known[rest]
         if depth == 0 or rest in failed or time.monotonic() > deadline:
             return None
-        for values, expr in prefixes:
-            if any(values) and all(t.startswith(p) for t, p in zip(rest, values)):
+        for values, expr in parts:
+            if all(t.startswith(p) for t, p in zip(rest, values)):
                 tail = split(tuple(t[len(p):] for t, p in zip(rest, values)), depth - 1)
                 if tail is not None:
                     return f"concat({expr}, {tail})"
