@@ -116,6 +116,8 @@ def test_the_search_reverses_sorts_and_reorders(pairs, program):
      ["(303) 444-1212"]),
     ("2023-01-15 -> 15/01/2023, 1999-12-31 -> 31/12/1999. Convert 2010-07-04.", [(["2023-01-15"], "15/01/2023"), (["1999-12-31"], "31/12/1999")],
      ["2010-07-04"]),
+    ("Smith, John -> John Smith; Doe, Jane -> Jane Doe. What is Lee, Ann?", [(["Smith, John"], "John Smith"), (["Doe, Jane"], "Jane Doe")],
+     ["Lee, Ann"]),
     ("3, 5, 7, 9, what comes next?", [([1], 3), ([4], 9)], [5]),
     ("2 -> 5, 3 -> 10, 5 -> 26. what's 6 -> ?", [([2], 5), ([5], 26)], [6]),
     ("Examples: 10 -> 1, 123 -> 6. Find the rule and give the result for 58.", [([10], 1), ([123], 6)], [58]),

@@ -134,6 +134,16 @@ def test_bad_tables_get_clear_errors_or_sensible_answers(tmp_path):
     assert answer["answers"] == ["2*sqrt(x)"] and "5,000 of 1,000,000 rows used" in answer["message"]
 
 
+def test_the_target_may_be_named_c_but_a_variable_may_not():
+    from tools.regress.data import DataError, from_columns
+
+    rows = [(1, 2), (2, 2), (3, 1), (4, 5), (5, 3), (2, 7)]
+    data = from_columns({"a": [r[0] for r in rows], "b": [r[1] for r in rows], "c": [r[0] + r[1] for r in rows]})
+    assert (data.variables, data.target) == (["a", "b"], "c")  # "c" is the constant of a form, and no formula names the target
+    with pytest.raises(DataError, match="column name 'c'.*a variable's not one of"):
+        from_columns({"c": [1, 2, 3, 4, 5, 6], "y": [2, 3, 4, 5, 6, 7]})
+
+
 def test_a_folder_of_tables_gives_a_line_each_and_resumes(tmp_path):
     folder = tmp_path / "tables"
     folder.mkdir()

@@ -58,24 +58,13 @@ def _question(part: str):
 
 
 def _pairs(line: str) -> list[str]:
-    """A line of several `IN -> OUT` pairs cut into one part each, at the commas and semicolons between them
-    (not those inside brackets, quotes or a side), and the question after the last pair as a part of its own."""
+    """A line of several `IN -> OUT` pairs cut into one part each, at the semicolons between them, then at the
+    commas of a part that still holds several (not those inside brackets, quotes or a side), and the question after
+    the last pair as a part of its own."""
     if len(_ARROW.findall(line)) < 2:
         return [line]
-    parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(line):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch in ",;" and depth == 0 and line[i + 1:i + 2] == " ":
-            parts.append(line[start:i])
-            start = i + 1
-    parts.append(line[start:])
+    # "Smith, John -> John Smith; Doe, Jane -> Jane Doe": a part with one arrow keeps its commas, in its sides.
+    parts = [piece for part in _cut(line, ";") for piece in (_cut(part, ",") if len(_ARROW.findall(part)) > 1 else [part])]
     merged: list[str] = []
     for part in parts:  # a part without an arrow is the rest of a side that had a comma in it
         if merged and not _ARROW.search(part) and not _question(part.strip()):
@@ -88,6 +77,25 @@ def _pairs(line: str) -> list[str]:
     if asked and _ARROW.search(last[:asked.start()]) and (_question(rest) or re.search(r"(?:->|=>|→)\s*\??$", rest)):
         merged[-1:] = [last[:asked.start()], last[asked.end():]]
     return merged
+
+
+def _cut(line: str, separator: str) -> list[str]:
+    """`line` cut at each `separator` followed by a space, outside brackets and quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(line):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == separator and depth == 0 and line[i + 1:i + 2] == " ":
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    return parts
 
 
 def _asked(part: str):

@@ -77,7 +77,7 @@ def from_columns(columns: dict[str, list], target: str | None = None, name: str 
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1:
         raise DataError("every column needs the same number of values")
-    _check_names(names)
+    _check_names(names, target)
     table = np.empty((lengths.pop(), len(names)))
     for j, key in enumerate(names):
         for i, value in enumerate(columns[key]):
@@ -156,7 +156,7 @@ def _from_rows(rows, name: str, target: str | None, seed: int, where: str) -> Da
     if not header:
         raise DataError(f"{where} is empty: expected a header row of column names, then rows of numbers")
     names = [h.strip() for h in header]
-    _check_names(names)
+    _check_names(names, target or names[-1])
     if target is not None and target not in names:
         raise DataError(f"target {target!r} is not a column of {where} (the columns are {', '.join(names)})")
     values: list[list[float]] = []
@@ -170,16 +170,18 @@ def _from_rows(rows, name: str, target: str | None, seed: int, where: str) -> Da
     return _dataset(name, names, target or names[-1], table, seed)
 
 
-def _check_names(names: list[str]) -> None:
+def _check_names(names: list[str], target: str) -> None:
+    """Identifiers, none repeated; a variable's name is not one a formula uses for something else ("c" is a constant
+    to fit in a form, "S" a sympy name), while the target, which no formula names, may be anything."""
     if len(names) < 2:
         raise DataError(f"{len(names)} column: a table needs at least one variable column and the target")
     if len(names) - 1 > MAX_VARIABLES:
         raise DataError(f"{len(names) - 1} variable columns: at most {MAX_VARIABLES} (a formula over more is not "
                         "searched here; keep the columns that matter)")
     for n in names:
-        if not NAME.match(n) or n in RESERVED:
-            raise DataError(f"column name {n!r}: names must be identifiers (letters, digits, _) and not one of "
-                            f"{', '.join(sorted(RESERVED))}")
+        if not NAME.match(n) or (n in RESERVED and n != target):
+            raise DataError(f"column name {n!r}: names must be identifiers (letters, digits, _), and a variable's not one "
+                            f"of {', '.join(sorted(RESERVED))}")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise DataError(f"column names repeat: {', '.join(repeated)}")
