@@ -58,6 +58,7 @@ bench: $(STAMP) prover sandbox
 	$(BIN)/python bench/search.py --ablation
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/chat.py
+	$(BIN)/python bench/chat.py --set bench/chat_answers_fresh.jsonl --out bench/results/chat_fresh.json
 	$(BIN)/python bench/lora.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/ray.py
