@@ -93,10 +93,12 @@ def test_examples_written_as_calls_or_arrows_are_read():
     ([("hello", "olleh"), ("abc", "cba"), ("stressed", "desserts")], "reverse(x0)"),
     ([([1, 2, 3], [3, 2, 1]), ([4, 5], [5, 4]), ([7, 8, 9, 10], [10, 9, 8, 7])], "reverse(x0)"),
     ([([3, 1, 2], [1, 2, 3]), (["b", "a"], ["a", "b"])], "sort(x0)"),
+    ([([5, 3, 8], 16), ([1, 1], 2), ([10, 20, 30], 60)], "sum(x0)"),
+    ([([5, 3, 8], 3), ([1, 4], 1), ([10, 20, 30], 10)], "min(x0)"),
     # Pieces found anywhere in the outputs, not only at their start: "15", "/", "01", "/", "2023".
     ([("2023-01-15", "15/01/2023"), ("1999-12-31", "31/12/1999"), ("2001-03-09", "09/03/2001")], None),
 ])
-def test_the_search_reverses_sorts_and_reorders(pairs, program):
+def test_the_search_reverses_sorts_sums_and_reorders(pairs, program):
     from tools.induce.bottom_up import search
     from tools.induce.task import from_dict
 

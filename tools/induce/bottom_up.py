@@ -23,7 +23,8 @@ from tools.induce.task import InduceTask
 
 S, I, B, C, L = "str", "int", "bool", "const", "list"  # C: a string constant (a pattern or a separator), not any string
 OPS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("concat", S, (S, S)), ("reverse", S, (S,)), ("reverse", L, (L,)), ("sort", L, (L,)), ("concat", L, (L, L)), ("before", S, (S, C)), ("after", S, (S, C)), ("before_last", S, (S, C)),
+    ("concat", S, (S, S)), ("reverse", S, (S,)), ("reverse", L, (L,)), ("sort", L, (L,)), ("concat", L, (L, L)),
+    ("sum", I, (L,)), ("max", I, (L,)), ("min", I, (L,)), ("length", I, (L,)), ("before", S, (S, C)), ("after", S, (S, C)), ("before_last", S, (S, C)),
     ("after_last", S, (S, C)), ("replace", S, (S, C, C)), ("replace_all", S, (S, C, C)), ("upper", S, (S,)),
     ("lower", S, (S,)), ("at", S, (S, I)), ("substr", S, (S, I, I)), ("to_str", S, (I,)),
     ("length", I, (S,)), ("indexof", I, (S, C, I)), ("to_int", I, (S,)), ("count", I, (S, S)), ("plus", I, (I, I)), ("minus", I, (I, I)), ("times", I, (I, I)),

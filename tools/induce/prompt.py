@@ -27,7 +27,7 @@ GRID_GBNF = prompts.render("induce_grid.gbnf", unary=prompts.choice(UNARY, longe
 
 VALUE_FUNCTIONS = ["concat", "before", "after", "before_last", "after_last", "replace", "replace_all", "upper", "lower",
                    "at", "substr", "to_str", "length", "indexof", "to_int", "count", "plus", "minus", "times", "contains",
-                   "prefixof", "suffixof", "equals", "ite", "reverse", "sort"]
+                   "prefixof", "suffixof", "equals", "ite", "reverse", "sort", "sum", "max", "min"]
 VALUE_GBNF = prompts.render("induce_values.gbnf", name=prompts.choice(VALUE_FUNCTIONS))
 
 

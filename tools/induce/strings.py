@@ -1,8 +1,8 @@
 """The string and number primitives value programs are written in: plain stdlib Python, run inside the sandbox as the prelude.
 
 The operations of SyGuS's strings theory (SMT-LIB semantics: out-of-range positions give "" or -1,
-never an error), a few FlashFill-style helpers that cut a string at a separator, and `reverse` and `sort`
-(of a string or a list). Programs call
+never an error), a few FlashFill-style helpers that cut a string at a separator, `reverse` and `sort` (of a
+string or a list), and a list's `sum`, `max` and `min`. Programs call
 them on their arguments `x0, x1, ...`, e.g. `def f(x0): return concat(before(x0, " "), ".")`.
 """
 
@@ -119,3 +119,22 @@ def reverse(s):
 def sort(s):
     """The list in ascending order (a string's characters, for a string)."""
     return "".join(sorted(s)) if isinstance(s, str) else sorted(s)
+
+
+# sum, max and min are named as programs write them; inside this prelude they stand for the list primitives.
+def sum(s):
+    """The list's total."""
+    total = 0
+    for v in s:
+        total += v
+    return total
+
+
+def max(s):
+    """The list's largest element (an error for an empty list)."""
+    return sorted(s)[-1]
+
+
+def min(s):
+    """The list's smallest element (an error for an empty list)."""
+    return sorted(s)[0]
