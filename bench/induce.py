@@ -78,7 +78,7 @@ def main() -> None:
     modes = {"enumerator": {"use_llm": False}, "llm": {"use_enumerator": False}, "both": {}}
     with open_backend() as backend:
         tool = build_tool(backend, "induce", adapter=args.proposer, samples=args.samples)
-        if tool.llm is not None:
+        if tool.llm is not None and set(args.modes.split(",")) != {"enumerator"}:
             tool.llm.client()  # start the proposer's server before any clock runs
         for name in args.sets.split(","):
             tasks = sets[name][: args.limit]
