@@ -109,6 +109,15 @@ def test_the_search_reverses_sorts_sums_and_reorders(pairs, program):
     assert [r.value for r in results] == [b for _, b in pairs]
 
 
+def test_the_search_does_not_join_two_programs_on_one_example_alone():
+    from tools.induce.bottom_up import search
+    from tools.induce.task import from_dict
+
+    # Fitted once by `ite`, one branch explaining "hello7" -> 7 as 1 + its length: -1 for "test2024".
+    task = from_dict({"train": [{"inputs": [a], "output": b} for a, b in [("abc123", 123), ("xy45", 45), ("hello7", 7)]]}, "t", "test")
+    assert search(task) == []
+
+
 @pytest.mark.parametrize("message, train, asked", [
     ("2 -> 4, 3 -> 9, 4 -> 16, 10 -> 100. What is 7 mapped to?", [([2], 4), ([10], 100)], [7]),
     ("hello -> olleh, abc -> cba. what about drawer?", [(["hello"], "olleh"), (["abc"], "cba")], ["drawer"]),
