@@ -5,8 +5,9 @@ looked up exactly, then normalised (case, accents, punctuation: "Amelie" finds *
 fuzzily. A link is *weak* when the span is a fuzzy match, or ordinary words rather than a name: a
 common word ("Up", "Her", "if" for the film *If....*), or common words not written as the title.
 Strong links rank first, names before lower-case keywords (a tag such as "screenplay"), the longest
-first ("The Matrix Reloaded" over "The Matrix"), then weak links written as the name. Candidates come back ranked, with their scores and any weakness, so a
-caller can show what was considered and ask more evidence of a weak link.
+first ("The Matrix Reloaded" over "The Matrix"), then weak links written as the name. Candidates come
+back ranked, with their scores and any weakness, so a caller can show what was considered and ask
+more evidence of a weak link.
 
 `frame` turns the links into what a planner reads: the topic entity masked as [ENT] and, for a
 conjunctive question ("a player who plays at Forward from Mexico"), a second entity the question
