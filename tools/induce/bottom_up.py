@@ -203,8 +203,8 @@ def _splits(total: int, parts: int) -> Iterator[tuple[int, ...]]:
 
 
 def _divide(bank: Bank, ret: str, target: tuple) -> str | None:
-    """ite(condition, a, b): a and b each right on part of the examples (two at least), the condition true where only
-    a is."""
+    """ite(condition, a, b): a and b each right on part of the examples, the condition true where only a is, and each
+    branch taken on two examples at least."""
     everything = (1 << len(target)) - 1
     terms: dict[int, tuple[int, str]] = {}  # examples covered (bit mask) -> the smallest program covering them
     conditions: dict[int, tuple[int, str]] = {}  # examples where it holds -> the smallest condition
@@ -223,6 +223,8 @@ def _divide(bank: Bank, ret: str, target: tuple) -> str | None:
         if a | b != everything or min(a.bit_count(), b.bit_count()) < 2:
             continue  # a branch that explains one example alone is that example memorised, not a rule
         for mask, (size, cond) in conditions.items():
+            if min(mask.bit_count(), (everything & ~mask).bit_count()) < 2:
+                continue  # a branch taken on one example alone is that example memorised
             for then, other, holds in ((a, b, mask), (b, a, everything & ~mask)):
                 need_true, need_false = then & ~other, other & ~then
                 if holds & need_true == need_true and holds & need_false == 0:
