@@ -207,7 +207,7 @@ def _divide(bank: Bank, ret: str, target: tuple) -> str | None:
     branch taken on two examples at least."""
     everything = (1 << len(target)) - 1
     terms: dict[int, tuple[int, str]] = {}  # examples covered (bit mask) -> the smallest program covering them
-    conditions: dict[int, tuple[int, str]] = {}  # examples where it holds -> the smallest condition
+    conditions: dict[int, tuple[int, str]] = {}  # examples where it holds -> the smallest condition, two each way at least
     for (kind, size), entries in sorted(bank.by_size.items(), key=lambda kv: kv[0][1]):
         for values, expr in entries:
             if kind == ret:
@@ -216,15 +216,14 @@ def _divide(bank: Bank, ret: str, target: tuple) -> str | None:
                     terms[mask] = (size, expr)
             if kind == B:
                 mask = sum(1 << j for j, v in enumerate(values) if v)
-                conditions.setdefault(mask, (size, expr))
+                if 2 <= mask.bit_count() <= len(target) - 2:  # a branch taken on one example alone memorises it
+                    conditions.setdefault(mask, (size, expr))
     best = None
     masks = sorted(terms, key=lambda m: terms[m][0])[:400]
     for a, b in itertools.combinations(masks, 2):
         if a | b != everything or min(a.bit_count(), b.bit_count()) < 2:
             continue  # a branch that explains one example alone is that example memorised, not a rule
         for mask, (size, cond) in conditions.items():
-            if min(mask.bit_count(), (everything & ~mask).bit_count()) < 2:
-                continue  # a branch taken on one example alone is that example memorised
             for then, other, holds in ((a, b, mask), (b, a, everything & ~mask)):
                 need_true, need_false = then & ~other, other & ~then
                 if holds & need_true == need_true and holds & need_false == 0:
