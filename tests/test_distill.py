@@ -147,3 +147,19 @@ def test_a_short_formula_proposer_distillation_writes_an_adapter_and_its_card(tm
     card = train_adapter(spec("regress"), pairs, tally, tmp_path / "formulas", config, command="test", log=lambda line: None)
     assert (tmp_path / "formulas" / "adapter_model.safetensors").is_file() and card.train_seconds > 0
     assert json.loads((tmp_path / "formulas" / "proposer.json").read_text())["config"]["steps"] == 2
+
+
+def test_a_round_trained_before_is_read_back_only_with_the_same_pairs_and_settings(tmp_path):
+    """`--rounds` started again reads back a round an earlier run trained, and trains again when anything differs."""
+    from agent.cli.adapter import _trained_before
+    from agent.training import AdapterCard
+
+    config = DistillConfig(steps=600, batch_size=8)
+    about = {"pairs": {"sygus": 96}, "experience": [{"from": "tools/induce/adapter", "tasks": 385}]}
+    card = tmp_path / "proposer.json"
+    assert not _trained_before(card, config, about)
+    card.write_text(AdapterCard(base_model="m", config=config, data={**about, "train": 90, "validation": 6}, train_seconds=1.0,
+                                peak_rss_mb=1.0, final_loss=0.1, validation={}, command="test").model_dump_json())
+    assert _trained_before(card, config, about)
+    assert not _trained_before(card, config.model_copy(update={"steps": 300}), about)
+    assert not _trained_before(card, config, {**about, "experience": []})

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from agent.cli.common import command_line, err, training_bar
-from agent.training import DistillConfig, native_bfloat16, train_adapter
+from agent.training import AdapterCard, DistillConfig, native_bfloat16, train_adapter
 from tools.base import Pair
 from tools.registry import ToolSpec
 
@@ -48,6 +48,8 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
             folder = out if round_ == rounds else out / f"round-{round_}"
             if round_ == 1 and first is not None and rounds > 1:
                 folder = first
+            elif round_ < rounds and _trained_before(folder / defaults.card_file, config, about):
+                err.print(f"round {round_}: reading {folder} (trained before on the same pairs and settings)")
             else:
                 with training_bar(steps) as (on_step, log):
                     card = train_adapter(tool, pairs + learned, about, folder, config, command=command, on_step=on_step, log=log)
@@ -59,6 +61,14 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
 
     distill.__doc__ = f"Fine-tune the embedded model into {tool.what} of the {tool.name} tool, on its training pairs."
     return distill
+
+
+def _trained_before(card: Path, config: DistillConfig, about: dict) -> bool:
+    """Whether a run started before left this round's adapter: its card names the same settings and pairs."""
+    if not card.is_file():
+        return False
+    old = AdapterCard.model_validate_json(card.read_text())
+    return old.config == config and {k: v for k, v in old.data.items() if k not in ("train", "validation")} == json.loads(json.dumps(about))
 
 
 def _experience(training, adapter: Path, stem: Path, data: Path, seed: int) -> tuple[list[Pair], dict]:
