@@ -157,6 +157,7 @@ def test_the_induce_command_scores_a_folder_and_resumes(tmp_path):
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     assert summary["n"] == 2 and summary["solved"] == 2 and summary["solved_rate"] == 1.0 and summary["answered_now"] == 1
+    assert summary["solved_median_candidates"] > 1 and summary["solved_median_seconds"] > 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert {line["name"] for line in lines} == {"flip", "shift"}
     flip_line = next(line for line in lines if line["name"] == "flip")
