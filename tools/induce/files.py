@@ -58,15 +58,11 @@ def record(item: BatchItem, answer) -> dict:
 
 def summary(items: list[BatchItem], lines: dict[str, dict]) -> dict:
     scored = [line for line in lines.values() if line["solved"] is not None]
-    solved = sum(line["solved"] for line in scored)
     won = [line for line in scored if line["solved"]]
+    solved = len(won)
     return {"solved": solved, "solved_rate": round(solved / len(scored), 4) if scored else None,
             "solved_by": dict(Counter(line["by"] for line in won)),
             "fitted": sum(line["status"] == "answered" for line in lines.values()),  # a program reproduced the examples
             # per solved task: the programs run (proposed and enumerated) and the seconds taken
             "solved_median_candidates": statistics.median(line["candidates"] for line in won) if won else None,
-            "solved_median_seconds": round(statistics.median(_total(line["seconds"]) for line in won), 3) if won else None}
-
-
-def _total(seconds) -> float:
-    return seconds["total"] if isinstance(seconds, dict) else seconds
+            "solved_median_seconds": round(statistics.median(line["seconds"] for line in won), 3) if won else None}
