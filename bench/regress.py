@@ -16,8 +16,10 @@ through the same code as that command. Budgets: the tool as shipped (3 rounds, 8
 Operon 20 s on one thread (the same functions). Scores (SRBench): exact recovery when, after rounding the
 model's constants to 3 decimals, model − truth simplifies to a constant or model / truth to a non-zero
 constant; the share of test R² > 0.999; the median complexity (sympy nodes of the model as written);
-median seconds per problem. Per-problem lines go to bench/out/regress-<set>-<method>.jsonl (reused
-when present: delete them to rerun); writes bench/results/regress.json.
+median seconds per problem. Per-problem lines go to bench/out/<stem of --out>/<set>-<method>.jsonl (reused
+when present: delete them to rerun); writes --out (bench/results/regress.json), keeping the figures of the
+methods not rerun. Measure a candidate proposer with its own --out, e.g.
+`--methods llm,both --proposer DIR --out bench/results/regress_round2.json`.
 """
 
 from __future__ import annotations
@@ -255,9 +257,11 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=20)
     parser.add_argument("--generated-seed", type=int, default=8)
     parser.add_argument("--limit", type=int)
-    parser.add_argument("--proposer", type=Path)
+    parser.add_argument("--proposer", type=Path, help="a distilled proposer folder (default: the shipped one)")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "regress.json")
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
+    lines_dir = OUT / args.out.stem
+    lines_dir.mkdir(parents=True, exist_ok=True)
     generated = "generated" if args.generated_seed == 8 else f"generated-seed{args.generated_seed}"
     sets = {"benchmarks": benchmark_tasks, generated: lambda: generated_tasks(args.generated, args.generated_seed)}
     results: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version()},
@@ -270,7 +274,7 @@ def main() -> None:
         print(f"{name}: {len(tasks)} tasks", flush=True)
         per_method = {}
         for method in args.methods.split(","):
-            out = OUT / f"regress-{name}-{method}.jsonl"
+            out = lines_dir / f"{name}-{method}.jsonl"
             if method in ("generator", "llm", "both"):
                 run_tool(folder, out, method, args.proposer)
             else:
@@ -280,7 +284,7 @@ def main() -> None:
             per_method[method] = summary(scores) | {"problems": {s.pop("name"): s for s in scores}}
             print(f"{name} {method}: {json.dumps({k: v for k, v in per_method[method].items() if k != 'problems'})}", flush=True)
         results["sets"][name] = per_method
-    path = HERE / "results" / "regress.json"
+    path = args.out
     previous = json.loads(path.read_text()) if path.exists() else {}
     for name, per_method in results["sets"].items():  # the methods not rerun keep their figures
         previous.setdefault("sets", {}).setdefault(name, {}).update(per_method)
