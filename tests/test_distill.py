@@ -163,3 +163,25 @@ def test_a_round_trained_before_is_read_back_only_with_the_same_pairs_and_settin
     assert _trained_before(card, config, about)
     assert not _trained_before(card, config.model_copy(update={"steps": 300}), about)
     assert not _trained_before(card, config, {**about, "experience": []})
+
+
+def test_kept_pairs_are_read_back_only_when_made_with_the_same_inputs(tmp_path):
+    """`--rounds` keeps its first pairs and each round's experience beside the adapter; started again, it reads
+    them back instead of running the search again, unless they were made from other inputs."""
+    from agent.cli.adapter import _kept
+    from tools.base import Pair
+
+    made = []
+
+    def make():
+        made.append(1)
+        return [Pair(prompt="p", target=f"t{len(made)}", source="s", group="g")], {"pairs": {"s": 1}}
+
+    stem = tmp_path / "pairs-first"
+    first = _kept(stem, make, {"seed": 0})
+    assert _kept(stem, make, {"seed": 0}) == first and len(made) == 1
+    assert json.loads(stem.with_suffix(".json").read_text())["made_with"] == {"seed": 0}
+    again, about = _kept(stem, make, {"seed": 1})
+    assert again[0].target == "t2" and about == {"pairs": {"s": 1}} and len(made) == 2
+    experience = tmp_path / "experience-1"
+    assert _kept(experience, make) == _kept(experience, make) and len(made) == 3

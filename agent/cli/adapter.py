@@ -41,7 +41,10 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
             raise typer.BadParameter(f"the {tool.name} tool has no expert iteration", param_hint="--rounds")
         config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                                bfloat16=native_bfloat16() if bfloat16 is None else bfloat16, seed=seed, max_validation=max_validation)
-        pairs, about = defaults.pairs(data, generated, seed, log=err.print)
+        make = lambda: defaults.pairs(data, generated, seed, log=err.print)  # noqa: E731
+        # with --rounds, kept beside the experience: making them runs the tool's search, many minutes
+        pairs, about = (_kept(out / "pairs-first", make, {"data": str(data.resolve()), "generated": generated, "seed": seed})
+                        if rounds > 1 else make())
         command = command_line()
         learned: list = []
         for round_ in range(1, rounds + 1):
@@ -55,7 +58,7 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
                     card = train_adapter(tool, pairs + learned, about, folder, config, command=command, on_step=on_step, log=log)
                 err.print(f"wrote {folder} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")
             if round_ < rounds:
-                found, what = _experience(defaults, folder, out / f"experience-{round_}", data, seed + round_)
+                found, what = _kept(out / f"experience-{round_}", lambda: defaults.experience(folder, data, seed + round_, log=err.print))
                 learned += found
                 about = {**about, "experience": [*about.get("experience", []), {"from": str(folder), **what}]}
 
@@ -71,15 +74,17 @@ def _trained_before(card: Path, config: DistillConfig, about: dict) -> bool:
     return old.config == config and {k: v for k, v in old.data.items() if k not in ("train", "validation")} == json.loads(json.dumps(about))
 
 
-def _experience(training, adapter: Path, stem: Path, data: Path, seed: int) -> tuple[list[Pair], dict]:
-    """A round's experience with `adapter`: gathered and kept as STEM.jsonl (its pairs) and STEM.json (what
-    they are), or read back from them when a run is started again."""
+def _kept(stem: Path, make: Callable[[], tuple[list[Pair], dict]], made_with: dict | None = None) -> tuple[list[Pair], dict]:
+    """Pairs kept as STEM.jsonl and what they are as STEM.json: read back when a run is started again (and, given
+    `made_with`, was made with the same inputs), else made and kept."""
     pairs, about = stem.with_suffix(".jsonl"), stem.with_suffix(".json")
     if pairs.is_file() and about.is_file():
-        err.print(f"experience: reading {pairs} (gathered before)")
-        return [Pair.model_validate_json(line) for line in pairs.read_text().splitlines() if line.strip()], json.loads(about.read_text())
-    found, what = training.experience(adapter, data, seed, log=err.print)
+        what = json.loads(about.read_text())
+        if what.pop("made_with", None) == made_with:
+            err.print(f"reading {pairs} (made before)")
+            return [Pair.model_validate_json(line) for line in pairs.read_text().splitlines() if line.strip()], what
+    found, what = make()
     stem.parent.mkdir(parents=True, exist_ok=True)
     pairs.write_text("".join(p.model_dump_json() + "\n" for p in found))
-    about.write_text(json.dumps(what, indent=1) + "\n")
+    about.write_text(json.dumps(what | ({"made_with": made_with} if made_with else {}), indent=1) + "\n")
     return found, what
