@@ -42,6 +42,7 @@ def test_a_grid_task_is_explained_by_a_program_and_applied(agent, store):
     result = answer.grounding
     assert isinstance(result, InduceResult) and result.winner.program.code == "shift(x, 1)"
     assert all(result.winner.passed) and result.sandbox_calls >= 1
+    assert result.by == {"enumerator": result.tried}  # the search solved it alone, in the first round: no model call
     assert "reproduces all 3 examples" in answer.message
     assert store.run(answer.trace_id).status == "answered"
 
@@ -67,11 +68,14 @@ def test_examples_in_words_are_routed_and_read(agent):
     assert answer.attempts, "the examples were read and programs were run"
 
 
-def test_when_no_program_fits_the_tool_says_so_with_the_closest(agent):
+def test_when_no_program_fits_the_tool_says_so_with_the_closest(agent, store):
     noise = row_task([([1, 0, 0], [0, 0, 7]), ([0, 2, 0], [5, 5, 5]), ([0, 0, 3], [1, 0, 4])], [[4, 0, 0]])
-    answer = answer_question(agent, None, Task(question="", tool="induce", input=noise))
+    answer = answer_question(agent, store, Task(question="", tool="induce", input=noise))
     assert answer.status == "undecided" and answer.answers == []
     assert "No program fits the examples" in answer.message and "the closest" in answer.message
+    rounds = [step.output["proposals"][-1] for step in store.run(answer.trace_id).steps if step.node == "plan"]
+    assert [p["by"] for p in rounds] == ["enumerator", "enumerator+llm", "llm"]  # the search's first round runs alone
+    assert "tried:" in rounds[1]["calls"][0]["messages"][0]["content"]  # the model's first draw sees its closest
 
 
 def test_bad_examples_get_a_clear_reason(agent):

@@ -2,7 +2,9 @@
 
 Hypothesis Search's design on the tool interface (tools/base.py). A proposal is a *pool* of programs:
 the LLM's samples (under a grammar of the grid primitives for grid tasks, so they parse) and,
-unless turned off, the enumerator's compositions (tools/induce/enumerator.py). Executing the pool
+unless turned off, the enumerator's compositions (tools/induce/enumerator.py). With both on, the first
+round is the enumerator's alone (the LLM joins it only when the search proposes nothing), so a task the
+search solves costs no model call, and the LLM's first draw sees the search's closest program. Executing the pool
 runs every program on every training input and every test input in one sandbox call
 (tools/sandbox.py); a program is scored by the training pairs it reproduces, then by its size. One
 that reproduces them all is applied to the test inputs. Otherwise the closest program and its first wrong
@@ -82,7 +84,7 @@ class InduceResult(BaseModel):
 @dataclass(eq=False, kw_only=True)
 class InduceTool(Sampling):
     name: ClassVar[str] = "induce"
-    max_proposals: ClassVar[int] = 3  # rounds: depth-1 enumeration and a first draw; depth 2 and a redraw with feedback; a last redraw
+    max_proposals: ClassVar[int] = 3  # rounds: depth-1 enumeration (and a first draw, without the enumerator); depth 2 and a draw with feedback; a last draw
 
     use_enumerator: bool = True
     search_seconds: float = 12.0  # the bottom-up search's budget on a value task
@@ -102,14 +104,23 @@ class InduceTool(Sampling):
 
     def propose(self, frame: InduceTask, attempts: list[Attempt], earlier: list[Proposal]) -> Proposal:
         round_ = len(earlier)
+        # With both on, the search's first round runs alone: what it solves costs no model call, and what it does
+        # not solve gives the model's first draw the closest program to refine. Its later draws follow.
+        draw = round_ - 1 if self.use_llm and self.use_enumerator else round_
+        found: list[str] = []
+        if self.use_enumerator and round_ < 2:
+            if frame.kind == "grid":
+                found = enumerator.expressions(frame, depth=round_ + 1)
+            elif round_ == 0:  # bottom-up search runs once, to its time budget
+                found = bottom_up.search(frame, self.search_seconds)
         programs: list[Program] = []
         calls: list[LLMCall] = []
         degraded = None
         closest = [a.result.checked[0] for a in attempts[-1:] if isinstance(a.result, InduceResult) and a.result.checked]
         prompt = program_prompt(frame, [tried(frame, c.program.code, c.outputs, c.passed) for c in closest])
-        if self.use_llm and prompt is not None:
+        if self.use_llm and prompt is not None and (draw >= 0 or not found):
             try:
-                call = self._draw(frame, prompt, round_)
+                call = self._draw(frame, prompt, max(draw, 0))
             except LLMUnavailable as e:
                 degraded = f"the model server is down ({e}): the enumerator proposes alone"
             else:
@@ -117,15 +128,8 @@ class InduceTool(Sampling):
                 for code in dict.fromkeys(text.strip() for text in call.raw):
                     if code:
                         programs.append(Program(code=code, by="llm"))
-        if self.use_enumerator and round_ < 2:
-            known = {p.code for p in programs}
-            if frame.kind == "grid":
-                found = enumerator.expressions(frame, depth=round_ + 1)
-            elif round_ == 0:  # bottom-up search runs once, to its time budget
-                found = bottom_up.search(frame, self.search_seconds)
-            else:
-                found = []
-            programs += [Program(code=e, by="enumerator") for e in found if e not in known]
+        known = {p.code for p in programs}
+        programs += [Program(code=e, by="enumerator") for e in found if e not in known]
         return Proposal(by="+".join(sorted({p.by for p in programs})) or "none", candidates=[Pool(programs=programs, round=round_)] if programs else [],
                         calls=calls, raw=[p.code for p in programs if p.by == "llm"], degraded=degraded,
                         seconds=round(sum(c.seconds for c in calls), 4))

@@ -4,7 +4,8 @@ In-Context Symbolic Regression's loop on the tool interface (tools/base.py). Eac
 (expressions over the columns with free constants `c`) from the LLM, sampled under a grammar of such
 forms and shown the points and the best forms so far with their R² (OPRO-style), and from the
 generator (tools/regress/generator.py: enumerated terms combined linearly, then the best with
-constants inside). Executing the pool parses every form (what does not parse, or names an unknown
+constants inside). With both on, the first round is the generator's alone, so a table it solves costs
+no model call, and the LLM's first draw sees the generator's closest forms. Executing the pool parses every form (what does not parse, or names an unknown
 column, is rejected with the reason), fits its constants on the training rows (least squares, or
 `curve_fit` from several starts within a time limit), makes the constants as plain as the fit allows,
 and measures it on the validation rows it was not fitted on. The answer is the simplest of the forms
@@ -148,10 +149,13 @@ class RegressTool(Sampling):
         forms: list[Form] = [Form(text=v.form, by=v.by, round=v.round, kept=True) for v in best]
         calls: list[LLMCall] = []
         degraded = None
-        if self.use_llm:
-            prompt = form_prompt(frame.variables, frame.target, frame.X, frame.y, tried(best), seed=self.seed + round_)
+        # With both on, the generator's first round runs alone: what it solves costs no model call, and what it
+        # does not gives the model's first draw the closest forms with their fits. Its later draws follow.
+        draw = round_ - 1 if self.use_generator else round_
+        if self.use_llm and draw >= 0:
+            prompt = form_prompt(frame.variables, frame.target, frame.X, frame.y, tried(best), seed=self.seed + draw)
             try:
-                call = self.llm.sample(prompt=prompt, n=self.samples, temperature=self.temperature + 0.1 * round_,
+                call = self.llm.sample(prompt=prompt, n=self.samples, temperature=self.temperature + 0.1 * draw,
                                        max_tokens=self.max_tokens, model=self.model,
                                        constraint=Constraint(kind="grammar", value=form_grammar(frame.variables)))
             except LLMUnavailable as e:
