@@ -143,6 +143,8 @@ def run_tool(folder: Path, out: Path, mode: str, proposer: Path | None) -> None:
         tool = build_tool(backend, "regress", adapter=proposer, use_llm=mode != "generator", use_generator=mode != "llm")
         if mode != "generator" and not tool.use_llm:
             raise SystemExit("no formula proposer is shipped: train one with `reasoner distill regress` first")
+        if tool.use_llm:
+            tool.llm.client()  # start the proposer's server before any clock runs
         done = 0
 
         def progress(n: int) -> None:
