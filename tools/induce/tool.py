@@ -4,8 +4,8 @@ Hypothesis Search's design on the tool interface (tools/base.py). A proposal is 
 the LLM's samples (under a grammar of the grid primitives for grid tasks, so they parse) and,
 unless turned off, the enumerator's compositions (tools/induce/enumerator.py). With both on, the first
 round is the enumerator's alone (the LLM joins it only when the search proposes nothing), so a task the
-search solves costs no model call, and the LLM's first draw sees the search's closest program. Executing the pool
-runs every program on every training input and every test input in one sandbox call
+search solves costs no model call, and the LLM's first draw sees the search's closest program. Executing
+the pool runs every program on every training input and every test input in one sandbox call
 (tools/sandbox.py); a program is scored by the training pairs it reproduces, then by its size. One
 that reproduces them all is applied to the test inputs. Otherwise the closest program and its first wrong
 example go back to the LLM (`prompt.tried`, the format it is trained to refine from), and the next round

@@ -5,10 +5,10 @@ In-Context Symbolic Regression's loop on the tool interface (tools/base.py). Eac
 forms and shown the points and the best forms so far with their R² (OPRO-style), and from the
 generator (tools/regress/generator.py: enumerated terms combined linearly, then the best with
 constants inside). With both on, the first round is the generator's alone, so a table it solves costs
-no model call, and the LLM's first draw sees the generator's closest forms. Executing the pool parses every form (what does not parse, or names an unknown
-column, is rejected with the reason), fits its constants on the training rows (least squares, or
-`curve_fit` from several starts within a time limit), makes the constants as plain as the fit allows,
-and measures it on the validation rows it was not fitted on. The answer is the simplest of the forms
+no model call, and the LLM's first draw sees the generator's closest forms. Executing the pool parses
+every form (what does not parse, or names an unknown column, is rejected with the reason), fits its
+constants on the training rows (least squares, or `curve_fit` from several starts within a time limit),
+makes the constants as plain as the fit allows, and measures it on the validation rows it was not fitted on. The answer is the simplest of the forms
 whose validation error is near the best; a form that fits the training rows but not the validation
 rows is never the answer. The loop stops when that formula's R² reaches `stop_r2` on both parts, or
 after `max_proposals` rounds, answering with the best found and saying it did not reach the stop.
