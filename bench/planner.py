@@ -28,7 +28,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
 
-from agent.llm import LLMClient  # noqa: E402
+from agent.llm.client import LLMClient  # noqa: E402
 from agent.llm.server import SERVED_NAME, ModelServer  # noqa: E402
 from agent.llm.weights import merged_model_dir  # noqa: E402
 from kg.metrics import score_answers  # noqa: E402

@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from api_load import health  # noqa: E402
 
-from agent.llm import LLMClient  # noqa: E402
+from agent.llm.client import LLMClient  # noqa: E402
 from agent.llm.server import free_port  # noqa: E402
 from kg.demo import DEMO_KB, DEMO_QUESTIONS  # noqa: E402
 from kg.questions import masked, read_questions  # noqa: E402

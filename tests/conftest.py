@@ -91,7 +91,7 @@ def model_server(backend):
 @pytest.fixture(scope="session")
 def llm(model_server):
     """The one LLM client, on the embedded model."""
-    from agent.llm import LLMClient
+    from agent.llm.client import LLMClient
     from agent.llm.server import SERVED_NAME
 
     return LLMClient(model_server.base_url, SERVED_NAME)
@@ -122,7 +122,7 @@ def distilled_server(backend):
 @pytest.fixture(scope="session")
 def logic_tool(model_server):
     """The logic tool on the shipped translator (served as a LoRA adapter), three translations per problem."""
-    from agent.llm import LLMClient
+    from agent.llm.client import LLMClient
     from tools.logic.tool import LogicTool
 
     return LogicTool(LLMClient(model_server.base_url, "logic"), samples=3)
@@ -131,7 +131,7 @@ def logic_tool(model_server):
 @pytest.fixture(scope="session")
 def induce_tool(model_server):
     """The induction tool on the shipped proposer (served as a LoRA adapter), with the enumerator beside it."""
-    from agent.llm import LLMClient
+    from agent.llm.client import LLMClient
     from tools.induce.tool import InduceTool
 
     return InduceTool(LLMClient(model_server.base_url, "induce"), samples=3)
@@ -140,7 +140,7 @@ def induce_tool(model_server):
 @pytest.fixture(scope="session")
 def regress_tool(model_server):
     """The regression tool on the shipped formula proposer (served as a LoRA adapter), with the generator beside it."""
-    from agent.llm import LLMClient
+    from agent.llm.client import LLMClient
     from tools.regress.tool import RegressTool
 
     return RegressTool(LLMClient(model_server.base_url, "regress"), samples=4, fit_seconds=10)
@@ -150,7 +150,7 @@ def regress_tool(model_server):
 def agent(demo_kg, distilled, distilled_server, logic_tool, induce_tool, regress_tool):
     from agent.assemble import kg_tool
     from agent.graph import Agent
-    from agent.llm import LLMClient
+    from agent.llm.client import LLMClient
     from tools.kg.llm_planner import LLMPlanner, distilled_format
 
     llm = LLMClient(distilled_server.base_url, "kg")

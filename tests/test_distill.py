@@ -5,7 +5,7 @@ import json
 import pytest
 
 from agent.distill import distill, training_pairs
-from agent.llm import LLMClient
+from agent.llm.client import LLMClient
 from agent.llm.server import SERVED_NAME, ModelServer
 from agent.llm.weights import merged_model_dir
 from agent.training import DistillConfig

@@ -10,7 +10,7 @@ import pytest
 
 from agent.assemble import kg_planner, kg_tool, open_backend
 from agent.graph import Agent
-from agent.llm import LLMClient
+from agent.llm.client import LLMClient
 from agent.runner import answer_question
 from agent.traces import TraceStore
 from kg.rdf import load_store, open_store

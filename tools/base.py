@@ -48,7 +48,7 @@ class LLMUnavailable(RuntimeError):
 
 
 class LLM(Protocol):
-    """Samples from the served model; `agent.llm.LLMClient` is the implementation."""
+    """Samples from the served model; `agent.llm.client.LLMClient` is the implementation."""
 
     def sample(self, *, messages: list[dict] | None = None, prompt: str | list[str] | None = None, n: int = 1,
                temperature: float = 0.0, max_tokens: int = 64, constraint: Constraint | None = None,

@@ -1,4 +1,7 @@
-"""The `reasoner` command: a thin shell over the library, one module per subject."""
+"""The `reasoner` command: a thin shell over the library, one module per subject.
+
+A command imports what it runs when it runs: the command modules import only what their options need, so
+`reasoner --help` and a command's first line do not wait for every library of every tool."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import logging
 import sys
 
 import typer
-from openai import APIError
 from rich.console import Console
 from rich.markup import escape
 
@@ -23,15 +25,8 @@ from agent.cli.run import run_command
 from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.train import train
-from agent.llm.server import ServerError
-from agent.train import TrainError
-from kg.questions import QuestionFormatError
-from kg.rdf import StoreError
-from kg.store import KGFormatError
 from tools.base import LLMUnavailable
-from tools.induce.task import TaskError
 from tools.registry import registered
-from tools.regress.data import DataError
 
 app = typer.Typer(help="Neuro-symbolic reasoning: a language model plans, symbolic tools ground and check every step.", no_args_is_help=True, add_completion=False)
 app.add_typer(kg_commands.app, name="kg")
@@ -61,22 +56,35 @@ ALIASES = {"batch": ("run", "kg"), "logic": ("run", "logic"), "induce": ("run", 
 for alias, (group, tool) in ALIASES.items():
     app.command(alias, hidden=True, help=f"The same as `reasoner {group} {tool}`.")(BY_TOOL[tool][group == "distill"])
 
-# Mistakes a user can fix: shown as one line, without a traceback.
-USER_ERRORS = (TrainError, KGFormatError, StoreError, TaskError, DataError, QuestionFormatError, OSError, KeyError, ValueError, ServerError)
-# A model server that fails: nothing the user typed is wrong, but there is no more to show than what failed.
-MODEL_ERRORS = (LLMUnavailable, APIError)
-
-
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     telemetry.setup()
     try:
         app()
-    except USER_ERRORS as e:
-        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
-        sys.exit(2)
-    except MODEL_ERRORS as e:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] the model server failed: {escape(str(e))}",
-                                                   highlight=False)
-        sys.exit(1)
+    except Exception as e:
+        if _users_mistake(e):
+            message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
+            sys.exit(2)
+        if _models_failure(e):
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] the model server failed: {escape(str(e))}",
+                                                       highlight=False)
+            sys.exit(1)
+        raise
+
+
+def _users_mistake(e: Exception) -> bool:
+    """A mistake the user can fix, shown as one line without a traceback: a bad file or option (the library's
+    format errors are ValueErrors), a graph store that cannot be opened, a model server that cannot start."""
+    return isinstance(e, (OSError, KeyError, ValueError, *_loaded("kg.rdf", "StoreError"),
+                          *_loaded("agent.llm.server", "ServerError")))
+
+
+def _models_failure(e: Exception) -> bool:
+    """A model server that failed: nothing the user typed is wrong, but there is no more to show than what failed."""
+    return isinstance(e, (LLMUnavailable, *_loaded("openai", "APIError")))
+
+
+def _loaded(module: str, name: str) -> tuple[type, ...]:
+    """The class `name` of `module` if that module was imported: an error of a module never loaded was not raised."""
+    return (getattr(sys.modules[module], name),) if module in sys.modules else ()

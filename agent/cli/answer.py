@@ -11,8 +11,6 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from agent.assemble import open_agent
-from agent.batch import check_output, run_tool, write_lines
 from agent.cli.common import (
     ExamplesOpt,
     KgOpt,
@@ -27,9 +25,6 @@ from agent.cli.common import (
     err,
     traces_path,
 )
-from agent.ray_batch import on_ray, replicas
-from agent.runner import answer_question
-from agent.traces import TraceStore
 from kg.demo import DEMO_KB
 from tools.base import Task
 from tools.registry import check_input, evidence_lines, spec
@@ -52,6 +47,10 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON.")] = False,
 ) -> None:
     """Answer one message: routed to a tool, then the answers and the evidence that supports them."""
+    from agent.assemble import open_agent
+    from agent.runner import answer_question
+    from agent.traces import TraceStore
+
     if tool is not None:
         spec(tool)  # a ValueError naming the tools, unless it is one
     typed = typed_input(input, tool)
@@ -112,6 +111,11 @@ def batch(
     ray: RayOpt = None,
 ) -> None:
     """Answer a file of questions; print one JSON line of metrics at the end when gold answers are given."""
+    from agent.assemble import open_agent
+    from agent.batch import check_output, run_tool, write_lines
+    from agent.ray_batch import on_ray, replicas
+    from agent.traces import TraceStore
+
     items = spec("kg").files.read(questions)[:limit]
     check_output(out, resume)  # before any model server starts
     urls = replicas(llm_url, ray)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.progress import TextColumn
 
 from agent.cli.common import command_line, err, progress_bar
-from agent.distill import distill as run_distill
 from agent.training import DistillConfig, native_bfloat16
-from kg.mining import MinedPlan, mine_questions, read_mined_plans
-from kg.questions import read_questions
-from kg.rdf import open_graph
-from kg.store import KnowledgeGraph
+
+if TYPE_CHECKING:
+    from kg.mining import MinedPlan
+    from kg.store import KnowledgeGraph
 
 defaults = DistillConfig()
 
@@ -30,12 +29,17 @@ ValidationOpt = Annotated[float, typer.Option(help="Share of the rest this run h
 
 def graph_and_plans(kg_path: str, questions: list[Path], plans: Path | None) -> tuple[KnowledgeGraph, list[MinedPlan]]:
     """The graph, and the mined plan of every question: read from `plans` (every question must have one) or mined now."""
+    from kg.rdf import open_graph
+
     kg = open_graph(kg_path)
     return kg, mined_plans(kg, questions, plans)
 
 
 def mined_plans(kg: KnowledgeGraph, questions: list[Path], plans: Path | None) -> list[MinedPlan]:
     """The mined plan of every question: read from `plans` (every question must have one) or mined now."""
+    from kg.mining import mine_questions, read_mined_plans
+    from kg.questions import read_questions
+
     items = [q for path in questions for q in read_questions(path)]
     if plans:
         by_id = {m.id: m for m in read_mined_plans(plans)}
@@ -64,6 +68,8 @@ def distill(
     validation_share: ValidationOpt = defaults.validation_share,
 ) -> None:
     """Fine-tune the embedded model into a planner for this graph; write an adapter and a card."""
+    from agent.distill import distill as run_distill
+
     kg, mined = graph_and_plans(kg_path, questions, plans)
     config = DistillConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, lora_rank=lora_rank,
                            lora_layers=lora_layers, bfloat16=native_bfloat16() if bfloat16 is None else bfloat16, seed=seed, holdout_share=holdout_share, validation_share=validation_share)

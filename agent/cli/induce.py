@@ -9,8 +9,6 @@ import typer
 
 from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt
 from agent.cli.run import LimitOpt, OutOpt, ResumeOpt, run_items
-from tools import sandbox
-from tools.induce.files import read
 
 
 def induce(
@@ -30,6 +28,9 @@ def induce(
 ) -> None:
     """Propose programs for each task, run them on its examples in the sandbox, apply the one that fits to the test
     inputs; one JSON summary line at the end."""
+    from tools import sandbox
+    from tools.induce.files import read
+
     problem = sandbox.available()
     if problem:
         raise FileNotFoundError(problem)

@@ -13,11 +13,8 @@ from rich.table import Table
 
 from agent.cli.common import console, err, progress_bar
 from kg.demo import DEMO_KB
-from kg.linking import EntityLinker
-from kg.mining import mine_questions, summarise
 from kg.paths import DEFAULT_MAX_FRONTIER, execute_plan, plan_text, render_path
 from kg.questions import read_questions
-from kg.rdf import load_store, open_graph
 from kg.rules import MAX_BODY, MIN_CONFIDENCE, MIN_HEAD_COVERAGE, MIN_SUPPORT, mine_rules, rules_by_head, write_rules
 from kg.schema import Schema
 from kg.store import KnowledgeGraph, TripleFormat
@@ -31,6 +28,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tabl
 
 
 def load(kb: str, skip_bad_lines: bool) -> KnowledgeGraph:
+    from kg.rdf import open_graph
+
     started = time.perf_counter()
     kg = open_graph(kb, skip_bad_lines=skip_bad_lines)
     err.print(f"[dim]loaded {kg!r} from {kb} in {time.perf_counter() - started:.2f}s[/]", highlight=False)
@@ -46,6 +45,8 @@ def load_command(
 ) -> None:
     """Store a graph on disk for graphs larger than memory: then `--kg STORE` anywhere a graph is asked for, or serve
     the folder's `oxigraph/` with any SPARQL server (`oxigraph serve-read-only --location STORE/oxigraph`)."""
+    from kg.rdf import load_store
+
     if format not in (None, "pipe", "tsv", "jsonl"):
         raise ValueError(f"--format must be pipe, tsv or jsonl, not {format!r}")
     started = time.perf_counter()
@@ -132,6 +133,8 @@ def link(
     limit: int = 5,
 ) -> None:
     """The entities of the graph a question mentions, best first."""
+    from kg.linking import EntityLinker
+
     linker = EntityLinker(load(kb, False))
     candidates = linker.link(question, limit=limit)
     if not candidates:
@@ -150,6 +153,8 @@ def mine(
     skip_bad_lines: SkipBad = False,
 ) -> None:
     """Mine the relation path behind each question from its gold answers; write them as JSONL."""
+    from kg.mining import mine_questions, summarise
+
     kg = load(kb, skip_bad_lines)
     items = [q for path in questions for q in read_questions(path)]
     started = time.perf_counter()

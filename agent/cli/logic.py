@@ -9,7 +9,6 @@ import typer
 
 from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt
 from agent.cli.run import LimitOpt, OutOpt, ResumeOpt, run_items
-from tools.logic.files import read
 
 
 def logic(
@@ -31,6 +30,8 @@ def logic(
     ray: RayOpt = None,
 ) -> None:
     """Translate each problem into logic, decide it with the prover or clingo, and score it; one JSON summary line at the end."""
+    from tools.logic.files import read
+
     run_items("logic", read(problems, gold_fol=gold_fol)[:limit], out, resume=resume, concurrency=concurrency,
               llm_url=llm_url, llm_model=llm_model, traces=traces, ray=ray, adapter=translator, samples=samples,
               temperature=temperature, seconds=seconds, unify=unify, symbols_first=symbols_first)

@@ -6,11 +6,8 @@ from typing import Annotated
 
 import typer
 
-from agent.assemble import kg_planner, open_backend
 from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, UrlOpt, console
 from kg.demo import DEMO_KB
-from kg.paths import plan_text
-from kg.rdf import open_graph
 
 
 def plan(
@@ -25,6 +22,10 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ranked relation plans for a question, and the raw model output."""
+    from agent.assemble import kg_planner, open_backend
+    from kg.paths import plan_text
+    from kg.rdf import open_graph
+
     kg = open_graph(kg_path)
     with open_backend(llm_url, llm_model) as backend:
         planner_ = kg_planner(kg, backend, planner=planner, model=model, examples=examples, samples=k)

@@ -9,10 +9,6 @@ import typer
 
 from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt, console, traces_path
 from agent.cli.run import run_items, tool_agent
-from agent.runner import answer_question
-from agent.traces import TraceStore
-from tools.regress.data import read_csv
-from tools.regress.files import as_task, read
 
 
 def regress(
@@ -34,6 +30,11 @@ def regress(
 ) -> None:
     """Propose forms, fit their constants, check the best on held-out rows; print the formula (--data) or write a
     line per file and a summary line (--tasks)."""
+    from agent.runner import answer_question
+    from agent.traces import TraceStore
+    from tools.regress.data import read_csv
+    from tools.regress.files import as_task, read
+
     if (data is None) == (tasks is None):
         raise ValueError("give one of --data FILE.csv or --tasks FOLDER")
     if tasks is not None and out is None:

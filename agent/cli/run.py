@@ -9,19 +9,17 @@ import json
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from agent.assemble import build_tool, open_backend
-from agent.batch import check_output, run_tool, write_lines
 from agent.cli.common import LlmModelOpt, RayOpt, TracesOpt, UrlOpt, counting, traces_path
-from agent.graph import Agent
-from agent.ray_batch import on_ray, replicas
-from agent.traces import TraceStore
 from tools import registry
 from tools.base import BatchItem, Tool
 from tools.registry import ToolSpec
+
+if TYPE_CHECKING:
+    from agent.graph import Agent
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Where to write one JSON line per task.")]
 LimitOpt = Annotated[Optional[int], typer.Option(help="Only the first N tasks.")]
@@ -33,6 +31,10 @@ def run_items(name: str, items: list[BatchItem], out: Path, *, resume: bool, con
               check: Callable[[Tool], None] | None = None, **options: Any) -> None:
     """Answer `items` with the tool `name` (built with `options`, then `check`ed), here or on the Ray cluster at
     `ray`, a line each appended to `out`; print the summary line."""
+    from agent.batch import check_output, run_tool, write_lines
+    from agent.ray_batch import on_ray, replicas
+    from agent.traces import TraceStore
+
     check_output(out, resume)  # before any model server starts
     urls = replicas(llm_url, ray)
     recipe = partial(tool_agent, name, llm_url=llm_url, llm_model=llm_model, adapter=adapter, check=check, **options)
@@ -51,6 +53,9 @@ def run_items(name: str, items: list[BatchItem], out: Path, *, resume: bool, con
 def tool_agent(name: str, llm_url: str | None, llm_model: str | None, *, adapter: Path | None = None,
                check: Callable[[Tool], None] | None = None, **options: Any) -> Iterator[Agent]:
     """An agent of the one tool `name`, built with `options` and `check`ed, on the model servers it needs."""
+    from agent.assemble import build_tool, open_backend
+    from agent.graph import Agent
+
     with open_backend(llm_url, llm_model) as backend:
         tool = build_tool(backend, name, adapter=adapter, **options)
         if check is not None:

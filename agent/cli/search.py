@@ -10,8 +10,7 @@ from rich.progress import TextColumn
 from agent.cli.common import command_line, err, progress_bar
 from agent.cli.distill import GraphOpt, HoldoutOpt, PlannerOutOpt, PlansOpt, TrainingOpt, ValidationOpt, graph_and_plans
 from agent.settings import settings
-from kg.search import SearchConfig, TextEncoder
-from tools.kg.search_planner import train_search_planner
+from kg.search import SearchConfig
 
 defaults = SearchConfig()
 
@@ -33,6 +32,9 @@ def train_search(
     validation_share: ValidationOpt = defaults.validation_share,
 ) -> None:
     """Train an edge scorer for this graph from plans mined out of it; write its weights and a card."""
+    from kg.search import TextEncoder
+    from tools.kg.search_planner import train_search_planner
+
     kg, mined = graph_and_plans(kg_path, questions, plans)
     config = SearchConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, beam=beam,
                           relation_embeddings=relation_embeddings, entity_embeddings=entity_embeddings,

@@ -6,14 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from agent.assemble import open_service
 from agent.cli.common import ExamplesOpt, KgOpt, LlmModelOpt, ModelOpt, PlannerOpt, TracesOpt, UrlOpt, err, traces_path
 from agent.llm.server import ServerError, port_in_use
 from agent.settings import ApiLimits, settings
-from agent.traces import TraceStore
 from kg.demo import DEMO_KB
-from kg.rdf import open_graph
-from tools.kg.search_planner import choose_scorer
 
 
 def serve(
@@ -44,6 +40,10 @@ def serve(
     import uvicorn
 
     from agent.api.app import create_app
+    from agent.assemble import open_service
+    from agent.traces import TraceStore
+    from kg.rdf import open_graph
+    from tools.kg.search_planner import choose_scorer
 
     config = settings()
     options = {"api_key": api_key or config.api_key, "max_in_flight": max_in_flight, "timeout_seconds": timeout}

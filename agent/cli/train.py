@@ -11,8 +11,6 @@ import typer
 from rich.progress import TextColumn
 
 from agent.cli.common import command_line, err, progress_bar
-from agent.train import SCORER_DIR, TrainConfig
-from agent.train import train as run_train
 from agent.training import DistillConfig, native_bfloat16
 from kg.search import SearchConfig
 
@@ -36,6 +34,9 @@ def train(
     """Train planners for your graph from your question-answer pairs: mine plans, learn the graph's conventions,
     distill the LLM planner and train the edge scorer, validate both, write one folder with its card. Then
     `reasoner serve --kg KB --planner OUT` (or ask/batch) answers over the graph."""
+    from agent.train import SCORER_DIR, TrainConfig
+    from agent.train import train as run_train
+
     if (out / "planner.json").exists() and not overwrite:
         raise FileExistsError(f"{out} already holds a planner: pass --overwrite to replace it, or choose another --out")
     for path in questions:

@@ -1,6 +1,2 @@
 """The language model: its weights (weights.py), the managed vLLM server (server.py), and the one
 client every tool samples through (client.py)."""
-
-from agent.llm.client import LLMClient
-
-__all__ = ["LLMClient"]
