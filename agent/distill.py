@@ -89,7 +89,7 @@ def distill(
         if chosen:
             figures[name] = {
                 "n": len(chosen),
-                "plan_exact": round(sum(pred == p[1] for p, pred in chosen) / len(chosen), 4),
+                "plan_exact": round(sum(pred == p[1].strip() for p, pred in chosen) / len(chosen), 4),  # the target is " code code"
             }
     log(f"validation: {json.dumps(figures)}")
 

@@ -121,6 +121,7 @@ def test_train_serves_a_planner_that_answers_unbracketed_questions(company, tmp_
     assert card["conventions"]["conjunctive"] > 0 and card["conventions"]["merged_lines"] > 0
     assert card["stage_seconds"]["planner"] > 0 and card["peak_rss_mb"] > 0
     assert {"1-hop", "all"} <= set(card["planner"]) and {"1-hop", "all"} <= set(card["scorer"])
+    assert card["planner"]["all"]["plan_exact"] >= 0.5, card["planner"]  # the model's greedy plan, unconstrained
     assert (out / "README.md").read_text().startswith("# Trained planner")
     assert (out / "search" / "scorer.npz").is_file() and (out / "conventions.json").is_file()
     assert (out / "rules.jsonl").read_text() == (out / "search" / "rules.jsonl").read_text()  # mined once, shipped with both
