@@ -8,7 +8,8 @@ is a server per tool (the layout before one server carried the adapters), "none"
 "kg" the KG planner alone merged. For each layout the script starts `reasoner serve` as a user does and
 measures:
 
-- start-up: seconds until /healthz answers, and until every model server is up after one message of each tool;
+- start-up: seconds until /healthz answers, and until every model server the first message of each tool started
+  is up (a tool whose message the search answers asks no model, and its server is listed as `not_started`);
 - memory with the four tools warm: resident (RSS) and proportional (PSS, shared pages split) MB summed over
   the service and every process under it (model servers, workers, the sandbox), and the machine's used memory;
 - per tool, through `POST /v1/chat/completions`: the median latency of single messages, and messages per
@@ -147,12 +148,15 @@ def measure(layout: str, requests: int, folder: Path) -> dict:
             seconds, routed, status = chat(url, messages(tool, 1, seed=99)[0])
             assert routed == tool, (tool, routed, status)
             first[tool] = round(seconds, 2)
-        while any(s["state"] != "up" for s in health(url)[1]["model_servers"]):
+        # A tool whose message the search answered (induce, regress: it goes first) asked no model: its server
+        # stays "not started" until a message needs it.
+        while any(s["state"] not in ("up", "not started") for s in health(url)[1]["model_servers"]):
             time.sleep(0.5)
         figures["all_up_s"] = round(time.monotonic() - started, 1)
         figures["first_message_s"] = first
         servers = health(url)[1]["model_servers"]
-        figures["servers"] = len({s["url"] for s in servers})
+        figures["servers"] = len({s["url"] for s in servers if s["state"] == "up"})
+        figures["not_started"] = sorted(s["tool"] for s in servers if s["state"] == "not started")
         figures["memory_warm"] = memory(psutil.Process(process.pid))
         print(layout, json.dumps(figures), flush=True)
         figures["tools"] = {}
