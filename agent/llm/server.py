@@ -148,9 +148,10 @@ class ModelServer:
         env = os.environ | {"HF_HUB_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "VLLM_DO_NOT_TRACK": "1"}
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings().kv_cache_gb))
         if not _has_cuda():
-            # The one-rank worker inside the engine's process, not a third process of its own: the server starts
-            # in ~20 s instead of ~34 s, and a single request decodes about a third faster (measured in
-            # bench/serve.py).
+            # The one-rank worker inside the engine's process, not a third process of its own (vLLM's CPU build
+            # pins that one to a single thread on core 0, the same core for every server): one server is up in
+            # ~21 s instead of ~34 s, and `reasoner serve` plans 1.5x as many requests per second
+            # (bench/results/serve.json against serve_worker_apart.json).
             env.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         started = time.monotonic()
         with self.log_path.open("ab") as log:
