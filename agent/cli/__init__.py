@@ -25,6 +25,7 @@ from agent.cli.run import run_command
 from agent.cli.search import train_search
 from agent.cli.serve import serve
 from agent.cli.train import train
+from agent.llm.server import ServerError
 from tools.base import LLMUnavailable
 from tools.registry import registered
 
@@ -76,8 +77,7 @@ def main() -> None:
 def _users_mistake(e: Exception) -> bool:
     """A mistake the user can fix, shown as one line without a traceback: a bad file or option (the library's
     format errors are ValueErrors), a graph store that cannot be opened, a model server that cannot start."""
-    return isinstance(e, (OSError, KeyError, ValueError, *_loaded("kg.rdf", "StoreError"),
-                          *_loaded("agent.llm.server", "ServerError")))
+    return isinstance(e, (OSError, KeyError, ValueError, ServerError, *_loaded("kg.rdf", "StoreError")))
 
 
 def _models_failure(e: Exception) -> bool:
@@ -86,5 +86,6 @@ def _models_failure(e: Exception) -> bool:
 
 
 def _loaded(module: str, name: str) -> tuple[type, ...]:
-    """The class `name` of `module` if that module was imported: an error of a module never loaded was not raised."""
+    """The class `name` of `module` if that module was imported: an error of a module never loaded was not raised
+    (the graph store and the OpenAI client are not imported for every command)."""
     return (getattr(sys.modules[module], name),) if module in sys.modules else ()
