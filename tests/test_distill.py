@@ -165,6 +165,14 @@ def test_a_round_trained_before_is_read_back_only_with_the_same_pairs_and_settin
     assert not _trained_before(card, config, {**about, "experience": []})
 
 
+def test_only_the_last_round_trains_the_last_steps():
+    from agent.cli.adapter import _settings
+
+    config = DistillConfig(steps=600, batch_size=8)
+    assert [_settings(config, round_, 4, 800).steps for round_ in (1, 2, 3, 4)] == [600, 600, 600, 800]
+    assert _settings(config, 4, 4, None) == config and _settings(config, 3, 4, 800) == config  # round 3 is read back
+
+
 def test_kept_pairs_are_read_back_only_when_made_with_the_same_inputs(tmp_path):
     """`--rounds` keeps its first pairs and each round's experience beside the adapter; started again, it reads
     them back instead of running the search again, unless they were made from other inputs."""

@@ -36,6 +36,8 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
                                                         "and the tool's search make more pairs, and it is trained again on all of them.")] = 1,
         first: Annotated[Optional[Path], typer.Option(help="With --rounds: an adapter trained on the same pairs, to start from "
                                                            "instead of training round 1.")] = None,
+        last_steps: Annotated[Optional[int], typer.Option(min=1, help="With --rounds: steps for the last round, which has the most pairs "
+                                                                      "(default: --steps). The earlier rounds are read back when trained before.")] = None,
     ) -> None:
         if rounds > 1 and defaults.experience is None:
             raise typer.BadParameter(f"the {tool.name} tool has no expert iteration", param_hint="--rounds")
@@ -54,8 +56,9 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
             elif round_ < rounds and _trained_before(folder / defaults.card_file, config, about):
                 err.print(f"round {round_}: reading {folder} (trained before on the same pairs and settings)")
             else:
-                with training_bar(steps) as (on_step, log):
-                    card = train_adapter(tool, pairs + learned, about, folder, config, command=command, on_step=on_step, log=log)
+                settings = _settings(config, round_, rounds, last_steps)
+                with training_bar(settings.steps) as (on_step, log):
+                    card = train_adapter(tool, pairs + learned, about, folder, settings, command=command, on_step=on_step, log=log)
                 err.print(f"wrote {folder} in {card.train_seconds / 60:.1f} min of training; validation {card.validation}")
             if round_ < rounds:
                 found, what = _kept(out / f"experience-{round_}", lambda: defaults.experience(folder, data, seed + round_, log=err.print))
@@ -64,6 +67,12 @@ def distill_command(tool: ToolSpec) -> Callable[..., None]:
 
     distill.__doc__ = f"Fine-tune the embedded model into {tool.what} of the {tool.name} tool, on its training pairs."
     return distill
+
+
+def _settings(config: DistillConfig, round_: int, rounds: int, last_steps: int | None) -> DistillConfig:
+    """A round's settings: the run's, but the last round trains `last_steps` steps when given. The earlier rounds'
+    settings stay as they were, so a run started again with --last-steps reads them back."""
+    return config.model_copy(update={"steps": last_steps}) if round_ == rounds and last_steps else config
 
 
 def _trained_before(card: Path, config: DistillConfig, about: dict) -> bool:
