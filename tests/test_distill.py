@@ -163,6 +163,8 @@ def test_a_round_trained_before_is_read_back_only_with_the_same_pairs_and_settin
     assert _trained_before(card, config, about)
     assert not _trained_before(card, config.model_copy(update={"steps": 300}), about)
     assert not _trained_before(card, config, {**about, "experience": []})
+    assert _trained_before(card, config, {**about, "experience": [{"from": "/elsewhere/round-1", "tasks": 385}]})  # a moved run
+    assert not _trained_before(card, config, {**about, "experience": [{"from": "tools/induce/adapter", "tasks": 384}]})
 
 
 def test_only_the_last_round_trains_the_last_steps():

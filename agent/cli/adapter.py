@@ -76,11 +76,18 @@ def _settings(config: DistillConfig, round_: int, rounds: int, last_steps: int |
 
 
 def _trained_before(card: Path, config: DistillConfig, about: dict) -> bool:
-    """Whether a run started before left this round's adapter: its card names the same settings and pairs."""
+    """Whether a run started before left this round's adapter: its card names the same settings and pairs. Where
+    each round's experience came from is not compared, so a run's folder can be moved or copied and go on."""
     if not card.is_file():
         return False
     old = AdapterCard.model_validate_json(card.read_text())
-    return old.config == config and {k: v for k, v in old.data.items() if k not in ("train", "validation")} == json.loads(json.dumps(about))
+    return old.config == config and _pairs(old.data) == _pairs(json.loads(json.dumps(about)))
+
+
+def _pairs(data: dict) -> dict:
+    """What a card says of its pairs, but the split and the folders the experience came from."""
+    kept = {k: v for k, v in data.items() if k not in ("train", "validation")}
+    return kept | {"experience": [{k: v for k, v in round_.items() if k != "from"} for round_ in data.get("experience", [])]}
 
 
 def _kept(stem: Path, make: Callable[[], tuple[list[Pair], dict]], made_with: dict | None = None) -> tuple[list[Pair], dict]:
