@@ -133,8 +133,13 @@ _TPTP_OP = {"and": "&", "or": "|", "implies": "=>", "iff": "<=>", "xor": "<~>"}
 
 
 def tptp(node: Node, bound: frozenset[str] = frozenset()) -> str:
-    if node.op in _TPTP_OP:
+    if node.op in ("and", "or"):
         return "(" + f" {_TPTP_OP[node.op]} ".join(tptp(a, bound) for a in node.args) + ")"
+    if node.op in _TPTP_OP:  # binary in TPTP: a chain `A ⊕ B ⊕ C` is read from the left, ((A ⊕ B) ⊕ C)
+        text = tptp(node.args[0], bound)
+        for arg in node.args[1:]:
+            text = f"({text} {_TPTP_OP[node.op]} {tptp(arg, bound)})"
+        return text
     if node.op == "not":
         return f"~{tptp(node.args[0], bound)}"
     if node.op in ("forall", "exists"):
