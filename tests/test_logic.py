@@ -12,6 +12,9 @@ def test_connectives_bind_in_folio_order():
     # ¬ ∧ ∨ ⊕ → ↔: "A → B ⊕ C" is A → (B ⊕ C).
     assert tptp(parse("¬P(a) → Q(a) ⊕ R(a)")) == "(~p_P(c_a) => (p_Q(c_a) <~> p_R(c_a)))"
     assert tptp(parse("∀x ∃y (Likes(x, y) ∧ x ≠ y)")) == "(! [X_x] : (? [X_y] : (p_Likes(X_x, X_y) & ~(X_x = X_y))))"
+    # TPTP's ⊕ and ↔ are binary: a chain is read from the left, and E accepts it.
+    assert tptp(parse("A(a) ⊕ B(a) ⊕ ¬C(a)")) == "((p_A(c_a) <~> p_B(c_a)) <~> ~p_C(c_a))"
+    assert decide([parse("A(a) ⊕ B(a) ⊕ C(a)"), parse("A(a)"), parse("B(a)")], parse("C(a)")).label == "True"
 
 
 @pytest.mark.parametrize("text", ["Code(burger) ∧ Mac(burger))", "Superhero(captain america)", "", "∀x (P(x) Q(x))"])
@@ -172,6 +175,8 @@ def test_a_translation_is_made_one_vocabulary_before_it_is_proved():
     assert [show(f) for f in unified][:3] == ["∀x (DrinksCoffee(x) ⊕ Joke(x))", "Student(rina)", "Joke(rina)"]
     assert "Small" not in renamed and "Big" not in renamed  # alike in meaning is not the same: no shared stem
     assert decide(unified[:3], parse("Joke(rina)")).label == "True"
+    _, renamed = unify([parse("∀x (StoneFish(x) → Stings(x))"), parse("Stonefish(nemo)")], "Nemo is a stonefish.")
+    assert renamed == {"Stonefish": "StoneFish"}  # spelt alike but for case
 
 
 def test_generated_stories_name_each_concept_one_way_and_the_prover_accepts_them():
@@ -195,3 +200,20 @@ def test_generated_stories_name_each_concept_one_way_and_the_prover_accepts_them
                 for f in premises for k, a in signature(f).items()}
         assert used == set(names)  # the Names line is exactly the story's symbols
     assert leakage(pairs, ["Ada is happy.", "Something else entirely."])["equal"] <= 1
+
+
+def test_a_conclusion_read_as_a_premise_from_another_sentence_may_not_vote():
+    from tools.logic.problem import from_text
+    from tools.logic.tool import Ensemble, LogicTool, Sample
+
+    problem = from_text("All men are mortal. Socrates is a man. Is Socrates mortal?")
+    premises = ["∀x (Man(x) → Mortal(x))", "Man(socrates)"]
+    samples = [Sample(premises=premises, conclusion="Man(socrates)"), Sample(premises=premises, conclusion="Mortal(socrates)")]
+    result = LogicTool(llm=None).execute(problem, Ensemble(mode="fol", samples=samples, temperature=0.5))
+    wrong, right = result.outcomes
+    assert wrong.verdict is None and "premise 2's formula, from another sentence" in wrong.checks[-1].detail
+    assert right.verdict == "True" and result.votes == {"True": 1}
+    same = from_text("Socrates is a man. Is Socrates a man?")  # the same sentence may be the same formula
+    echo = LogicTool(llm=None).execute(same, Ensemble(mode="fol", samples=[Sample(premises=["Man(socrates)"], conclusion="Man(socrates)")],
+                                                     temperature=0.5))
+    assert echo.votes == {"True": 1}

@@ -6,7 +6,8 @@ Before a translation is checked, its symbols are made one vocabulary:
 
 - constants: one that is not a name of the problem's text but is close to one in spelling (`raina`, Rina) is
   that name;
-- predicates of one arity whose words have the same stems (`Joke`, `Jokes`, `Joking`) are one predicate, and
+- predicates of one arity spelt alike but for case (`StoneFish`, `Stonefish`), or whose words have the same
+  stems (`Joke`, `Jokes`, `Joking`), are one predicate, and
   so are those that share a stem and whose glosses the sentence embedder (all-MiniLM-L6-v2) finds near-synonyms
   (`DrinksCoffee`, `CoffeeDrinker`). Each group takes its most used name.
 
@@ -51,7 +52,8 @@ def _merged(predicates: Counter, embed) -> dict[str, str]:
     keys = {name: _stems(name.split("/")[0]) for name in predicates}
     groups: list[list[str]] = []
     for name in sorted(predicates, key=lambda n: (-predicates[n], n)):
-        group = next((g for g in groups if g[0].split("/")[1] == name.split("/")[1] and keys[g[0]] == keys[name]), None)
+        group = next((g for g in groups if g[0].split("/")[1] == name.split("/")[1]
+                      and (keys[g[0]] == keys[name] or g[0].lower() == name.lower())), None)
         if group is None:
             groups.append([name])
         else:

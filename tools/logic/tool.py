@@ -5,6 +5,7 @@ translations of the whole problem, drawn sentence by sentence under a grammar, s
 (tools/logic/translate.py). Executing it checks each translation before it may vote:
 
 - parse: every line is a formula (ASP: an objects line, then conditions);
+- conclusion: its formula is not a premise's read off another sentence (that would prove itself);
 - names: one arity per name, and the conclusion (options) speaks the premises' vocabulary;
 - consistency: the premises have a model (E finds no contradiction; clingo finds an answer set);
 - decided: the prover answered (a time-out is not "Unknown"); for options, exactly one holds.
@@ -17,6 +18,7 @@ conclusion used predicates no premise has, its conclusions may use only the prem
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Literal
 
@@ -229,6 +231,12 @@ class LogicTool:
             cut = " (cut at max_tokens)" if "length" in sample.finish else ""
             return Outcome(checks=[Check(name="parse", passed=False, detail=f"{e}{cut}")])
         checks.append(Check(name="parse", passed=True, detail=f"{len(premises)} premises and the conclusion parse"))
+        if frame.conclusion_formula is None:
+            restated = _restated(frame.premises, premises, frame.conclusion or "", conclusion)
+            checks.append(Check(name="conclusion", passed=restated is None,
+                                detail=restated or "the conclusion is not a premise's formula read off another sentence"))
+            if restated:
+                return Outcome(checks=checks)
         renamed: dict[str, str] = {}
         if self.unify:
             formulas, renamed = unify([*premises, conclusion], " ".join([*frame.premises, frame.conclusion or ""]), _embed)
@@ -244,6 +252,9 @@ class LogicTool:
         if consistency.status == "Unsatisfiable":
             checks.append(Check(name="consistency", passed=False, detail="the premises contradict each other (E derives false)"))
             return Outcome(checks=checks, calls=calls, proof=consistency.proof, seconds=consistency.seconds)
+        if consistency.status.startswith("Error"):
+            checks.append(Check(name="consistency", passed=False, detail=f"E could not read the problem ({consistency.status})"))
+            return Outcome(checks=checks, calls=calls, seconds=consistency.seconds)
         checks.append(Check(name="consistency", passed=True, detail=f"E finds no contradiction ({consistency.status})"))
         verdict = prover.decide(premises, conclusion, self.seconds)
         calls += verdict.calls
@@ -352,6 +363,16 @@ def _names_check(premises: list[Node], conclusion: Node) -> tuple[str | None, li
         return str(e), []
     new = sorted(k.split(" ", 1)[1] for k in set(symbols) - known if k.startswith("pred "))
     return (f"the conclusion uses predicates no premise has: {', '.join(new)}" if new else None), new
+
+
+def _restated(sentences: list[str], premises: list[Node], sentence: str, conclusion: Node) -> str | None:
+    """Why the conclusion's translation is a premise's, when its sentence is not that premise's; or None.
+    Such a translation proves itself ("Socrates is mortal" read as `Man(socrates)`), so it may not vote."""
+    words = re.findall(r"[a-z0-9]+", sentence.lower())
+    for i, (text, formula) in enumerate(zip(sentences, premises), 1):
+        if formula == conclusion and re.findall(r"[a-z0-9]+", text.lower()) != words:
+            return f"the conclusion was read as premise {i}'s formula, from another sentence"
+    return None
 
 
 def _label_detail(label: str) -> str:
