@@ -81,7 +81,7 @@ def _context(row: dict, i: int, gold_fol: bool) -> BatchItem:
 
 
 def record(item: BatchItem, answer) -> dict:
-    """The answer, the vote, the winning translation, every sample's verdict."""
+    """The answer, the vote, the winning translation, every sample's verdict and the check it failed (or None)."""
     result = answer.grounding if answer and isinstance(answer.grounding, LogicResult) else None
     chosen = result.samples[result.winner] if result and result.winner is not None else None
     line = {"answer": answer.answers[0] if answer and answer.answers else None, "gold": item.gold,
@@ -89,6 +89,7 @@ def record(item: BatchItem, answer) -> dict:
             "mode": result.mode if result else None, "votes": result.votes if result else {},
             "formulas": chosen.model_dump(exclude={"finish"}) if chosen else None,
             "verdicts": [o.verdict for o in result.outcomes] if result else [],
+            "dropped": [next((f"{c.name}: {c.detail}" for c in o.checks if not c.passed), None) for o in result.outcomes] if result else [],
             "prover": [[f"{c.goal}: {c.status}" for c in o.calls] for o in result.outcomes] if result else [],
             "message": answer.message if answer else None}
     line["read"] = item.task is not None and (answer is None or answer.status == "answered" or bool(answer.attempts))  # False: refused before translating
