@@ -1,13 +1,15 @@
 """The logic tool on the held-out parts of the shared logic data: accuracy, latency and throughput.
 
-    python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold] [--limit N] [--samples 3] [--update]
-                          [--translator DIR] [--no-unify] [--no-symbols-first] [--tag T] [--out FILE]
+    python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold,folio-train] [--limit N] [--samples 5] [--update]
+                          [--translator DIR] [--no-unify] [--no-symbols-first] [--no-proofs-first] [--tag T] [--out FILE]
 
 Held out (never trained on, see tools/logic/pairs.py): ProofWriter dev (600 problems, depth 5, open world);
 the logical-deduction puzzles and FOLIO stories that `held_out` sets aside (20% by id hash). `folio-gold`
 is `--gold-fol` on all of FOLIO train: the gold premise FOL, the conclusion translated (the shared file
-has no conclusion FOL). Each set runs through the same code as `reasoner logic` (one translator server
-for the whole run) and writes its answers to bench/out/logic-<set>.jsonl. Latency is measured one
+has no conclusion FOL). `folio-train` is every fourth FOLIO problem that is not held out: stories whose
+sentences the translator was trained on, for choosing the vote's settings without the held-out set. Each set
+runs through the same code as `reasoner logic` (one translator server for the whole run) and writes its
+answers to bench/out/logic-<set>.jsonl. Latency is measured one
 problem at a time on the first `--latency` ProofWriter problems; throughput with `--concurrency` in flight.
 Writes bench/results/logic.json.
 """
@@ -41,15 +43,18 @@ def held_out_files() -> dict[str, tuple[Path, bool]]:
     (OUT / "deduction-heldout.json").write_text(json.dumps(deduction))
     rows = [json.loads(line) for line in (DATA / "folio" / "folio-train.jsonl").read_text().splitlines() if line.strip()]
     (OUT / "folio-heldout.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if held_out("folio", str(r["story_id"]))))
+    trained = [r for r in rows if not held_out("folio", str(r["story_id"]))]
+    (OUT / "folio-train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in trained[::4]))
     return {"proofwriter": (DATA / "proofwriter" / "dev.json", False), "deduction": (OUT / "deduction-heldout.json", False),
-            "folio": (OUT / "folio-heldout.jsonl", False), "folio-gold": (DATA / "folio" / "folio-train.jsonl", True)}
+            "folio": (OUT / "folio-heldout.jsonl", False),
+            "folio-train": (OUT / "folio-train.jsonl", False), "folio-gold": (DATA / "folio" / "folio-train.jsonl", True)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default="proofwriter,deduction,folio,folio-gold")
     parser.add_argument("--limit", type=int, help="problems per set (default: all)")
-    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--temperature", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--latency", type=int, default=50, help="ProofWriter problems answered one at a time for latency")
@@ -61,10 +66,12 @@ def main() -> None:
     parser.add_argument("--translator", type=Path, help="a distilled translator folder (default: the shipped one)")
     parser.add_argument("--no-unify", action="store_true", help="prove each translation with the names it wrote")
     parser.add_argument("--no-symbols-first", action="store_true", help="translate each premise once, without the story's symbols")
+    parser.add_argument("--proofs-first", action=argparse.BooleanOptionalAction, default=True,
+                        help="a proved True or False outvotes Unknown (--no-proofs-first: the plurality)")
     parser.add_argument("--tag", default="", help="a suffix for the answer files in bench/out (several configurations side by side)")
     args = parser.parse_args()
     files = held_out_files()
-    options = {"unify": not args.no_unify, "symbols_first": not args.no_symbols_first}
+    options = {"unify": not args.no_unify, "symbols_first": not args.no_symbols_first, "proofs_first": args.proofs_first}
     report = {"machine": f"{platform.machine()}, 2 cores, no GPU", "samples": args.samples, "temperature": args.temperature,
               "concurrency": args.concurrency, "translator": str(args.translator or "shipped"), **options, "sets": {}}
     if args.update and args.out.is_file():

@@ -217,3 +217,18 @@ def test_a_conclusion_read_as_a_premise_from_another_sentence_may_not_vote():
     echo = LogicTool(llm=None).execute(same, Ensemble(mode="fol", samples=[Sample(premises=["Man(socrates)"], conclusion="Man(socrates)")],
                                                      temperature=0.5))
     assert echo.votes == {"True": 1}
+
+
+def test_with_proofs_first_a_proof_outvotes_translations_that_found_none():
+    from tools.logic.problem import from_text
+    from tools.logic.tool import Ensemble, LogicTool, Sample
+
+    problem = from_text("All men are mortal. Socrates is a man. Is Socrates mortal?")
+    linked = Sample(premises=["∀x (Man(x) → Mortal(x))", "Man(socrates)"], conclusion="Mortal(socrates)")
+    unlinked = Sample(premises=["∀x (Man(x) → Mortal(x))", "Human(socrates)"], conclusion="Mortal(socrates)")
+    vote = Ensemble(mode="fol", samples=[linked, unlinked, unlinked], temperature=0.5)
+    assert LogicTool(llm=None, unify=False, proofs_first=False).execute(problem, vote).answers == ["Unknown"]
+    assert LogicTool(llm=None, unify=False).execute(problem, vote).answers == ["True"]
+    early = Ensemble(mode="fol", samples=[unlinked, unlinked], temperature=0.5, needed=2)
+    assert LogicTool(llm=None, unify=False, proofs_first=False).execute(problem, early).answers == ["Unknown"]
+    assert LogicTool(llm=None, unify=False).execute(problem, early).answers == []  # the rest may still prove it

@@ -10,8 +10,10 @@ translations of the whole problem, drawn sentence by sentence under a grammar, s
 - consistency: the premises have a model (E finds no contradiction; clingo finds an answer set);
 - decided: the prover answered (a time-out is not "Unknown"); for options, exactly one holds.
 
-The translations that pass vote; the majority is the answer, with its proof. The vote stops early: a
-majority's worth is drawn first, and when they all agree the rest could not overturn them. Otherwise the
+The translations that pass vote; the majority is the answer, with its proof. A proof counts before its absence:
+True or False outvotes Unknown, which a translation that missed a link between its names also gives, so
+Unknown wins only when no translation proves either way (`proofs_first`). The vote stops early: a majority's
+worth is drawn first, and when they all agree on a proof the rest could not overturn them. Otherwise the
 rest of the vote is drawn; when it still ties or nothing passes, a fresh vote is drawn, hotter (and when a
 conclusion used predicates no premise has, its conclusions may use only the premises'); when that fails too, the tool says it cannot decide, with what it tried.
 """
@@ -83,8 +85,9 @@ class LogicTool:
     name = "logic"
     max_proposals = 3  # a majority's worth of translations, the rest of the vote, then a fresh vote drawn hotter
 
-    def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 3, temperature: float = 0.5,
-                 seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True) -> None:
+    def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 5, temperature: float = 0.5,
+                 seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True,
+                 proofs_first: bool = True) -> None:
         self.llm = llm
         self.model = model
         self.samples = samples
@@ -93,6 +96,9 @@ class LogicTool:
         self.max_tokens = max_tokens
         self.unify = unify  # one vocabulary per translation before proving (tools/logic/symbols.py)
         self.symbols_first = symbols_first  # draft the premises, read the story's symbols off the drafts, translate again shown them
+        # A verdict the prover proved (True, False) outvotes "Unknown", which a translation that missed a link
+        # between its names also gives: "Unknown" wins only when no translation proves either way.
+        self.proofs_first = proofs_first
 
     # ---- frame ------------------------------------------------------------------------------------
 
@@ -214,9 +220,11 @@ class LogicTool:
             outcomes.append(decided[key])
         votes = Counter(o.verdict for o in outcomes if o.verdict is not None)
         ranked = votes.most_common()
-        answer = ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
-        if answer and ranked[0][1] < candidate.needed:
-            answer = None  # not settled yet: the rest of the vote is drawn
+        proved = [(k, n) for k, n in ranked if k in ("True", "False")] if self.proofs_first and frame.mode == "fol" else []
+        pool = proved or ranked
+        answer = pool[0][0] if pool and (len(pool) == 1 or pool[0][1] > pool[1][1]) else None
+        if answer and (pool[0][1] < candidate.needed or (candidate.needed and self.proofs_first and answer == "Unknown")):
+            answer = None  # not settled yet: the rest of the vote is drawn (and with proofs first, it may still prove)
         return LogicResult(mode=frame.mode, why=frame.why, premises=frame.premises, conclusion=frame.conclusion,
                            options=frame.options, samples=candidate.samples, outcomes=outcomes, votes=dict(ranked),
                            answers=[answer] if answer else [],
@@ -311,7 +319,12 @@ class LogicTool:
                         detail=f"{len(passed)} of {len(result.outcomes)} translations passed the checks" + (f"; dropped: {dropped}" if dropped else ""))]
         if passed:
             votes = ", ".join(f"{k} {v}" for k, v in result.votes.items())
-            unsettled = " (a tie)" if not candidate.needed else f" (not {candidate.needed} agreeing: the rest of the vote is drawn)"
+            if not candidate.needed:
+                unsettled = " (a tie)"
+            elif self.proofs_first and frame.mode == "fol" and set(result.votes) == {"Unknown"}:
+                unsettled = " (no proof yet: the rest of the vote is drawn)"
+            else:
+                unsettled = f" (not {candidate.needed} agreeing: the rest of the vote is drawn)"
             checks.append(Check(name="vote", passed=bool(result.answers), detail=f"votes: {votes}" + ("" if result.answers else unsettled)))
         return checks
 
@@ -322,7 +335,8 @@ class LogicTool:
             text = dict(frame.options)[answer]
             message = f"{answer}) {text} — it holds in every order the statements allow ({share})."
         else:
-            message = f"{answer}: {_label_detail(answer)} ({share})."
+            unproved = result.votes.get("Unknown", 0) if answer != "Unknown" else 0
+            message = f"{answer}: {_label_detail(answer)} ({share}" + (f"; {unproved} found no proof either way" if unproved else "") + ")."
         return Conclusion(answers=[answer], message=message, evidence=result)
 
     def abstain(self, frame: LogicProblem, attempts: list) -> Refusal:
