@@ -3,7 +3,7 @@ JSON line per task out, and a summary line with the tool's figures when gold is 
 named tool (no routing).
 
 Lines are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer, and `resume`
-skips the ids already in the output file. Tasks run on threads, and optionally in several forked processes.
+skips the ids already in the output file, but answers again the items whose line is an error (set aside). Tasks run on threads, and optionally in several forked processes.
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def prepare_output(out: Path, resume: bool) -> set[str]:
     if not resume:
         return set()
     _set_aside_partial_line(out)
+    _set_aside_errors(out)
     return _ids_in(out)
 
 
@@ -265,6 +266,24 @@ def _ids_in(out: Path) -> set[str]:
             except (json.JSONDecodeError, KeyError, TypeError):
                 continue  # not an answer line (the summary): its item is answered again
     return ids
+
+
+def _set_aside_errors(out: Path) -> None:
+    """Lines of items that failed (status `error`: the model server timed out, say) are moved to `<out>.errors`,
+    never deleted, so that their items are answered again."""
+    if not out.exists():
+        return
+    kept, failed = [], []
+    for line in out.read_text(encoding="utf-8").splitlines(keepends=True):
+        try:
+            error = json.loads(line).get("status") == "error"
+        except (json.JSONDecodeError, AttributeError):
+            error = False
+        (failed if error else kept).append(line)
+    if failed:
+        with out.with_name(out.name + ".errors").open("a", encoding="utf-8") as f:
+            f.writelines(failed)
+        out.write_text("".join(kept), encoding="utf-8")
 
 
 def _set_aside_partial_line(out: Path) -> None:

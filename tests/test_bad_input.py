@@ -74,6 +74,15 @@ def test_resume_sets_a_cut_line_aside_and_never_deletes_it(tmp_path):
     assert prepare_output(single, resume=True) == {"only"} and single.read_text().startswith('{"id": "only"')
 
 
+def test_resume_answers_failed_items_again_and_keeps_their_lines_aside(tmp_path):
+    out = tmp_path / "out.jsonl"
+    failed = '{"id": "b", "status": "error", "message": "LLMUnavailable: APITimeoutError"}\n'
+    out.write_text('{"id": "a", "status": "answered"}\n' + failed + '{"id": "c", "status": "undecided"}\n')
+    assert prepare_output(out, resume=True) == {"a", "c"}
+    assert out.read_text() == '{"id": "a", "status": "answered"}\n{"id": "c", "status": "undecided"}\n'
+    assert (tmp_path / "out.jsonl.errors").read_text() == failed
+
+
 def test_a_folder_or_a_file_with_answers_is_not_written_over(tmp_path):
     with pytest.raises(ValueError, match="is a folder"):
         prepare_output(tmp_path, resume=False)
