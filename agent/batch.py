@@ -3,7 +3,8 @@ JSON line per task out, and a summary line with the tool's figures when gold is 
 named tool (no routing).
 
 Lines are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer, and `resume`
-skips the ids already in the output file, but answers again the items whose line is an error (set aside). Tasks run on threads, and optionally in several forked processes.
+skips the ids already in the output file but answers again the items whose line is an error (set aside).
+Tasks run on threads, and optionally in several forked processes.
 """
 
 from __future__ import annotations

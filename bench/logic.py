@@ -9,8 +9,8 @@ is `--gold-fol` on all of FOLIO train: the gold premise FOL, the conclusion tran
 has no conclusion FOL). `folio-train` is every fourth FOLIO problem that is not held out: stories whose
 sentences the translator was trained on, for choosing the vote's settings without the held-out set. Each set
 runs through the same code as `reasoner logic` (one translator server for the whole run) and writes its
-answers to bench/out/logic-<set>.jsonl. Latency is measured one
-problem at a time on the first `--latency` ProofWriter problems; throughput with `--concurrency` in flight.
+answers to bench/out/logic-<set>.jsonl. Latency is measured one problem at a time on the first `--latency`
+ProofWriter problems; throughput with `--concurrency` in flight.
 Writes bench/results/logic.json.
 """
 

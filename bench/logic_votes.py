@@ -1,36 +1,34 @@
-"""Vote rules compared on the same translations: one answer file of `bench/logic.py --proofs-first`, recounted.
+"""Vote rules compared on the same translations: one answer file of `bench/logic.py` (proofs first), recounted.
 
     python bench/logic_votes.py bench/out/logic-folio-train_pf5.jsonl [--out FILE]
 
-With `--proofs-first`, an "Unknown" majority never settles early, so each line holds every sample of its vote
+With proofs first (the default), an "Unknown" majority never settles early, so each line holds every sample of its vote
 (a sample that failed a check: null). Each rule is recounted on those samples, in the order they were drawn:
 - plurality: the tool's default (a majority's worth agreeing settles early; otherwise the plurality of all);
 - proofs first: True or False outvotes Unknown, which wins only when no sample proves either way.
-Each rule on the first 3 samples and on all 5. A tie is counted as undecided; the tool would draw a fresh
-vote, so these are close estimates, not runs. Writes bench/results/logic_votes.json.
+Each rule on the first 3 samples and on all 5, counted by the tool's own `vote`. A tie is counted as
+undecided; the tool would draw a fresh vote, so these are close estimates, not runs. Writes bench/results/logic_votes.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+
+from tools.logic.tool import vote  # noqa: E402
 
 
-def vote(verdicts: list[str | None], samples: int, proofs_first: bool) -> str | None:
-    """The answer of `samples` samples drawn in order under a rule, or None (a tie, or no sample passed)."""
-    drawn = verdicts[:samples]
+def recount(verdicts: list[str | None], samples: int, proofs_first: bool) -> str | None:
+    """The answer of the first `samples` samples as the tool draws them: a majority's worth first, settled when
+    they agree, then the rest."""
     majority = samples // 2 + 1
-    first = [v for v in drawn[:majority] if v is not None]
-    if len(first) == majority and len(set(first)) == 1 and not (proofs_first and first[0] == "Unknown"):
-        return first[0]  # settled early
-    ranked = Counter(v for v in drawn if v is not None).most_common()
-    pool = [(k, n) for k, n in ranked if k != "Unknown"] if proofs_first else []
-    pool = pool or ranked
-    return pool[0][0] if pool and (len(pool) == 1 or pool[0][1] > pool[1][1]) else None
+    return (vote(verdicts[:majority], needed=majority, proofs_first=proofs_first)
+            or vote(verdicts[:samples], proofs_first=proofs_first))
 
 
 def main() -> None:
@@ -43,7 +41,7 @@ def main() -> None:
     report = {"file": str(args.answers), "n": len(lines), "rules": {}}
     for samples in (3, 5):
         for proofs_first in (False, True):
-            answers = [vote(line["verdicts"], samples, proofs_first) for line in lines]
+            answers = [recount(line["verdicts"], samples, proofs_first) for line in lines]
             per_label = {}
             for label in sorted({line["gold"] for line in lines}):
                 group = [a == line["gold"] for a, line in zip(answers, lines) if line["gold"] == label]

@@ -218,13 +218,8 @@ class LogicTool:
             if key not in decided:
                 decided[key] = self._decide_asp(sample) if frame.mode == "asp" else self._decide_fol(sample, frame)
             outcomes.append(decided[key])
-        votes = Counter(o.verdict for o in outcomes if o.verdict is not None)
-        ranked = votes.most_common()
-        proved = [(k, n) for k, n in ranked if k in ("True", "False")] if self.proofs_first and frame.mode == "fol" else []
-        pool = proved or ranked
-        answer = pool[0][0] if pool and (len(pool) == 1 or pool[0][1] > pool[1][1]) else None
-        if answer and (pool[0][1] < candidate.needed or (candidate.needed and self.proofs_first and answer == "Unknown")):
-            answer = None  # not settled yet: the rest of the vote is drawn (and with proofs first, it may still prove)
+        ranked = Counter(o.verdict for o in outcomes if o.verdict is not None).most_common()
+        answer = vote([o.verdict for o in outcomes], needed=candidate.needed, proofs_first=self._proofs_first(frame))
         return LogicResult(mode=frame.mode, why=frame.why, premises=frame.premises, conclusion=frame.conclusion,
                            options=frame.options, samples=candidate.samples, outcomes=outcomes, votes=dict(ranked),
                            answers=[answer] if answer else [],
@@ -309,6 +304,9 @@ class LogicTool:
         return Outcome(checks=checks, verdict=held[0] if passed else None, proof=program + "\n% an order: " + " ".join(solved.first),
                        seconds=solved.seconds)
 
+    def _proofs_first(self, frame: LogicProblem) -> bool:
+        return self.proofs_first and frame.mode == "fol"  # options (ASP) have no Unknown to outvote
+
     # ---- check, conclude, abstain ----------------------------------------------------------------
 
     def check(self, frame: LogicProblem, candidate: Ensemble, result: LogicResult) -> list[Check]:
@@ -321,7 +319,7 @@ class LogicTool:
             votes = ", ".join(f"{k} {v}" for k, v in result.votes.items())
             if not candidate.needed:
                 unsettled = " (a tie)"
-            elif self.proofs_first and frame.mode == "fol" and set(result.votes) == {"Unknown"}:
+            elif self._proofs_first(frame) and set(result.votes) == {"Unknown"}:
                 unsettled = " (no proof yet: the rest of the vote is drawn)"
             else:
                 unsettled = f" (not {candidate.needed} agreeing: the rest of the vote is drawn)"
@@ -342,6 +340,18 @@ class LogicTool:
     def abstain(self, frame: LogicProblem, attempts: list) -> Refusal:
         tried = "; ".join(a.why() for a in attempts) or "no translation was proposed"
         return Refusal(status="undecided", message=f"The problem could not be decided: {tried}.")
+
+
+def vote(verdicts: list[str | None], *, needed: int = 0, proofs_first: bool = False) -> str | None:
+    """The answer of a vote (a verdict per translation, None for one that failed a check), or None when it is not
+    settled: a tie, no verdict, fewer than `needed` agreeing, or, while `needed`, only Unknown with proofs first (the
+    rest of the vote may still prove it). With proofs first, True or False outvotes Unknown."""
+    ranked = Counter(v for v in verdicts if v is not None).most_common()
+    pool = ([(k, n) for k, n in ranked if k != "Unknown"] if proofs_first else []) or ranked
+    if not pool or (len(pool) > 1 and pool[0][1] == pool[1][1]):
+        return None
+    answer, count = pool[0]
+    return None if count < needed or (needed and proofs_first and answer == "Unknown") else answer
 
 
 def _embed(texts: list[str]):
