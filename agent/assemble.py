@@ -107,9 +107,13 @@ def build_tool(backend: Backend, name: str, *, adapter: Path | None = None, **op
     return Builder(spec(name), backend, adapter, options).build()
 
 
-def other_tools(backend: Backend) -> dict[str, Tool]:
-    """Every registered tool but the KG's, with default options."""
-    return {name: build_tool(backend, name) for name, s in registered().items() if s.build is not None}
+def other_tools(backend: Backend, options: dict[str, dict] | None = None) -> dict[str, Tool]:
+    """Every registered tool but the KG's, with its `options` (by tool name; default: none)."""
+    options = options or {}
+    tools = {name: s for name, s in registered().items() if s.build is not None}
+    if unknown := sorted(set(options) - set(tools)):
+        raise ValueError(f"no tool named {', '.join(unknown)} takes options (tools: {', '.join(tools)})")
+    return {name: build_tool(backend, name, **options.get(name, {})) for name in tools}
 
 
 @contextlib.contextmanager
@@ -124,10 +128,12 @@ def open_agent(kg_path: str | Path | KnowledgeGraph, *, config: AgentConfig | No
 
 @contextlib.contextmanager
 def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | None = None, llm_url: str | None = None,
-                 llm_model: str | None = None, merged: set[str] | None = None, **planner_options) -> Iterator[Service]:
+                 llm_model: str | None = None, merged: set[str] | None = None, tool_options: dict[str, dict] | None = None,
+                 **planner_options) -> Iterator[Service]:
     """The agents to serve: one with the chosen planner, and one with the embedding planner beside it
     when an LLM planner is chosen and a scorer was trained with it or is shipped for the graph. The embedding planner then also
-    stands in for the LLM planner while its model server is down (degraded answers, not errors).
+    stands in for the LLM planner while its model server is down (degraded answers, not errors). `tool_options`:
+    the other tools' own options, by tool name (e.g. {"logic": {"samples": 3}}).
 
     The KG planner's model server is started before this returns, and the logic translator's in the background:
     by default one server that also carries the induce and regress adapters (with `merged` naming them, theirs
@@ -136,7 +142,7 @@ def open_service(kg: KnowledgeGraph, *, planner: str = "auto", examples: Path | 
         first = kg_planner(kg, backend, planner=planner, examples=examples, wait=False, **planner_options)
         beside = beside_scorer(kg, first.folder) if first.name != "embedding" else None
         search = kg_planner(kg, backend, planner=str(beside)) if beside else None
-        others = other_tools(backend)
+        others = other_tools(backend, tool_options)
         backend.start("kg")
         backend.warm("logic")
         service = Service({first.name: Agent({"kg": kg_tool(first, examples, fallback=search), **others})}, backend)

@@ -7,6 +7,7 @@ Every value has a default and can be set from the environment (`REASONER_` prefi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     # Tools given a model server of their own with the adapter merged in (comma-separated; "" for none): faster
     # for a hot tool, about 5 GB more each. The others share one server that carries their adapters as LoRA.
     merged: str = "kg"
+    # Each tool's own options in the service, by tool name, as JSON: REASONER_TOOL_OPTIONS='{"logic": {"samples": 3}}'.
+    tool_options: dict[str, dict[str, Any]] = {}
     otlp_endpoint: str | None = None  # export runs as OpenTelemetry spans to this OTLP/HTTP collector (agent/telemetry.py)
     limits: ApiLimits = ApiLimits()
 

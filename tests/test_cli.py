@@ -69,6 +69,23 @@ def test_user_errors_are_one_line_without_traceback(tmp_path, args, message):
     assert "Traceback" not in run.stderr
 
 
+def test_a_tool_option_the_service_cannot_take_is_a_one_line_error():
+    from agent.assemble import other_tools
+    from agent.llm.server import free_port
+    from tools.logic.tool import LogicTool
+
+    port = str(free_port())
+    for option, message in [("samples=3", "write TOOL.NAME=VALUE, e.g. logic.samples=3"),
+                            ("logic.nope=1", "the logic tool cannot take the options {'nope': 1}")]:
+        run = reasoner("serve", "--port", port, "--planner", "embedding", "--tool-option", option)
+        assert run.returncode == 2, run.stderr
+        assert message in run.stderr.replace("\n", "") and "Traceback" not in run.stderr
+    with pytest.raises(ValueError, match="no tool named kg takes options"):
+        other_tools(None, {"kg": {"samples": 3}})
+    with pytest.raises(ValueError, match="samples must be a whole number of at least 1, not 0"):
+        LogicTool(None, samples=0)
+
+
 @pytest.mark.slow
 def test_python_serve_py_starts_the_service(tmp_path):
     """`python serve.py` is `reasoner serve`: here with the embedding planner, which needs no model server."""

@@ -69,7 +69,12 @@ class Builder:
         return self.source.llm(self.spec.name, folder, self.spec.what)
 
     def build(self) -> Tool:
-        return self.spec.build(self)
+        try:
+            return self.spec.build(self)
+        except TypeError as e:  # an option the tool does not take, or one of the wrong type
+            if not self.options:
+                raise
+            raise ValueError(f"the {self.spec.name} tool cannot take the options {self.options}: {e}") from e
 
 
 @dataclass(frozen=True)

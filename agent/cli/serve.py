@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import json
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -29,6 +30,9 @@ def serve(
                                                         "(default: REASONER_API_KEY).")] = None,
     max_in_flight: Annotated[Optional[int], typer.Option(help="Questions answered at once; more get a 503 (default 64).")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds allowed per question (default 120).")] = None,
+    tool_option: Annotated[Optional[list[str]], typer.Option(
+        "--tool-option", help="A tool's own option, TOOL.NAME=VALUE (repeat for several), e.g. logic.samples=3 for a faster "
+                              "logic vote of three translations (default: REASONER_TOOL_OPTIONS).")] = None,
 ) -> None:
     """Start the model servers and the agent, then serve the trace viewer, the chat API and the native
     API until Ctrl-C. One model server carries the logic, induction and regression adapters; the KG planner
@@ -48,6 +52,7 @@ def serve(
     config = settings()
     options = {"api_key": api_key or config.api_key, "max_in_flight": max_in_flight, "timeout_seconds": timeout}
     limits = ApiLimits.model_validate(config.limits.model_dump() | {k: v for k, v in options.items() if v is not None})
+    tool_options = tool_options_of(tool_option or [], config.tool_options)
     if port_in_use(port):
         raise ServerError(f"port {port} is already in use: choose another with --port")
     store = TraceStore(traces_path(traces))
@@ -55,7 +60,7 @@ def serve(
     err.print("starting the agent" + ("" if choose_scorer(kg, planner) else " and its model server (about 30 s)") + "…")
     merged_tools = None if merged is None else {t.strip() for t in merged.split(",") if t.strip()}
     with open_service(kg, planner=planner, model=model, llm_url=llm_url, llm_model=llm_model, examples=examples,
-                      merged=merged_tools) as service:
+                      merged=merged_tools, tool_options=tool_options) as service:
         app = create_app(service.agents, store, backend=service.backend, limits=limits)
         url = f"http://{host}:{port}"
         default = next(iter(service.agents))
@@ -63,3 +68,20 @@ def serve(
         err.print(f"  OpenAI base URL {url}/v1 (model 'reasoner'); native API {url}/api/ask; OpenAPI {url}/docs; "
                   f"KG planners: {', '.join(service.agents)} (default {default}); traces in {store.path}", highlight=False)
         uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def tool_options_of(given: list[str], defaults: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`--tool-option TOOL.NAME=VALUE` values over the settings' options. A value is read as JSON when it is
+    (3, 0.5, true), else as a string."""
+    options = {tool: dict(values) for tool, values in defaults.items()}
+    for text in given:
+        key, eq, value = text.partition("=")
+        tool, dot, name = key.strip().partition(".")
+        if not (eq and dot and tool and name):
+            raise ValueError(f"--tool-option {text!r}: write TOOL.NAME=VALUE, e.g. logic.samples=3")
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        options.setdefault(tool, {})[name] = parsed
+    return options
