@@ -88,6 +88,8 @@ class LogicTool:
     def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 5, temperature: float = 0.5,
                  seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True,
                  proofs_first: bool = True) -> None:
+        if not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"the logic tool's samples must be a whole number of at least 1, not {samples!r}")
         self.llm = llm
         self.model = model
         self.samples = samples
@@ -342,12 +344,13 @@ class LogicTool:
         return Refusal(status="undecided", message=f"The problem could not be decided: {tried}.")
 
 
-def vote(verdicts: list[str | None], *, needed: int = 0, proofs_first: bool = False) -> str | None:
+def vote(verdicts: list[str | None], *, needed: int = 0, proofs_first: bool = False, least: int = 1) -> str | None:
     """The answer of a vote (a verdict per translation, None for one that failed a check), or None when it is not
     settled: a tie, no verdict, fewer than `needed` agreeing, or, while `needed`, only Unknown with proofs first (the
-    rest of the vote may still prove it). With proofs first, True or False outvotes Unknown."""
+    rest of the vote may still prove it). With proofs first, True or False outvotes Unknown when at least `least`
+    translations give it."""
     ranked = Counter(v for v in verdicts if v is not None).most_common()
-    pool = ([(k, n) for k, n in ranked if k != "Unknown"] if proofs_first else []) or ranked
+    pool = ([(k, n) for k, n in ranked if k != "Unknown" and n >= least] if proofs_first else []) or ranked
     if not pool or (len(pool) > 1 and pool[0][1] == pool[1][1]):
         return None
     answer, count = pool[0]
