@@ -1,7 +1,7 @@
 """The logic tool on the held-out parts of the shared logic data: accuracy, latency and throughput.
 
     python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold,folio-train] [--limit N] [--samples 5] [--update]
-                          [--translator DIR] [--no-unify] [--no-symbols-first] [--no-proofs-first] [--tag T] [--out FILE]
+                          [--translator DIR] [--no-unify] [--no-symbols-first] [--no-proofs-first] [--closed-conclusions] [--tag T] [--out FILE]
 
 Held out (never trained on, see tools/logic/pairs.py): ProofWriter dev (600 problems, depth 5, open world);
 the logical-deduction puzzles and FOLIO stories that `held_out` sets aside (20% by id hash). `folio-gold`
@@ -68,10 +68,12 @@ def main() -> None:
     parser.add_argument("--no-symbols-first", action="store_true", help="translate each premise once, without the story's symbols")
     parser.add_argument("--proofs-first", action=argparse.BooleanOptionalAction, default=True,
                         help="a proved True or False outvotes Unknown (--no-proofs-first: the plurality)")
+    parser.add_argument("--closed-conclusions", action="store_true", help="conclusions may use only the premises' predicates from the first draw")
     parser.add_argument("--tag", default="", help="a suffix for the answer files in bench/out (several configurations side by side)")
     args = parser.parse_args()
     files = held_out_files()
-    options = {"unify": not args.no_unify, "symbols_first": not args.no_symbols_first, "proofs_first": args.proofs_first}
+    options = {"unify": not args.no_unify, "symbols_first": not args.no_symbols_first, "proofs_first": args.proofs_first,
+               "closed_conclusions": args.closed_conclusions}
     report = {"machine": f"{platform.machine()}, 2 cores, no GPU", "samples": args.samples, "temperature": args.temperature,
               "concurrency": args.concurrency, "translator": str(args.translator or "shipped"), **options, "sets": {}}
     if args.update and args.out.is_file():

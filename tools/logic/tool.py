@@ -15,7 +15,8 @@ True or False outvotes Unknown, which a translation that missed a link between i
 Unknown wins only when no translation proves either way (`proofs_first`). The vote stops early: a majority's
 worth is drawn first, and when they all agree on a proof the rest could not overturn them. Otherwise the
 rest of the vote is drawn; when it still ties or nothing passes, a fresh vote is drawn, hotter (and when a
-conclusion used predicates no premise has, its conclusions may use only the premises'); when that fails too, the tool says it cannot decide, with what it tried.
+conclusion used predicates no premise has, its conclusions may use only the premises'; with `closed_conclusions`,
+every draw's do); when that fails too, the tool says it cannot decide, with what it tried.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class LogicTool:
 
     def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 5, temperature: float = 0.5,
                  seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True,
-                 proofs_first: bool = True) -> None:
+                 proofs_first: bool = True, closed_conclusions: bool = False) -> None:
         if not isinstance(samples, int) or samples < 1:
             raise ValueError(f"the logic tool's samples must be a whole number of at least 1, not {samples!r}")
         self.llm = llm
@@ -101,6 +102,7 @@ class LogicTool:
         # A verdict the prover proved (True, False) outvotes "Unknown", which a translation that missed a link
         # between its names also gives: "Unknown" wins only when no translation proves either way.
         self.proofs_first = proofs_first
+        self.closed_conclusions = closed_conclusions  # conclusions may use only the premises' predicates from the first draw
 
     # ---- frame ------------------------------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class LogicTool:
         else:
             count, needed, temperature = self.samples, 0, self.temperature + 0.3 * len(earlier)
         # Conclusions that used predicates no premise has: the new draw may use only the premises' predicates.
-        restrict = any(o.new_predicates for a in attempts if isinstance(a.result, LogicResult) for o in a.result.outcomes)
+        restrict = self.closed_conclusions or any(o.new_predicates for a in attempts if isinstance(a.result, LogicResult) for o in a.result.outcomes)
         samples, calls = self._draw(frame, count, temperature, restrict)
         ensemble = Ensemble(mode=frame.mode, samples=carried + samples, temperature=temperature, needed=needed)
         return Proposal(by="llm", candidates=[ensemble], calls=calls, raw=[_render(s) for s in samples],
