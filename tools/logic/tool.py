@@ -135,8 +135,9 @@ class LogicTool:
             count, needed, temperature = self.samples - majority, 0, self.temperature
         else:
             count, needed, temperature = self.samples, 0, self.temperature + 0.3 * len(earlier)
-        # Conclusions that used predicates no premise has: the new draw may use only the premises' predicates.
-        restrict = self.closed_conclusions or any(o.new_predicates for a in attempts if isinstance(a.result, LogicResult) for o in a.result.outcomes)
+        # The conclusions may use only the premises' predicates: always with closed_conclusions, else once a conclusion used others.
+        strayed = any(o.new_predicates for a in attempts if isinstance(a.result, LogicResult) for o in a.result.outcomes)
+        restrict = self.closed_conclusions or strayed
         samples, calls = self._draw(frame, count, temperature, restrict)
         ensemble = Ensemble(mode=frame.mode, samples=carried + samples, temperature=temperature, needed=needed)
         return Proposal(by="llm", candidates=[ensemble], calls=calls, raw=[_render(s) for s in samples],
