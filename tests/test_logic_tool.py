@@ -128,3 +128,36 @@ def test_the_logic_command_scores_a_file_and_resumes(model_server, tmp_path):
     path.write_text("[{")
     bad = subprocess.run([*command[:5], str(tmp_path / "o3.jsonl")], capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and "not JSON" in bad.stderr
+
+
+def test_expert_iteration_keeps_the_translations_whose_proof_agrees_with_the_label(logic_tool):
+    """A story's translations that prove its gold label become pairs (each premise, and the conclusion shown
+    the premises' names); with the other label, the same translations teach nothing."""
+    from tools.logic.fol import parse
+    from tools.logic.iterate import lessons
+
+    story = {"story_id": "cat", "premises": ["The cat is big.", "If something is big then it is red."],
+             "conclusion": "The cat is red."}
+    pairs, tally = lessons(logic_tool, {**story, "label": "True"}, samples=3)
+    assert tally["proved"] == 1 and pairs, tally
+    for pair in pairs:
+        parse(pair.target)
+        assert pair.source == "iterate" and pair.group == "cat"
+    conclusions = [p for p in pairs if p.prompt.endswith("Sentence: The cat is red.\nFOL:\n")]
+    assert conclusions and all(p.prompt.startswith("Names: ") for p in conclusions)
+    assert all(p.target == "Red(cat)" for p in conclusions)
+    wrong, tally = lessons(logic_tool, {**story, "label": "False"}, samples=3)
+    assert wrong == [] and tally["proved"] == 0, tally
+
+
+def test_expert_iteration_never_reads_a_held_out_story_or_the_settings_set():
+    from tools.logic.iterate import stories
+    from tools.logic.pairs import held_out
+
+    folio = Path("../shared/data/folio/folio-train.jsonl")
+    rows = [json.loads(line) for line in folio.read_text().splitlines() if line.strip()]
+    settings = [r["example_id"] for r in rows if not held_out("folio", str(r["story_id"]))][::4]  # bench/logic.py's folio-train
+    chosen = stories(folio, 10_000)
+    assert len(chosen) > 500 and len(stories(folio, 7)) == 7
+    assert not any(held_out("folio", str(r["story_id"])) for r in chosen)
+    assert not {r["example_id"] for r in chosen} & set(settings)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tools.logic import files, pairs
+from tools.logic import files, iterate, pairs
 from tools.logic.input import LogicInput, recognise
 from tools.logic.tool import LogicResult, LogicTool
 from tools.registry import Builder, Files, ToolSpec, Training
@@ -29,7 +29,8 @@ def lines(answer) -> list[str]:
 
 
 SPEC = ToolSpec(training=Training(pairs=pairs.pairs, card_intro=pairs.card_intro, card_file="translator.json",
-                                 compared="the translation", steps=600, batch_size=16, max_validation=300, generated=1500),
+                                 compared="the translation", steps=600, batch_size=16, max_validation=300, generated=1500,
+                                 experience=iterate.experience),
                 files=Files.of(files, unit="problems"),
                 name="logic", order=30, input=LogicInput, recognise=lambda text, tool: recognise(text), build=build,
                 result=LogicResult, lines=lines, adapter=HERE / "adapter", card=HERE / "card.js", what="the logic translator",

@@ -44,7 +44,7 @@ def unify(formulas: list[Node], text: str, embed=None) -> tuple[list[Node], dict
     renames |= _merged(predicates, embed)
     if not renames:
         return formulas, {}
-    return [_renamed(f, renames) for f in formulas], renames
+    return [rename(f, renames) for f in formulas], renames
 
 
 def _merged(predicates: Counter, embed) -> dict[str, str]:
@@ -101,15 +101,16 @@ def _walk(formulas: list[Node], kind: str) -> list[str]:
     return found
 
 
-def _renamed(node: Node, renames: dict[str, str], bound: frozenset[str] = frozenset()) -> Node:
+def rename(node: Node, renames: dict[str, str], bound: frozenset[str] = frozenset()) -> Node:
+    """The formula with its predicates and constants renamed (old name -> new name); bound variables stay."""
     if node.op in ("forall", "exists"):
-        return Node(node.op, (node.args[0], _renamed(node.args[1], renames, bound | {node.args[0]})))
+        return Node(node.op, (node.args[0], rename(node.args[1], renames, bound | {node.args[0]})))
     if node.op == "pred":
-        return Node("pred", (renames.get(node.args[0], node.args[0]), *(_renamed(a, renames, bound) for a in node.args[1:])))
+        return Node("pred", (renames.get(node.args[0], node.args[0]), *(rename(a, renames, bound) for a in node.args[1:])))
     if node.op == "name":
         name = node.args[0]
         return node if name in bound else Node("name", (renames.get(name, name),))
-    return Node(node.op, tuple(_renamed(a, renames, bound) if isinstance(a, Node) else a for a in node.args))
+    return Node(node.op, tuple(rename(a, renames, bound) if isinstance(a, Node) else a for a in node.args))
 
 
 def _text_names(text: str) -> list[str]:

@@ -138,12 +138,12 @@ class LogicTool:
         # The conclusions may use only the premises' predicates: always with closed_conclusions, else once a conclusion used others.
         strayed = any(o.new_predicates for a in attempts if isinstance(a.result, LogicResult) for o in a.result.outcomes)
         restrict = self.closed_conclusions or strayed
-        samples, calls = self._draw(frame, count, temperature, restrict)
+        samples, calls = self.draw(frame, count, temperature, restrict)
         ensemble = Ensemble(mode=frame.mode, samples=carried + samples, temperature=temperature, needed=needed)
         return Proposal(by="llm", candidates=[ensemble], calls=calls, raw=[_render(s) for s in samples],
                         seconds=round(sum(c.seconds for c in calls), 4))
 
-    def _draw(self, frame: LogicProblem, count: int, temperature: float, restrict: bool) -> tuple[list[Sample], list[LLMCall]]:
+    def draw(self, frame: LogicProblem, count: int, temperature: float, restrict: bool) -> tuple[list[Sample], list[LLMCall]]:
         """`count` translations of the whole problem, each line under the grammar."""
         calls = []
         if frame.mode == "asp":
