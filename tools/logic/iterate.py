@@ -1,6 +1,6 @@
 """Expert iteration for the logic translator (STaR's loop on FOLIO's training stories): the translator translates
-each story `samples` times, the prover decides every translation, and the translations whose proof gives the
-story's gold label become the next round's pairs.
+each problem (a story and a conclusion) `samples` times, the prover decides every translation, and the
+translations whose proof gives the problem's gold label become the next round's pairs.
 
 Only a proof counts: a translation that proves True or False as FOLIO says is a reading the prover confirms, while
 "Unknown" is also what a translation that missed a link between its names gives. A kept translation is taken
@@ -8,8 +8,8 @@ after the tool made its names one vocabulary (what the prover was given), and be
 formulas do (tools/logic/pairs.py): each premise alone and shown the other premises' names, and the conclusion
 shown the premises' names, which is where the translator most often loses the link.
 
-The stories: FOLIO train without the benchmark's held-out part and without `bench/logic.py`'s `folio-train` set
-(every fourth story), which stays for choosing settings. `reasoner distill logic --rounds N` trains, gathers
+The problems: FOLIO train without the benchmark's held-out stories and without `bench/logic.py`'s `folio-train`
+set (every fourth problem), which stays for choosing settings. `reasoner distill logic --rounds N` trains, gathers
 experience with what it trained, and trains again.
 """
 
@@ -32,7 +32,7 @@ from tools.logic.translate import fol_prompt, vocabulary
 PROVED = ("True", "False")
 
 
-def stories(folio: Path, count: int) -> list[dict]:
+def problems(folio: Path, count: int) -> list[dict]:
     """At most `count` FOLIO training problems that neither the benchmark nor its `folio-train` set use."""
     rows = [json.loads(line) for line in folio.read_text().splitlines() if line.strip()]
     trained = [r for r in rows if not held_out("folio", str(r["story_id"]))]
@@ -40,8 +40,7 @@ def stories(folio: Path, count: int) -> list[dict]:
 
 
 def lessons(tool: LogicTool, row: dict, samples: int) -> tuple[list[Pair], Counter]:
-    """What one story teaches: its translations whose proof agrees with its label, as pairs (one story's
-    translations agreeing letter for letter teach once)."""
+    """What one problem teaches: its translations whose proof agrees with its label, as pairs."""
     label = row["label"]
     if label not in PROVED:
         return [], Counter({"unknown label": 1})
@@ -73,13 +72,20 @@ def lessons(tool: LogicTool, row: dict, samples: int) -> tuple[list[Pair], Count
 
 def experience(adapter: Path, data: Path, seed: int, *, count: int = 200, samples: int = 5, concurrency: int = 4,
                log: Callable[[str], None] = print) -> tuple[list[Pair], dict]:
-    """One round's experience with the translator at `adapter` on `count` FOLIO training stories (`seed` is
-    unused: the stories are fixed and the model's samples are drawn at its temperature)."""
+    """One round's experience with the translator at `adapter` on `count` FOLIO training problems (`seed` is
+    unused: the problems are fixed and the model's samples are drawn at its temperature)."""
     from agent.assemble import build_tool, open_backend
 
-    chosen = stories(data / "folio" / "folio-train.jsonl", count)
-    log(f"experience: {samples} translations of each of {len(chosen)} FOLIO training stories with {adapter}")
+    chosen = problems(data / "folio" / "folio-train.jsonl", count)
+    log(f"experience: {samples} translations of each of {len(chosen)} FOLIO training problems with {adapter}")
     with open_backend() as backend:
         tool = build_tool(backend, "logic", adapter=adapter)
-        pairs, what = gather(chosen, lambda row: lessons(tool, row, samples), concurrency=concurrency, unit="stories", log=log)
-    return pairs, {**what, "samples": samples}
+        pairs, what = gather(chosen, lambda row: lessons(tool, row, samples), concurrency=concurrency, unit="problems", log=log)
+    kept = unique(pairs)
+    return kept, {**what, "pairs": dict(Counter(f"{p.source} {p.kind}" for p in kept)), "samples": samples}
+
+
+def unique(pairs: list[Pair]) -> list[Pair]:
+    """Each (prompt, target) once, as FOLIO's gold pairs are: translations of a story that agree on a premise,
+    and a story's examples that share its premises, teach it once."""
+    return list({(p.prompt, p.target): p for p in pairs}.values())
