@@ -6,6 +6,7 @@ package (`ToolSpec.training`, tools/<name>/pairs.py); the KG planner's (agent/di
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -22,6 +23,8 @@ from tools.base import Pair
 from tools.registry import ToolSpec
 
 BASE_MODEL = "embedded:SmolLM2-135M-Instruct"
+CHECKPOINT_EVERY = 25  # steps between a training's checkpoints
+CHECKPOINT = "training-checkpoint.pt"  # in the adapter's folder while it trains
 
 
 class DistillConfig(BaseModel):
@@ -61,7 +64,8 @@ def train_adapter(tool: ToolSpec, pairs: list[Pair], data: dict, out: Path, conf
     train = [p for p in pairs if not is_held_out("validation:" + p.group, config.validation_share)]
     data = {**data, "train": len(train), "validation": len(validation)}
     log(f"pairs: {json.dumps(data)}")
-    model, tokenizer, loss, seconds = finetune([(p.prompt, p.target) for p in train], config, on_step=on_step)
+    model, tokenizer, loss, seconds = finetune([(p.prompt, p.target) for p in train], config, on_step=on_step,
+                                               checkpoint=out / CHECKPOINT, log=log)
     scored = random.Random(config.seed).sample(validation, min(len(validation), config.max_validation))
     predictions = generate(model, tokenizer, [p.prompt for p in scored], batch_size=16, max_new_tokens=training.max_new_tokens)
     figures = {}
@@ -105,9 +109,12 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Callable[[int, float], None] | None = None):
+def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Callable[[int, float], None] | None = None,
+             checkpoint: Path | None = None, every: int = CHECKPOINT_EVERY, log: Callable[[str], None] = print):
     """LoRA-tune the embedded model on (prompt, target) pairs, loss on the target only: (model, tokenizer,
-    final loss, seconds). The one training loop of every adapter."""
+    final loss, seconds). The one training loop of every adapter. With `checkpoint`, the run's state is saved
+    there every `every` steps, and a run started again on the same pairs and settings goes on from it (the
+    same steps, in the same order); it is removed when the training ends."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -130,10 +137,24 @@ def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Ca
     encoded = [_encode(tokenizer, prompt, target) for prompt, target in pairs]
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=0.0)
     model.train()
-    started = time.perf_counter()
     batches: list[list[int]] = []
-    loss_value = math.nan
-    for step in range(config.steps):
+    loss_value, first, earlier = math.nan, 0, 0.0
+    fingerprint = _fingerprint(pairs, config)
+    if checkpoint is not None and checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=True)
+        if state["fingerprint"] == fingerprint:
+            trained = dict(model.named_parameters())
+            with torch.no_grad():
+                for name, value in state["lora"].items():
+                    trained[name].copy_(value)
+            optimizer.load_state_dict(state["optimizer"])
+            random.setstate((state["random"][0], tuple(state["random"][1]), state["random"][2]))
+            batches, loss_value, first, earlier = state["batches"], state["loss"], state["step"], state["seconds"]
+            log(f"going on from step {first} of {config.steps} ({checkpoint})")
+        else:
+            log(f"{checkpoint} is of other pairs or settings: training from the start")
+    started = time.perf_counter() - earlier
+    for step in range(first, config.steps):
         lr = config.learning_rate * _schedule(step, config.warmup_steps, config.steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -148,10 +169,35 @@ def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Ca
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         loss_value = loss.item()
+        if checkpoint is not None and (step + 1) % every == 0 and step + 1 < config.steps:
+            _save(checkpoint, {"fingerprint": fingerprint, "step": step + 1, "optimizer": optimizer.state_dict(),
+                               "lora": {n: p.detach() for n, p in model.named_parameters() if p.requires_grad},
+                               "random": random.getstate(), "batches": batches, "loss": loss_value,
+                               "seconds": time.perf_counter() - started})
         if on_step:
             on_step(step + 1, loss_value)
     model.eval()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
     return model, tokenizer, loss_value, time.perf_counter() - started
+
+
+def _fingerprint(pairs: list[tuple[str, str]], config: DistillConfig) -> str:
+    """What a checkpoint must have been trained on to be gone on from: the pairs and the settings."""
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    for prompt, target in pairs:
+        digest.update(f"{len(prompt)}:{prompt}{len(target)}:{target}".encode())
+    return digest.hexdigest()
+
+
+def _save(checkpoint: Path, state: dict) -> None:
+    """Written beside, then moved over: a run stopped while saving leaves the checkpoint before."""
+    import torch
+
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    partial = checkpoint.with_name(checkpoint.name + ".partial")
+    torch.save(state, partial)
+    partial.replace(checkpoint)
 
 def generate(model, tokenizer, prompts: list[str], batch_size: int = 32, max_new_tokens: int = 96) -> list[str]:
     """Greedy, unconstrained completions (the model's own preference), each cut at its first line: for validation."""

@@ -195,3 +195,42 @@ def test_kept_pairs_are_read_back_only_when_made_with_the_same_inputs(tmp_path):
     assert again[0].target == "t2" and about == {"pairs": {"s": 1}} and len(made) == 2
     experience = tmp_path / "experience-1"
     assert _kept(experience, make) == _kept(experience, make) and len(made) == 3
+
+
+def test_a_training_stopped_part_way_goes_on_from_its_checkpoint(tmp_path):
+    """A run stopped after a checkpoint and started again ends with the adapter of a run never stopped; a
+    checkpoint of other pairs or settings is not gone on from."""
+    import shutil
+
+    import torch
+
+    from agent.training import finetune
+
+    pairs = [(f"Sentence: The {a} is {b}.\nFOL:\n", f"{b.capitalize()}({a})") for a in ("cat", "dog", "bear", "mouse")
+             for b in ("big", "red", "kind")]
+    config = DistillConfig(steps=6, batch_size=4, warmup_steps=1)
+    whole, _, whole_loss, _ = finetune(pairs, config, log=lambda line: None)
+
+    class Stopped(Exception):
+        pass
+
+    def stop_at_step_5(step, loss):
+        if step == 5:
+            raise Stopped
+
+    checkpoint = tmp_path / "training-checkpoint.pt"
+    with pytest.raises(Stopped):
+        finetune(pairs, config, checkpoint=checkpoint, every=2, on_step=stop_at_step_5, log=lambda line: None)
+    assert checkpoint.is_file()  # of step 4
+    other = tmp_path / "other.pt"
+    shutil.copy(checkpoint, other)
+    said = []
+    finetune(pairs[:-1], config.model_copy(update={"steps": 1}), checkpoint=other, log=said.append)
+    assert said == [f"{other} is of other pairs or settings: training from the start"]
+
+    said = []
+    resumed, _, loss, _ = finetune(pairs, config, checkpoint=checkpoint, every=2, log=said.append)
+    assert said == [f"going on from step 4 of 6 ({checkpoint})"] and not checkpoint.exists()
+    assert loss == pytest.approx(whole_loss, abs=1e-5)
+    trained = [(a, b) for a, b in zip(whole.parameters(), resumed.parameters()) if a.requires_grad]
+    assert trained and all(torch.allclose(a, b, atol=1e-6) for a, b in trained)
