@@ -139,7 +139,7 @@ def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Ca
     model.train()
     batches: list[list[int]] = []
     loss_value, first, earlier = math.nan, 0, 0.0
-    fingerprint = _fingerprint(pairs, config)
+    fingerprint = _fingerprint(pairs, config) if checkpoint is not None else ""
     if checkpoint is not None and checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=True)
         if state["fingerprint"] == fingerprint:
@@ -148,7 +148,7 @@ def finetune(pairs: list[tuple[str, str]], config: DistillConfig, *, on_step: Ca
                 for name, value in state["lora"].items():
                     trained[name].copy_(value)
             optimizer.load_state_dict(state["optimizer"])
-            random.setstate((state["random"][0], tuple(state["random"][1]), state["random"][2]))
+            random.setstate(state["random"])
             batches, loss_value, first, earlier = state["batches"], state["loss"], state["step"], state["seconds"]
             log(f"going on from step {first} of {config.steps} ({checkpoint})")
         else:
@@ -198,6 +198,7 @@ def _save(checkpoint: Path, state: dict) -> None:
     partial = checkpoint.with_name(checkpoint.name + ".partial")
     torch.save(state, partial)
     partial.replace(checkpoint)
+
 
 def generate(model, tokenizer, prompts: list[str], batch_size: int = 32, max_new_tokens: int = 96) -> list[str]:
     """Greedy, unconstrained completions (the model's own preference), each cut at its first line: for validation."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from tools.base import Pair
 from tools.experience import gather
 from tools.logic.fol import FormulaError, parse, show
-from tools.logic.pairs import folio_pairs, held_out
+from tools.logic.pairs import folio_pairs, held_out, unique
 from tools.logic.problem import choose
 from tools.logic.symbols import rename
 from tools.logic.tool import Ensemble, LogicTool
@@ -47,7 +47,7 @@ def lessons(tool: LogicTool, row: dict, samples: int) -> tuple[list[Pair], Count
     frame = choose(row["premises"], row["conclusion"], [])
     drawn, _ = tool.draw(frame, samples, tool.temperature, restrict=False)
     result = tool.execute(frame, Ensemble(mode=frame.mode, samples=drawn, temperature=tool.temperature))
-    kept: dict[tuple[str, ...], list[str]] = {}
+    kept: dict[tuple[str, ...], None] = {}  # distinct translations, in order
     for sample, outcome in zip(result.samples, result.outcomes):
         if outcome.verdict != label:
             continue
@@ -55,13 +55,13 @@ def lessons(tool: LogicTool, row: dict, samples: int) -> tuple[list[Pair], Count
             formulas = [show(rename(parse(line), outcome.renamed)) for line in [*sample.premises, sample.conclusion or ""]]
         except FormulaError:
             continue
-        kept.setdefault(tuple(formulas), formulas)
+        kept[tuple(formulas)] = None
     if not kept:
         verdicts = {o.verdict for o in result.outcomes}
         return [], Counter({"proved the other label" if verdicts & set(PROVED) else "no proof": 1})
     group = str(row["story_id"])
     pairs = []
-    for formulas in kept.values():
+    for formulas in kept:
         *premises, conclusion = formulas
         pairs += [p.model_copy(update={"source": "iterate"})
                   for p in folio_pairs([{"story_id": group, "premises": frame.premises, "premises-FOL": premises}])]
@@ -83,9 +83,3 @@ def experience(adapter: Path, data: Path, seed: int, *, count: int = 200, sample
         pairs, what = gather(chosen, lambda row: lessons(tool, row, samples), concurrency=concurrency, unit="problems", log=log)
     kept = unique(pairs)
     return kept, {**what, "pairs": dict(Counter(f"{p.source} {p.kind}" for p in kept)), "samples": samples}
-
-
-def unique(pairs: list[Pair]) -> list[Pair]:
-    """Each (prompt, target) once, as FOLIO's gold pairs are: translations of a story that agree on a premise,
-    and a story's examples that share its premises, teach it once."""
-    return list({(p.prompt, p.target): p for p in pairs}.values())

@@ -119,17 +119,22 @@ def training_pairs(proofwriter: Path, deduction: Path, folio: Path, log: Callabl
     folio_rows = [r for r in folio_rows if not held_out("folio", str(r["story_id"]))]
     log(f"translating {len(pw_items)} ProofWriter problems by rules and checking each with the prover")
     pairs = proofwriter_pairs(pw_items, tally=tally) + deduction_pairs(ld_items, tally=tally) + folio_pairs(folio_rows, tally=tally)
-    unique = list({(p.prompt, p.target): p for p in pairs}.values())
+    found = unique(pairs)
     data = {"sources": [str(proofwriter), str(deduction), str(folio)],
             "problems": {"proofwriter": len(pw_items), "deduction": len(ld_items), "folio_rows": len(folio_rows)},
-            "pairs": dict(Counter(f"{p.source} {p.kind}" for p in unique)), "left_out": dict(tally)}
-    return unique, data
+            "pairs": dict(Counter(f"{p.source} {p.kind}" for p in found)), "left_out": dict(tally)}
+    return found, data
 
 
 # Pairs trained on per source and kind: at most CAPS (ProofWriter's templated sentences need few examples),
 # each REPEATS times (the ordering puzzles' lines are few and each one matters).
 CAPS = {"proofwriter premise": 2000, "proofwriter conclusion": 800, "generated premise": 3000, "generated conclusion": 1000}
 REPEATS = {"deduction asp": 2}
+
+
+def unique(pairs: list[Pair]) -> list[Pair]:
+    """Each (prompt, target) once: sentences a source repeats (a story's examples share its premises) teach once."""
+    return list({(p.prompt, p.target): p for p in pairs}.values())
 
 
 def mixture(pairs: list[Pair], seed: int, caps: dict[str, int] = CAPS, repeats: dict[str, int] = REPEATS) -> list[Pair]:
