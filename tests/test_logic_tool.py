@@ -150,14 +150,14 @@ def test_expert_iteration_keeps_the_translations_whose_proof_agrees_with_the_lab
     assert wrong == [] and tally["proved"] == 0, tally
 
 
-def test_expert_iteration_never_reads_a_held_out_story_or_the_settings_problems():
+def test_expert_iteration_never_reads_a_held_out_story_or_a_story_of_the_settings_problems():
     from tools.logic.iterate import problems
     from tools.logic.pairs import held_out
 
     folio = Path("../shared/data/folio/folio-train.jsonl")
     rows = [json.loads(line) for line in folio.read_text().splitlines() if line.strip()]
-    settings = [r["example_id"] for r in rows if not held_out("folio", str(r["story_id"]))][::4]  # bench/logic.py's folio-train
+    settings = [r for r in rows if not held_out("folio", str(r["story_id"]))][::4]  # bench/logic.py's folio-train
     chosen = problems(folio, 10_000)
-    assert len(chosen) > 500 and len(problems(folio, 7)) == 7
+    assert len(chosen) > 100 and len(problems(folio, 7)) == 7
     assert not any(held_out("folio", str(r["story_id"])) for r in chosen)
-    assert not {r["example_id"] for r in chosen} & set(settings)
+    assert not {r["story_id"] for r in chosen} & {r["story_id"] for r in settings}

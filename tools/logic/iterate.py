@@ -8,8 +8,9 @@ after the tool made its names one vocabulary (what the prover was given), and be
 formulas do (tools/logic/pairs.py): each premise alone and shown the other premises' names, and the conclusion
 shown the premises' names, which is where the translator most often loses the link.
 
-The problems: FOLIO train without the benchmark's held-out stories and without `bench/logic.py`'s `folio-train`
-set (every fourth problem), which stays for choosing settings. `reasoner distill logic --rounds N` trains, gathers
+The problems: FOLIO train without the benchmark's held-out stories and without the stories of `bench/logic.py`'s
+`folio-train` set (every fourth problem), which stays for choosing settings: a story's problems share their
+premises, so a problem of the same story would teach the settings set's premises. `reasoner distill logic --rounds N` trains, gathers
 experience with what it trained, and trains again.
 """
 
@@ -33,10 +34,11 @@ PROVED = ("True", "False")
 
 
 def problems(folio: Path, count: int) -> list[dict]:
-    """At most `count` FOLIO training problems that neither the benchmark nor its `folio-train` set use."""
+    """At most `count` FOLIO training problems whose stories neither the benchmark nor its `folio-train` set use."""
     rows = [json.loads(line) for line in folio.read_text().splitlines() if line.strip()]
     trained = [r for r in rows if not held_out("folio", str(r["story_id"]))]
-    return [r for i, r in enumerate(trained) if i % 4][:count]
+    settings = {r["story_id"] for r in trained[::4]}
+    return [r for r in trained if r["story_id"] not in settings][:count]
 
 
 def lessons(tool: LogicTool, row: dict, samples: int) -> tuple[list[Pair], Counter]:
