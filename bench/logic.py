@@ -30,7 +30,7 @@ from agent.assemble import build_tool, open_backend  # noqa: E402
 from agent.batch import run_tool  # noqa: E402
 from agent.graph import Agent  # noqa: E402
 from tools.logic.files import read  # noqa: E402
-from tools.logic.pairs import held_out  # noqa: E402
+from tools.logic.pairs import folio_settings, held_out  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data"
 OUT = HERE / "out"
@@ -43,8 +43,7 @@ def held_out_files() -> dict[str, tuple[Path, bool]]:
     (OUT / "deduction-heldout.json").write_text(json.dumps(deduction))
     rows = [json.loads(line) for line in (DATA / "folio" / "folio-train.jsonl").read_text().splitlines() if line.strip()]
     (OUT / "folio-heldout.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows if held_out("folio", str(r["story_id"]))))
-    trained = [r for r in rows if not held_out("folio", str(r["story_id"]))]
-    (OUT / "folio-train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in trained[::4]))
+    (OUT / "folio-train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in folio_settings(rows)))
     return {"proofwriter": (DATA / "proofwriter" / "dev.json", False), "deduction": (OUT / "deduction-heldout.json", False),
             "folio": (OUT / "folio-heldout.jsonl", False),
             "folio-train": (OUT / "folio-train.jsonl", False), "folio-gold": (DATA / "folio" / "folio-train.jsonl", True)}

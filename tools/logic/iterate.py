@@ -10,8 +10,8 @@ shown the premises' names, which is where the translator most often loses the li
 
 The problems: FOLIO train without the benchmark's held-out stories and without the stories of `bench/logic.py`'s
 `folio-train` set (every fourth problem), which stays for choosing settings: a story's problems share their
-premises, so a problem of the same story would teach the settings set's premises. `reasoner distill logic --rounds N` trains, gathers
-experience with what it trained, and trains again.
+premises, so a problem of the same story would teach the settings set's premises. `reasoner distill logic
+--rounds N` trains, gathers experience with what it trained, and trains again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from tools.base import Pair
 from tools.experience import gather
 from tools.logic.fol import FormulaError, parse, show
-from tools.logic.pairs import folio_pairs, held_out, unique
+from tools.logic.pairs import folio_pairs, folio_settings, held_out, unique
 from tools.logic.problem import choose
 from tools.logic.symbols import rename
 from tools.logic.tool import Ensemble, LogicTool
@@ -36,9 +36,8 @@ PROVED = ("True", "False")
 def problems(folio: Path, count: int) -> list[dict]:
     """At most `count` FOLIO training problems whose stories neither the benchmark nor its `folio-train` set use."""
     rows = [json.loads(line) for line in folio.read_text().splitlines() if line.strip()]
-    trained = [r for r in rows if not held_out("folio", str(r["story_id"]))]
-    settings = {r["story_id"] for r in trained[::4]}
-    return [r for r in trained if r["story_id"] not in settings][:count]
+    settings = {r["story_id"] for r in folio_settings(rows)}
+    return [r for r in rows if not held_out("folio", str(r["story_id"])) and r["story_id"] not in settings][:count]
 
 
 def lessons(tool: LogicTool, row: dict, samples: int) -> tuple[list[Pair], Counter]:

@@ -50,6 +50,11 @@ def held_out(source: str, key: str) -> bool:
     return is_held_out(f"{source}:{key}", HELD_OUT_SHARE)
 
 
+def folio_settings(rows: list[dict]) -> list[dict]:
+    """`bench/logic.py`'s `folio-train` set, for choosing settings: every fourth FOLIO problem not held out."""
+    return [r for r in rows if not held_out("folio", str(r["story_id"]))][::4]
+
+
 def proofwriter_pairs(items: list[dict], seconds: float = 5.0, tally: Counter | None = None) -> list[Pair]:
     tally = Counter() if tally is None else tally
     pairs = []
