@@ -110,6 +110,7 @@ def test_the_logic_command_scores_a_file_and_resumes(model_server, tmp_path):
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["id"] for x in lines] == ["p1"] and lines[0]["correct"] and lines[0]["formulas"]["conclusion"] == "Red(cat)"
     assert [d is None for d in lines[0]["dropped"]] == [v is not None for v in lines[0]["verdicts"]]  # a sample votes or says why not
+    assert len(lines[0]["samples"]) == len(lines[0]["verdicts"]) and lines[0]["formulas"] in lines[0]["samples"]  # each can be decided again
     again = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 2 and "--resume" in again.stderr  # nothing is overwritten
     resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300, check=False)

@@ -81,13 +81,15 @@ def _context(row: dict, i: int, gold_fol: bool) -> BatchItem:
 
 
 def record(item: BatchItem, answer) -> dict:
-    """The answer, the vote, the winning translation, every sample's verdict and the check it failed (or None)."""
+    """The answer, the vote, the winning translation, every sample (its translation, its verdict and the check it
+    failed, or None), so that the same translations can be decided again (bench/logic_redecide.py)."""
     result = answer.grounding if answer and isinstance(answer.grounding, LogicResult) else None
     chosen = result.samples[result.winner] if result and result.winner is not None else None
     line = {"answer": answer.answers[0] if answer and answer.answers else None, "gold": item.gold,
             "correct": (bool(answer) and answer.answers[:1] == [item.gold]) if item.gold else None,
             "mode": result.mode if result else None, "votes": result.votes if result else {},
             "formulas": chosen.model_dump(exclude={"finish"}) if chosen else None,
+            "samples": [s.model_dump(exclude={"finish"}) for s in result.samples] if result else [],
             "verdicts": [o.verdict for o in result.outcomes] if result else [],
             "dropped": [next((f"{c.name}: {c.detail}" for c in o.checks if not c.passed), None) for o in result.outcomes] if result else [],
             "prover": [[f"{c.goal}: {c.status}" for c in o.calls] for o in result.outcomes] if result else [],
