@@ -179,6 +179,24 @@ def test_a_translation_is_made_one_vocabulary_before_it_is_proved():
     assert renamed == {"Stonefish": "StoneFish"}  # spelt alike but for case
 
 
+def test_a_relation_to_a_thing_the_text_does_not_name_is_read_as_a_property():
+    from tools.logic.fol import show
+    from tools.logic.symbols import unify
+
+    text = "All kids love animals. Kids love Nancy. If Nancy is not a pirate, then she loves animals. Nancy loves."
+    lines = ["∀x (Kid(x) → Love(x, animals))", "¬Pirate(nancy) → LoveAnimals(nancy)", "¬Pirate(nancy)", "Love(nancy)",
+             "∀x (Kid(x) → Adore(x, nancy))", "∀x ∀y (Parent(x, y) → Older(x, y))", "Parent(ada, toys)", "Own(ada, toys)"]
+    unified, renamed = unify([parse(x) for x in lines], text, properties=True)
+    # A name of the text (Nancy) or a variable's place stays, and so does a relation no other reading meets (Own).
+    assert renamed == {"Love(·, animals)": "LoveAnimals"}
+    assert [show(f) for f in unified][:2] == ["∀x (Kid(x) → LoveAnimals(x))", "¬Pirate(nancy) → LoveAnimals(nancy)"]
+    signature(unified[0], out=(names := {}))
+    signature(unified[3], out=names)  # Love/2 beside Love/1 clashed; LoveAnimals/1 does not
+    assert decide([unified[0], parse("Kid(nancy)")], parse("LoveAnimals(nancy)")).label == "True"  # the two readings meet
+    _, renamed = unify([parse("Love(nancy, animals)"), parse("Love(ada)"), parse("animals = pets")], text, properties=True)
+    assert renamed == {}  # with equality, two things may be one
+
+
 def test_generated_stories_name_each_concept_one_way_and_the_prover_accepts_them():
     from collections import Counter
 

@@ -12,6 +12,11 @@ Before a translation is checked, its symbols are made one vocabulary:
   (`DrinksCoffee`, `CoffeeDrinker`). Each group takes its most used name.
 
 Words that merely resemble each other are left apart: `Big` and `Small` share no stem, whatever their embeddings.
+
+With `properties`, before predicates are grouped, a relation whose second place always holds a thing, not a name of
+the text, is read as a property where that meets another sentence's reading: `Love(x, animals)` is
+`LoveAnimals(x)` when another line wrote `LoveAnimals(nancy)` (or `LovesAnimal`), or `Love(x)`, which clashed with
+it. Nothing quantifies over that place, so the two readings prove the same things.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ NAME_SPELLING = 80  # rapidfuzz ratio between a constant and a name of the text
 _STOP = {"a", "an", "the", "of", "on", "in", "to", "is", "are", "be", "at", "by", "for", "with", "and", "or", "not"}
 
 
-def unify(formulas: list[Node], text: str, embed=None) -> tuple[list[Node], dict[str, str]]:
-    """The formulas with one vocabulary, and what was renamed (old name -> new name)."""
+def unify(formulas: list[Node], text: str, embed=None, *, properties: bool = False) -> tuple[list[Node], dict[str, str]]:
+    """The formulas with one vocabulary, and what was renamed (old name -> new name; `Love(·, animals)` -> `LoveAnimals`
+    for a relation read as a property)."""
     renames: dict[str, str] = {}
     constants = Counter(_walk(formulas, "name"))
     names = _text_names(text)
@@ -40,11 +46,55 @@ def unify(formulas: list[Node], text: str, embed=None) -> tuple[list[Node], dict
         found = process.extractOne(constant, names, scorer=fuzz.ratio, score_cutoff=NAME_SPELLING) if names else None
         if found:
             renames[constant] = found[0]
-    predicates = Counter(_walk(formulas, "pred"))
+    if properties:
+        renames |= _properties(formulas, set(names) | set(renames))
+    predicates = Counter(_walk([rename(f, renames) for f in formulas] if renames else formulas, "pred"))
     renames |= _merged(predicates, embed)
     if not renames:
         return formulas, {}
     return [rename(f, renames) for f in formulas], renames
+
+
+def _properties(formulas: list[Node], names: set[str]) -> dict[str, str]:
+    """Relations read as properties: `Love(·, animals)` -> `LoveAnimals`, for a two-place predicate whose second place
+    is, in every use, a constant that is not a name of the text (nor misspells one), where the reading meets another:
+    a property of the same stems (`LoveAnimals`, `LovesAnimal`), or the predicate used with one place (`Love(x)`)."""
+    uses: dict[str, list[str | None]] = {}  # two-place predicate -> its second arguments (None: a variable or a term)
+
+    def walk(node: Node, bound: frozenset[str]) -> None:
+        if node.op in ("forall", "exists"):
+            walk(node.args[1], bound | {node.args[0]})
+        elif node.op == "pred":
+            if len(node.args) == 3:
+                last = node.args[2]
+                free = last.op == "name" and last.args[0] not in bound and len(last.args[0]) > 1
+                uses.setdefault(node.args[0], []).append(last.args[0] if free and last.args[0] not in names else None)
+        elif node.op == "eq":
+            uses.setdefault("=", []).append(None)  # with equality two things may be one: read nothing as a property
+        else:
+            for a in node.args:
+                if isinstance(a, Node):
+                    walk(a, bound)
+
+    for formula in formulas:
+        walk(formula, frozenset())
+    if "=" in uses:
+        return {}
+    taken = set(_walk(formulas, "pred"))
+    properties = {_stems(p.split("/")[0]) for p in taken if p.endswith("/1")}
+    renames = {}
+    for predicate, things in uses.items():
+        if None in things:
+            continue
+        for thing in set(things):
+            new = predicate + "".join(w.capitalize() for w in re.split(r"[_\W]+", thing) if w)
+            if f"{predicate}/1" in taken or _stems(new) in properties:
+                renames[_property_key(predicate, thing)] = new
+    return renames
+
+
+def _property_key(predicate: str, thing: str) -> str:
+    return f"{predicate}(·, {thing})"
 
 
 def _merged(predicates: Counter, embed) -> dict[str, str]:
@@ -106,7 +156,12 @@ def rename(node: Node, renames: dict[str, str], bound: frozenset[str] = frozense
     if node.op in ("forall", "exists"):
         return Node(node.op, (node.args[0], rename(node.args[1], renames, bound | {node.args[0]})))
     if node.op == "pred":
-        return Node("pred", (renames.get(node.args[0], node.args[0]), *(rename(a, renames, bound) for a in node.args[1:])))
+        name, terms = node.args[0], node.args[1:]
+        if len(terms) == 2 and terms[1].op == "name" and terms[1].args[0] not in bound:
+            key = _property_key(name, terms[1].args[0])
+            if key in renames:  # a relation read as a property
+                name, terms = renames[key], terms[:1]
+        return Node("pred", (renames.get(name, name), *(rename(a, renames, bound) for a in terms)))
     if node.op == "name":
         name = node.args[0]
         return node if name in bound else Node("name", (renames.get(name, name),))

@@ -88,7 +88,7 @@ class LogicTool:
 
     def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 5, temperature: float = 0.5,
                  seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True,
-                 proofs_first: bool = True, closed_conclusions: bool = False) -> None:
+                 proofs_first: bool = True, closed_conclusions: bool = False, properties: bool = False) -> None:
         if not isinstance(samples, int) or samples < 1:
             raise ValueError(f"the logic tool's samples must be a whole number of at least 1, not {samples!r}")
         self.llm = llm
@@ -103,6 +103,7 @@ class LogicTool:
         # between its names also gives: "Unknown" wins only when no translation proves either way.
         self.proofs_first = proofs_first
         self.closed_conclusions = closed_conclusions  # conclusions may use only the premises' predicates from the first draw
+        self.properties = properties  # before proving, `Love(x, animals)` is `LoveAnimals(x)` (tools/logic/symbols.py)
 
     # ---- frame ------------------------------------------------------------------------------------
 
@@ -247,7 +248,8 @@ class LogicTool:
                 return Outcome(checks=checks)
         renamed: dict[str, str] = {}
         if self.unify:
-            formulas, renamed = unify([*premises, conclusion], " ".join([*frame.premises, frame.conclusion or ""]), _embed)
+            formulas, renamed = unify([*premises, conclusion], " ".join([*frame.premises, frame.conclusion or ""]), _embed,
+                                      properties=self.properties)
             *premises, conclusion = formulas
             detail = "; ".join(f"{old} → {new}" for old, new in renamed.items()) or "nothing to rename"
             checks.append(Check(name="symbols", passed=True, detail=f"one vocabulary: {detail}"))
