@@ -60,26 +60,13 @@ def _properties(formulas: list[Node], names: set[str]) -> dict[str, str]:
     is, in every use, a constant that is not a name of the text (nor misspells one), where the reading meets another:
     a property of the same stems (`LoveAnimals`, `LovesAnimal`), or the predicate used with one place (`Love(x)`)."""
     uses: dict[str, list[str | None]] = {}  # two-place predicate -> its second arguments (None: a variable or a term)
-
-    def walk(node: Node, bound: frozenset[str]) -> None:
-        if node.op in ("forall", "exists"):
-            walk(node.args[1], bound | {node.args[0]})
-        elif node.op == "pred":
-            if len(node.args) == 3:
-                last = node.args[2]
-                free = last.op == "name" and last.args[0] not in bound and len(last.args[0]) > 1
-                uses.setdefault(node.args[0], []).append(last.args[0] if free and last.args[0] not in names else None)
-        elif node.op == "eq":
-            uses.setdefault("=", []).append(None)  # with equality two things may be one: read nothing as a property
-        else:
-            for a in node.args:
-                if isinstance(a, Node):
-                    walk(a, bound)
-
-    for formula in formulas:
-        walk(formula, frozenset())
-    if "=" in uses:
-        return {}
+    for node, bound in _nodes(formulas):
+        if node.op == "eq":
+            return {}  # with equality two things may be one: read nothing as a property
+        if node.op == "pred" and len(node.args) == 3:
+            last = node.args[2]
+            free = last.op == "name" and last.args[0] not in bound and len(last.args[0]) > 1
+            uses.setdefault(node.args[0], []).append(last.args[0] if free and last.args[0] not in names else None)
     taken = set(_walk(formulas, "pred"))
     properties = {_stems(p.split("/")[0]) for p in taken if p.endswith("/1")}
     renames = {}
@@ -128,27 +115,25 @@ def _merged(predicates: Counter, embed) -> dict[str, str]:
 
 def _walk(formulas: list[Node], kind: str) -> list[str]:
     """Every constant (`name`, unbound) or predicate (`pred`, as `Name/arity`) used, once per use."""
-    found = []
+    if kind == "pred":
+        return [f"{node.args[0]}/{len(node.args) - 1}" for node, _ in _nodes(formulas) if node.op == "pred"]
+    return [node.args[0] for node, bound in _nodes(formulas) if node.op == "name" and node.args[0] not in bound]
 
-    def walk(node: Node, bound: frozenset[str]) -> None:
+
+def _nodes(formulas: list[Node]):
+    """Every node of the formulas, with the variables bound where it stands."""
+
+    def walk(node: Node, bound: frozenset[str]):
+        yield node, bound
         if node.op in ("forall", "exists"):
-            walk(node.args[1], bound | {node.args[0]})
-        elif node.op == "pred":
-            if kind == "pred":
-                found.append(f"{node.args[0]}/{len(node.args) - 1}")
-            for a in node.args[1:]:
-                walk(a, bound)
-        elif node.op == "name":
-            if kind == "name" and node.args[0] not in bound:
-                found.append(node.args[0])
+            yield from walk(node.args[1], bound | {node.args[0]})
         else:
             for a in node.args:
                 if isinstance(a, Node):
-                    walk(a, bound)
+                    yield from walk(a, bound)
 
     for formula in formulas:
-        walk(formula, frozenset())
-    return found
+        yield from walk(formula, frozenset())
 
 
 def rename(node: Node, renames: dict[str, str], bound: frozenset[str] = frozenset()) -> Node:
