@@ -4,7 +4,8 @@ named tool (no routing).
 
 Lines are appended and flushed as they finish, so a crash or Ctrl-C loses no finished answer, and `resume`
 skips the ids already in the output file but answers again the items whose line is an error (set aside).
-Tasks run on threads, and optionally in several forked processes.
+Tasks run on threads, and optionally in several forked processes. Ctrl-C starts no new task: the ones in flight
+finish and are written, and a second Ctrl-C leaves them (`resume` answers them again).
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import signal
 import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from openai import AuthenticationError, NotFoundError
+from rich.console import Console
 
 from agent import telemetry
 from agent.graph import Agent
@@ -78,11 +82,18 @@ def write_lines(tool: str, items: list[BatchItem], out: Path, answer: Callable[[
     todo = [item for item in items if item.id not in done_ids]
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
     with output(out) as write:
-        for line in answer(todo) if todo else ():
-            write(line)
-            if on_done:
-                on_done(1)
+        try:
+            for line in answer(todo) if todo else ():
+                write(line)
+                written += 1
+                if on_done:
+                    on_done(1)
+        except KeyboardInterrupt:
+            log.warning("stopped: %d of the %d items to answer are in %s; --resume answers the rest", written,
+                        len(todo), out)
+            raise
     return summarise(files, items, out, time.perf_counter() - started, len(todo))
 
 
@@ -118,28 +129,71 @@ def answer_line(agent: Agent, store: TraceStore | None, files: Files, item: Batc
 
 def answer_lines(agent: Agent, store: TraceStore | None, files: Files, todo: list[BatchItem],
                  concurrency: int) -> Iterator[str]:
-    """Each item's line as it finishes, `concurrency` in flight on threads."""
-    with ThreadPoolExecutor(concurrency) as pool:
-        pending = set()
-        queue = iter(todo)
+    """Each item's line as it finishes, `concurrency` in flight on threads. After Ctrl-C no item starts, the
+    lines of those in flight still come, and then KeyboardInterrupt is raised (`_ctrl_c`)."""
+    pool = ThreadPoolExecutor(concurrency)
+    pending: set[Future] = set()
+    queue = iter(todo)
+    stopping = threading.Event()
 
-        def submit_next() -> bool:
-            item = next(queue, None)
-            if item is None:
-                return False
-            pending.add(pool.submit(answer_line, agent, store, files, item))
-            return True
+    def submit_next() -> bool:
+        item = None if stopping.is_set() else next(queue, None)
+        if item is None:
+            return False
+        pending.add(pool.submit(answer_line, agent, store, files, item))
+        return True
 
-        # Keep `concurrency` items in flight without materialising every future at once.
-        for _ in range(concurrency * 2):
-            if not submit_next():
-                break
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                pending.discard(future)
-                yield future.result()
-                submit_next()
+    def stop() -> list[Future]:
+        stopping.set()
+        return [future for future in list(pending) if not future.cancel()]  # the queued ones are dropped
+
+    try:
+        with _ctrl_c(stop):
+            # Keep `concurrency` items in flight without materialising every future at once.
+            for _ in range(concurrency * 2):
+                if not submit_next():
+                    break
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    pending.discard(future)
+                    if not future.cancelled():
+                        yield future.result()
+                    submit_next()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if stopping.is_set():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _ctrl_c(stop: Callable[[], list[Future]]) -> Iterator[None]:
+    """The first Ctrl-C calls `stop`, which drops the queued items and returns those running, whose lines still
+    come; a second one leaves those and ends the process at once (its threads cannot be stopped, and the
+    interpreter would wait for them on its way out). Only the main thread takes signals: elsewhere, nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    running: list[Future] = []
+
+    def first(*_) -> None:
+        running.extend(stop())
+        log.warning("stopping: waiting for the %d item(s) in flight to finish (Ctrl-C again to leave them)",
+                    len(running))
+        signal.signal(signal.SIGINT, second)
+
+    def second(*_) -> None:
+        log.warning("left %d item(s) in flight; --resume answers them", sum(not f.done() for f in running))
+        telemetry.flush()
+        logging.shutdown()
+        Console(stderr=True).show_cursor(True)  # a progress bar hides it, and would have shown it on its way out
+        os._exit(130)
+
+    before = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # What a forked worker inherits: the agent (graph, planner, caches), the tool's files and where the traces go.

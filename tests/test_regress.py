@@ -4,8 +4,10 @@ constants fitted, the answer checked on held-out rows; bad tables; through the a
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +194,27 @@ def test_expert_iteration_learns_from_the_samples_and_the_generator(regress_tool
         fitted = E.fit(E.parse(pair.target, ["x", "z"]), ["x", "z"], Xa, y, restarts=3, seconds=2.0)
         assert fitted and 1 - fitted[1] > 0.999, pair
         assert ("\ntried: " in pair.prompt) == (pair.source == "iterate-refine")
+
+
+def test_ctrl_c_stops_a_folder_after_the_tables_in_flight_and_resume_answers_the_rest(tmp_path):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    for k, f in enumerate([lambda a, b: a * np.sin(b), lambda a, b: a * a + b, lambda a, b: np.exp(a) - b,
+                           lambda a, b: np.cos(a) * b]):
+        write_csv(folder / f"t{k}.csv", columns(f, names=("a", "b"), seed=k))
+    out = tmp_path / "out.jsonl"
+    traces = ["--traces", str(tmp_path / "t.sqlite"), "--no-llm"]
+    process = subprocess.Popen([REASONER, "regress", "--tasks", str(folder), "--out", str(out), *traces],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out.exists() and out.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    before = len(out.read_text().splitlines())  # one table answered, the next in flight, one more queued
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=240)
+    lines = out.read_text().splitlines()
+    assert process.returncode != 0 and "waiting for the 1 item(s) in flight" in stderr, stderr
+    assert before < len(lines) < 4 and "--resume answers the rest" in stderr  # the table in flight was written
+    again = run("regress", "--tasks", str(folder), "--out", str(out), "--resume", *traces)
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert again.returncode == 0 and sorted(ids) == ["t0", "t1", "t2", "t3"], again.stderr

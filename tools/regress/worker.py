@@ -134,8 +134,11 @@ def _serve() -> None:
             except Exception as e:  # noqa: BLE001 - a job that fails is its outcome; the worker goes on
                 outcome = Killed(f"failed: {type(e).__name__}: {e}"[:300])
             data = pickle.dumps(outcome)
-            sink.write(_HEADER.pack(len(data)) + data)
-            sink.flush()
+            try:
+                sink.write(_HEADER.pack(len(data)) + data)
+                sink.flush()
+            except BrokenPipeError:
+                os._exit(1)  # the parent is gone (a batch left on a second Ctrl-C): nobody is left to tell
 
 
 if __name__ == "__main__":
