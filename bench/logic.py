@@ -1,7 +1,7 @@
 """The logic tool on the held-out parts of the shared logic data: accuracy, latency and throughput.
 
     python bench/logic.py [--sets proofwriter,deduction,folio,folio-gold,folio-train] [--limit N] [--samples 5] [--update]
-                          [--translator DIR] [--no-unify] [--no-symbols-first] [--no-proofs-first] [--closed-conclusions] [--properties] [--tag T] [--out FILE]
+                          [--translator DIR] [--no-unify] [--no-symbols-first] [--no-proofs-first] [--closed-conclusions] [--properties] [--words] [--tag T] [--out FILE]
 
 Held out (never trained on, see tools/logic/pairs.py): ProofWriter dev (600 problems, depth 5, open world);
 the logical-deduction puzzles and FOLIO stories that `held_out` sets aside (20% by id hash). `folio-gold`
@@ -69,11 +69,12 @@ def main() -> None:
                         help="a proved True or False outvotes Unknown (--no-proofs-first: the plurality)")
     parser.add_argument("--closed-conclusions", action="store_true", help="conclusions may use only the premises' predicates from the first draw")
     parser.add_argument("--properties", action="store_true", help="before proving, read Love(x, animals) as LoveAnimals(x)")
+    parser.add_argument("--words", action="store_true", help="names only of the story's words (a grammar of them)")
     parser.add_argument("--tag", default="", help="a suffix for the answer files in bench/out (several configurations side by side)")
     args = parser.parse_args()
     files = held_out_files()
     options = {"unify": not args.no_unify, "symbols_first": not args.no_symbols_first, "proofs_first": args.proofs_first,
-               "closed_conclusions": args.closed_conclusions, "properties": args.properties}
+               "closed_conclusions": args.closed_conclusions, "properties": args.properties, "words": args.words}
     report = {"machine": f"{platform.machine()}, 2 cores, no GPU", "samples": args.samples, "temperature": args.temperature,
               "concurrency": args.concurrency, "translator": str(args.translator or "shipped"), **options, "sets": {}}
     if args.update and args.out.is_file():

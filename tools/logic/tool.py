@@ -34,7 +34,7 @@ from tools.logic.fol import FormulaError, Node, parse, signature
 from tools.logic.input import LogicInput
 from tools.logic.problem import LogicProblem, choose, from_text
 from tools.logic.symbols import unify
-from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, conclusion_grammar, fol_prompt, vocabulary
+from tools.logic.translate import ASP_GBNF, FOL_GBNF, asp_prompt, conclusion_grammar, fol_prompt, vocabulary, words_grammar
 
 
 class Sample(BaseModel):
@@ -88,7 +88,8 @@ class LogicTool:
 
     def __init__(self, llm: LLM, *, model: str | None = None, samples: int = 5, temperature: float = 0.5,
                  seconds: float = 3.0, max_tokens: int = 160, unify: bool = True, symbols_first: bool = True,
-                 proofs_first: bool = True, closed_conclusions: bool = False, properties: bool = False) -> None:
+                 proofs_first: bool = True, closed_conclusions: bool = False, properties: bool = False,
+                 words: bool = False) -> None:
         if not isinstance(samples, int) or samples < 1:
             raise ValueError(f"the logic tool's samples must be a whole number of at least 1, not {samples!r}")
         self.llm = llm
@@ -104,6 +105,7 @@ class LogicTool:
         self.proofs_first = proofs_first
         self.closed_conclusions = closed_conclusions  # conclusions may use only the premises' predicates from the first draw
         self.properties = properties  # before proving, `Love(x, animals)` is `LoveAnimals(x)` (tools/logic/symbols.py)
+        self.words = words  # names only of the story's words (translate.words_grammar)
 
     # ---- frame ------------------------------------------------------------------------------------
 
@@ -159,12 +161,12 @@ class LogicTool:
                 return [Sample(premises=frame.premise_formulas, conclusion=frame.conclusion_formula)], calls
             samples = [Sample(premises=frame.premise_formulas) for _ in range(count)]
         else:
-            call = self._call([fol_prompt(s) for s in frame.premises], FOL_GBNF, temperature, count)
+            call = self._call([fol_prompt(s) for s in frame.premises], self._grammar(frame), temperature, count)
             calls.append(call)
             samples = [Sample(premises=ls, finish=fs) for ls, fs in _by_sample(call, len(frame.premises), count)]
             table = self._symbols(samples, frame) if self.symbols_first and len(frame.premises) > 1 else None
             if table:  # the story's symbols, read off these drafts: every premise again, shown them
-                call = self._call([fol_prompt(s, table) for s in frame.premises], FOL_GBNF, temperature, count)
+                call = self._call([fol_prompt(s, table) for s in frame.premises], self._grammar(frame), temperature, count)
                 calls.append(call)
                 samples = [Sample(premises=ls, finish=fs) for ls, fs in _by_sample(call, len(frame.premises), count)]
         # The conclusion, once per sample, shown the names its premises use (a sample that does not parse: none).
@@ -173,7 +175,7 @@ class LogicTool:
         groups: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             if n is not None:
-                groups.setdefault(conclusion_grammar(n) if restrict else FOL_GBNF, []).append(i)
+                groups.setdefault(self._grammar(frame, conclusion_grammar(n) if restrict else FOL_GBNF), []).append(i)
         for grammar, asked in groups.items():
             call = self._call([fol_prompt(frame.conclusion or "", names[i]) for i in asked], grammar, temperature, 1)
             calls.append(call)
@@ -205,6 +207,9 @@ class LogicTool:
         predicates = sorted(f"{k.split(' ', 1)[1].rsplit('/', 1)[0]}/{k.rsplit('/', 1)[1]}" for k in kept if k.startswith("pred "))
         constants = sorted(k.split(" ", 1)[1].rsplit("/", 1)[0] for k in kept if k.startswith("const "))
         return ", ".join(predicates + constants) or None
+
+    def _grammar(self, frame: LogicProblem, grammar: str = FOL_GBNF) -> str:
+        return words_grammar([*frame.premises, frame.conclusion or ""], grammar) if self.words else grammar
 
     def _call(self, prompts: list[str], grammar: str, temperature: float, n: int) -> LLMCall:
         return self.llm.sample(prompt=prompts, n=n, temperature=temperature, max_tokens=self.max_tokens,
