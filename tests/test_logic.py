@@ -115,6 +115,31 @@ def test_constrained_translations_always_parse(llm):
             objects(line)
 
 
+def test_the_words_grammar_names_only_what_the_story_says(llm):
+    """With `words`, every predicate and constant the model writes is made of the story's words (a word, with an
+    `s` or without its ending), however hot it samples; a variable is one letter."""
+    import re
+
+    from tools.base import Constraint
+    from tools.logic.translate import fol_prompt, words_grammar
+
+    story = ["All men are mortal.", "Socrates is a man who teaches in 1990."]
+    grammar = words_grammar(story)
+    pieces = "|".join(sorted({"men", "man", "mortal", "socrates", "socrate", "socrat", "teach", "teache", "who", "is", "in", "a",
+                              "all", "al", "are", "ar", "year", "1990", "s", "e", "_"}, key=len, reverse=True))
+    names = []
+    for _ in range(5):
+        call = llm.sample(prompt=[fol_prompt(s) for s in story], n=6, temperature=1.0, max_tokens=60,
+                          constraint=Constraint(kind="grammar", value=grammar))
+        names += [key.split(" ", 1)[1] for raw, why in zip(call.raw, call.finish) if why == "stop"
+                  for key in signature(parse(raw))]
+        if names:
+            break
+    assert names, call.raw
+    strangers = [name for name in names if len(name) > 1 and not re.fullmatch(f"({pieces})+", name.lower())]
+    assert not strangers, strangers
+
+
 @pytest.mark.parametrize(("text", "premises", "statement"), [
     ("Bob is big. All big things are strong. Is Bob strong? True, false, or unknown?", "Bob is big. All big things are strong.", "Bob is strong"),
     ("The cat is big. If something is big then it is red. The cat is red. True, false, or unknown?",
