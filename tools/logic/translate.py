@@ -10,6 +10,7 @@ ordering puzzle needs, so every sample parses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import prompts
 from tools.logic.fol import Node, signature
@@ -43,34 +44,37 @@ def vocabulary(formulas: list[Node]) -> str:
     return ", ".join(predicates + constants)
 
 
+# The name rules of FORMULA_GBNF, which the grammars below narrow.
+PRED_RULE = "pred ::= [A-Z] [A-Za-z0-9]{0,30}"
+TERM_RULE = "term ::= [a-z] [a-z0-9_]{0,30}"
+
+
 def conclusion_grammar(names: str) -> str:
     """FOL_GBNF with predicates limited to those in `names` (a `vocabulary` line): for a conclusion re-sampled
     after it used predicates no premise has."""
     predicates = [n.split("/")[0] for n in names.split(", ") if "/" in n]
     if not predicates:
         return FOL_GBNF
-    choice = " | ".join(f'"{p}"' for p in sorted(predicates, key=len, reverse=True))
-    return FOL_GBNF.replace("pred ::= [A-Z] [A-Za-z0-9]{0,30}", f"pred ::= {choice}")
+    return FOL_GBNF.replace(PRED_RULE, f"pred ::= {_choice(predicates)}")
 
 
-PRED_RULE = "pred ::= [A-Z] [A-Za-z0-9]{0,30}"
-TERM_RULE = "term ::= [a-z] [a-z0-9_]{0,30}"
 ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
 
 
 def words_grammar(texts: list[str], grammar: str = FOL_GBNF) -> str:
     """`grammar` with names made of the story's words, so a translation cannot name what the text does not say:
     a predicate is one to six of them capitalised (a word as written, with an `s` or without its ending: `team`
-    gives `Teams`, `teams` gives `Team`; after the first, also in lower case or a number), a constant one to six in lower case, joined
-    or with underscores (`year1990` where the story has the number). A variable is still one letter."""
+    gives `Teams`, `teams` gives `Team`; after the first, also in lower case or a number), a constant one to six
+    in lower case, joined or with underscores (`year1990` where the story has the number). A variable is still
+    one letter."""
     found = {w for text in texts for w in re.findall(r"[A-Za-z]+|[0-9]+", re.sub(r"['’]", "", text))}
     numbers = {w for w in found if w.isdigit()}
     forms = {f for w in found - numbers for f in _forms(w)}
-    upper = sorted({f[0].upper() + f[1:] for f in forms} | {f[0].upper() + f[1:].lower() for f in forms})
-    lower = sorted({f.lower() for f in forms} | ({"year"} if numbers else set()))
+    upper = {f[0].upper() + f[1:] for f in forms} | {f[0].upper() + f[1:].lower() for f in forms}
+    lower = {f.lower() for f in forms} | ({"year"} if numbers else set())
     if not lower:
         return grammar
-    num = f"num ::= {_choice(sorted(numbers))}" if numbers else "num ::= [0-9]{1,6}"
+    num = f"num ::= {_choice(numbers)}" if numbers else "num ::= [0-9]{1,6}"
     pred = f"pred ::= pword (pword | tword | num){{0,5}}\npword ::= {_choice(upper)}"  # unless the predicates are chosen already
     term = f'term ::= [a-z] | tword ("_"? (tword | num)){{0,5}}\ntword ::= {_choice(lower)}\n{num}'
     return grammar.replace(PRED_RULE, pred).replace(TERM_RULE, term)
@@ -84,5 +88,6 @@ def _forms(word: str) -> set[str]:
     return out
 
 
-def _choice(words: list[str]) -> str:
-    return " | ".join(f'"{w}"' for w in sorted(words, key=len, reverse=True))
+def _choice(words: Iterable[str]) -> str:
+    """GBNF alternatives, longest first."""
+    return " | ".join(f'"{w}"' for w in sorted(words, key=lambda w: (-len(w), w)))
